@@ -1,0 +1,3 @@
+from promptyard.cli.main import app
+
+app(prog_name="promptyard")

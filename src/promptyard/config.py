@@ -1,0 +1,70 @@
+"""Settings, read from the environment (prefix ``PROMPTYARD_``).
+
+Settings are built by :func:`load_settings` when a process starts, never at import time,
+and passed explicitly to whatever needs them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the server. Each is documented in ``docs/deployment.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMPTYARD_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".promptyard"),
+        description="Folder for the embedded SQLite database and other local state.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file promptyard.db in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db.",
+    )
+    init_admin_email: str | None = Field(
+        default=None, description="Email of an admin user created at start-up if absent."
+    )
+    init_admin_password: str | None = Field(
+        default=None, description="Password for init_admin_email (only used when creating)."
+    )
+    init_api_key: str | None = Field(
+        default=None, description="An admin API key created at start-up if absent."
+    )
+    init_public_key: str | None = Field(
+        default=None,
+        description="Langfuse-style public key for the default project, created if absent.",
+    )
+    init_secret_key: str | None = Field(
+        default=None, description="Secret key paired with init_public_key."
+    )
+    max_request_bytes: int = Field(
+        default=5_000_000, description="Largest request body accepted (import bundles included)."
+    )
+    max_content_chars: int = Field(
+        default=100_000, description="Largest prompt content (text or all messages together)."
+    )
+    session_days: int = Field(default=14, description="Lifetime of a console sign-in session.")
+    secure_cookies: bool = Field(
+        default=False, description="Mark session cookies Secure (turn on behind HTTPS)."
+    )
+    render_timeout_seconds: float = Field(
+        default=1.0, description="Wall-clock budget of one template render."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'promptyard.db').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

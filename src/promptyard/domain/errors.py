@@ -1,0 +1,112 @@
+"""Domain errors.
+
+Every error a user can cause is a :class:`DomainError` with a stable ``code``, a
+message a person can act on, and optional structured ``details``. The HTTP layer
+maps each subclass to one status code (see ``server/errors.py``); the CLI and the
+client SDK show the same code and message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every expected, user-caused error."""
+
+    code: str = "bad_request"
+    status: int = 400
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class ValidationFailed(DomainError):
+    """Input is well-formed JSON but not acceptable (bad name, oversize, bad type)."""
+
+    code = "validation_error"
+    status = 422
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+    status = 409
+
+
+class Conflict(DomainError):
+    """The request was based on stale state (optimistic concurrency) or cannot merge."""
+
+    code = "conflict"
+    status = 409
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+    status = 429
+
+
+class TemplateSyntaxProblem(ValidationFailed):
+    """A template does not parse. ``details`` holds ``{"line", "column", "message", "field"}``."""
+
+    code = "template_syntax_error"
+
+
+class TemplateRenderProblem(ValidationFailed):
+    """A template parsed but cannot be rendered with the given variables."""
+
+    code = "render_error"
+
+
+class MissingVariables(TemplateRenderProblem):
+    """``details`` holds ``{"missing": [names]}``."""
+
+    code = "missing_variables"
+
+
+class TemplateSecurityViolation(TemplateRenderProblem):
+    """The template tried to reach something the sandbox forbids."""
+
+    code = "template_security_violation"
+
+
+class TemplateLimitExceeded(TemplateRenderProblem):
+    """Output size, loop/range, include depth or time limit was reached.
+
+    ``details`` holds ``{"limit": name, "value": configured limit}``.
+    """
+
+    code = "template_limit_exceeded"
+
+
+class ReferenceCycle(ValidationFailed):
+    """Prompt composition forms a cycle. ``details`` holds ``{"cycle": [refs]}``."""
+
+    code = "reference_cycle"
+
+
+class BadReference(ValidationFailed):
+    """A ``prompt:`` reference is malformed or points to nothing."""
+
+    code = "bad_reference"

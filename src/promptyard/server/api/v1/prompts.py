@@ -1,0 +1,284 @@
+"""Prompt routes: thin shells over services.registry, services.history and rendering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import ORJSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from promptyard.domain.errors import ValidationFailed
+from promptyard.domain.schemas import (
+    LABEL_PATTERN,
+    NAME_PATTERN,
+    BranchCreate,
+    BranchPublic,
+    BulkAction,
+    LabelMove,
+    LabelPublic,
+    ListQuery,
+    MergeRequest,
+    PromptCreate,
+    PromptPublic,
+    PromptsPublic,
+    PromptUpdate,
+    RenderRequest,
+    RollbackRequest,
+    VersionPublic,
+    VersionsPublic,
+)
+from promptyard.services import history, registry, rendering
+from promptyard.server.deps import CoreDep, LabelCtx, ProjectDep, ReadCtx, WriteCtx
+
+router = APIRouter(prefix="/prompts", tags=["prompts"])
+
+PromptName = Annotated[str, Path(pattern=NAME_PATTERN, description="prompt name")]
+LabelName = Annotated[str, Path(pattern=LABEL_PATTERN)]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    cleaned = value.strip().removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise ValidationFailed("If-Match must be a version number, e.g. If-Match: \"3\"")
+    return int(cleaned)
+
+
+@router.get("", response_model=PromptsPublic)
+def list_prompts(
+    request: Request,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    folder: Annotated[str | None, Query(max_length=512)] = None,
+    label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
+    author: Annotated[str | None, Query(max_length=400)] = None,
+    type: Annotated[Literal["text", "chat"] | None, Query()] = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    deleted: Literal["exclude", "include", "only"] = "exclude",
+    sort: Literal[
+        "name", "-name", "updated_at", "-updated_at", "created_at", "-created_at"
+    ] = "-updated_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PromptsPublic:
+    """List and search prompts. Filter custom metadata with ``meta.<key>=<value>``."""
+    metadata = {
+        key[5:]: value for key, value in request.query_params.items() if key.startswith("meta.")
+    }
+    try:
+        query = ListQuery(
+            q=q, tags=tag or [], folder=folder, label=label, author=author, type=type,
+            updated_after=updated_after, updated_before=updated_before, metadata=metadata,
+            deleted=deleted, sort=sort, limit=limit, offset=offset,
+        )
+    except ValidationError as exc:
+        raise ValidationFailed(str(exc.errors()[0]["msg"])) from None
+    return registry.list_prompts(core, project_id=project_id, query=query)
+
+
+@router.post("", status_code=201, response_model=PromptPublic)
+def create_prompt(
+    body: PromptCreate, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+) -> PromptPublic:
+    return registry.create_prompt(core, ctx=ctx, project_id=project_id, data=body)
+
+
+@router.post("/bulk")
+def bulk(body: BulkAction, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep) -> dict[str, int]:
+    """Tag, untag, move, label, delete or restore many prompts at once: all or nothing."""
+    return {"updated": registry.bulk(core, ctx=ctx, project_id=project_id, action=body)}
+
+
+@router.get(
+    "/{name}",
+    response_class=ORJSONResponse,
+    responses={200: {"model": PromptPublic, "description": "the prompt with one version"}},
+)
+async def get_prompt(
+    name: PromptName,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
+) -> Response:
+    """A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache."""
+    body = core.cache.get(("prompt", project_id, name), (version, label))
+    if body is None:
+        body = await run_in_threadpool(
+            registry.get_prompt_json, core, project_id=project_id, name=name, version=version,
+            label=label,
+        )
+    return Response(content=body, media_type="application/json")
+
+
+@router.patch("/{name}", response_model=PromptPublic)
+def update_prompt(
+    name: PromptName,
+    body: PromptUpdate,
+    core: CoreDep,
+    ctx: WriteCtx,
+    project_id: ProjectDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> PromptPublic:
+    """Change a prompt. Content, config or type changes make a new version."""
+    result = registry.update_prompt(
+        core, ctx=ctx, project_id=project_id, name=name, data=body,
+        if_match=parse_if_match(if_match),
+    )
+    if result.version is not None:
+        response.headers["ETag"] = f'"{result.version.number}"'
+    return result
+
+
+@router.delete("/{name}", status_code=204)
+def delete_prompt(name: PromptName, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep) -> None:
+    registry.delete_prompt(core, ctx=ctx, project_id=project_id, name=name)
+
+
+@router.post("/{name}/restore", response_model=PromptPublic)
+def restore_prompt(
+    name: PromptName, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+) -> PromptPublic:
+    return registry.restore_prompt(core, ctx=ctx, project_id=project_id, name=name)
+
+
+@router.get("/{name}/versions", response_model=VersionsPublic)
+def list_versions(
+    name: PromptName,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    branch: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> VersionsPublic:
+    return history.list_versions(
+        core, project_id=project_id, name=name, branch=branch, limit=limit, offset=offset
+    )
+
+
+@router.get("/{name}/versions/{number}", response_model=VersionPublic)
+def get_version(
+    name: PromptName,
+    number: Annotated[int, Path(ge=1)],
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+) -> VersionPublic:
+    return history.get_version(core, project_id=project_id, name=name, number=number)
+
+
+@router.get("/{name}/diff")
+def diff(
+    name: PromptName,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    """Word-level spans, unified text, per-message and config changes between two versions."""
+    return history.diff(core, project_id=project_id, name=name, old=from_, new=to)
+
+
+@router.post("/{name}/rollback", response_model=PromptPublic)
+def rollback(
+    name: PromptName, body: RollbackRequest, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+) -> PromptPublic:
+    return history.rollback(core, ctx=ctx, project_id=project_id, name=name, data=body)
+
+
+@router.get("/{name}/labels")
+def list_labels(
+    name: PromptName, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+) -> dict[str, list[LabelPublic]]:
+    return {"items": history.list_labels(core, project_id=project_id, name=name)}
+
+
+@router.put("/{name}/labels/{label}", response_model=LabelPublic)
+def set_label(
+    name: PromptName,
+    label: str,
+    body: LabelMove,
+    core: CoreDep,
+    ctx: LabelCtx,
+    project_id: ProjectDep,
+) -> LabelPublic:
+    return history.set_label(
+        core, ctx=ctx, project_id=project_id, name=name, label=label, version=body.version
+    )
+
+
+@router.delete("/{name}/labels/{label}", status_code=204)
+def delete_label(
+    name: PromptName, label: str, core: CoreDep, ctx: LabelCtx, project_id: ProjectDep
+) -> None:
+    history.delete_label(core, ctx=ctx, project_id=project_id, name=name, label=label)
+
+
+@router.get("/{name}/label-events")
+def label_events(
+    name: PromptName,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
+) -> dict[str, Any]:
+    return {
+        "items": history.label_events(core, project_id=project_id, name=name, label=label)
+    }
+
+
+@router.get("/{name}/branches")
+def list_branches(
+    name: PromptName, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+) -> dict[str, list[BranchPublic]]:
+    return {"items": history.list_branches(core, project_id=project_id, name=name)}
+
+
+@router.post("/{name}/branches", status_code=201, response_model=BranchPublic)
+def create_branch(
+    name: PromptName, body: BranchCreate, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+) -> BranchPublic:
+    return history.create_branch(core, ctx=ctx, project_id=project_id, name=name, data=body)
+
+
+@router.post("/{name}/branches/{branch}/merge", response_model=PromptPublic)
+def merge_branch(
+    name: PromptName,
+    branch: str,
+    body: MergeRequest,
+    core: CoreDep,
+    ctx: WriteCtx,
+    project_id: ProjectDep,
+) -> PromptPublic:
+    return history.merge_branch(
+        core, ctx=ctx, project_id=project_id, name=name, branch=branch, data=body
+    )
+
+
+@router.delete("/{name}/branches/{branch}", status_code=204)
+def delete_branch(
+    name: PromptName, branch: str, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+) -> None:
+    history.delete_branch(core, ctx=ctx, project_id=project_id, name=name, branch=branch)
+
+
+@router.post("/{name}/render")
+def render(
+    name: PromptName, body: RenderRequest, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+) -> dict[str, Any]:
+    return rendering.render_prompt(
+        core, project_id=project_id, name=name, variables=body.variables,
+        version=body.version, label=body.label,
+    )

@@ -1,0 +1,70 @@
+"""Template validation and rendering of unsaved content, models and prompt execution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, PromptType, TemplateInput
+from promptyard.services import rendering, runtime
+from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
+
+router = APIRouter(tags=["templates"])
+
+
+class ValidateInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: PromptType = "text"
+    content: str | list[dict[str, Any]]
+
+
+class ExecuteInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(min_length=1, max_length=200, examples=["fake/echo"])
+    variables: dict[str, Any] = Field(default_factory=dict)
+    prompt: str | None = Field(default=None, pattern=NAME_PATTERN)
+    version: int | None = Field(default=None, ge=1)
+    label: str | None = Field(default=None, pattern=LABEL_PATTERN)
+    type: PromptType | None = None
+    content: str | list[dict[str, Any]] | None = None
+    config: dict[str, Any] | None = None
+
+
+@router.post("/templates/validate")
+def validate(
+    body: ValidateInput, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+) -> dict[str, Any]:
+    """Check a template as saving would: variables, references and errors with positions."""
+    return rendering.validate_template(
+        core, project_id=project_id, type_=body.type, content=body.content
+    )
+
+
+@router.post("/templates/render")
+def render(
+    body: TemplateInput, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+) -> dict[str, Any]:
+    """Render unsaved content (includes resolve in the project)."""
+    return rendering.render_template(
+        core, project_id=project_id, type_=body.type, content=body.content,
+        variables=body.variables,
+    )
+
+
+@router.get("/models")
+def models(_ctx: ReadCtx) -> dict[str, Any]:
+    return {"items": runtime.list_models()}
+
+
+@router.post("/prompts/execute")
+def execute(
+    body: ExecuteInput, core: CoreDep, _ctx: ExecuteCtx, project_id: ProjectDep
+) -> dict[str, Any]:
+    """Render a stored prompt (or unsaved content) and run it on a model."""
+    return runtime.execute(
+        core, project_id=project_id, model=body.model, variables=body.variables,
+        prompt=body.prompt, version=body.version, label=body.label, type_=body.type,
+        content=body.content, config=body.config,
+    )

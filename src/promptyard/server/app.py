@@ -1,0 +1,99 @@
+"""The FastAPI application, built by :func:`create_app` from a ready :class:`Core`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import FileResponse, ORJSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+import promptyard
+from promptyard.server.api.v1 import auth, compat, projects, prompts, registry_extras, templates
+from promptyard.server.errors import error_response, install_error_handlers
+from promptyard.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from promptyard.services.core import Core
+from promptyard.store import migrate
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+log = logging.getLogger("promptyard.server")
+
+
+def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
+    """Build the app. The database must already be migrated (``promptyard db upgrade``)."""
+    app = FastAPI(
+        title="Promptyard",
+        version=promptyard.__version__,
+        description="Self-hosted prompt management and LLM operations.",
+        default_response_class=ORJSONResponse,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.core = core
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/api/v1")
+    # The original routes first: /prompts/templates must not be taken for a prompt name.
+    api.include_router(compat.router)
+    api.include_router(templates.router)
+    api.include_router(prompts.router)
+    api.include_router(registry_extras.router)
+    api.include_router(projects.router)
+    api.include_router(auth.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> dict[str, str]:
+        """Alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["service"])
+    async def readyz() -> Response:
+        """Database reachable and migrations current."""
+
+        def check() -> tuple[bool, str]:
+            try:
+                with core.store.read() as session:
+                    session.execute(text("SELECT 1"))
+            except Exception as exc:  # any database failure means not ready
+                return False, f"database unreachable: {exc.__class__.__name__}"
+            if not migrate.is_current(core.store):
+                return False, "database schema is not current: run `promptyard db upgrade`"
+            return True, "ok"
+
+        ok, message = await run_in_threadpool(check)
+        if ok:
+            return ORJSONResponse({"status": "ok"})
+        return error_response(503, "not_ready", message)
+
+    if static_dir is not None:
+        _mount_console(app, static_dir)
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=core.settings.max_request_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _mount_console(app: FastAPI, static_dir: Path) -> None:
+    """Serve the built console at ``/``; unknown non-API paths get index.html (SPA)."""
+    assets = static_dir / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+    index = static_dir / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def console(path: str, request: Request) -> Response:
+        if path.startswith(("api/", "v1/", "mcp")):
+            return error_response(404, "not_found", "no such route")
+        candidate = (static_dir / path).resolve()
+        if path and candidate.is_file() and static_dir.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return error_response(
+            404, "console_not_built",
+            "the web console is not built: run `make run` (or `npm --prefix console run build`)",
+        )

@@ -1,0 +1,109 @@
+"""The store: engines chosen from the database URL, and transaction scopes.
+
+SQLite (the default) gets these pragmas on every connection:
+
+- ``journal_mode=WAL``: readers never block the single writer, and the writer never
+  blocks readers, so a busy API stays responsive while prompts are saved.
+- ``synchronous=NORMAL``: with WAL this is still durable against application crashes;
+  only an OS crash or power cut can lose the last transactions, never corrupt the file.
+- ``foreign_keys=ON``: SQLite leaves foreign keys off unless asked.
+- ``busy_timeout=15000``: wait up to 15 s for the write lock instead of failing at once.
+
+Write transactions on SQLite start with ``BEGIN IMMEDIATE``: they take the write lock
+up front, so two concurrent read-then-write transactions cannot deadlock on the lock
+upgrade (SQLite would fail one of them with "database is locked"). Reads use a
+deferred ``BEGIN``.
+
+PostgreSQL (``postgresql+psycopg://…``) uses a pooled engine; write transactions lock
+the rows they change with ``SELECT … FOR UPDATE`` in the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=15000",
+)
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 15},
+        pool_size=20,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_engines(url: str) -> tuple[Engine, Engine]:
+    """Return ``(read_engine, write_engine)`` for a database URL."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
+    if backend == "postgresql":
+        engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        return engine, engine
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+class Store:
+    """Database access for the services: a read scope and a write scope."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.read_engine, self.write_engine = make_engines(url)
+        self.dialect = self.read_engine.dialect.name
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: everything inside lands together or not at all."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
