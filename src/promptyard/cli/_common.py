@@ -83,6 +83,8 @@ def _hints(exc: PromptyardError) -> list[str]:
         hints.append("start it with `promptyard serve`, or point --url / PROMPTYARD_URL at it")
     elif exc.status == 401:
         hints.append("pass --api-key or set PROMPTYARD_API_KEY")
+    elif exc.status >= 500 and isinstance(details, dict) and details.get("request_id"):
+        hints.append(f"request id: {details['request_id']}")
     if exc.code == "validation_error" and isinstance(details, list) and len(details) > 1:
         for item in details:
             if isinstance(item, dict):

@@ -88,11 +88,8 @@ def parse_config(
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Model config from ``--config JSON`` and the shortcut options, or None if none given."""
-    shortcuts = {
-        key: value
-        for key, value in (("model", model), ("temperature", temperature), ("max_tokens", max_tokens))
-        if value is not None
-    }
+    given = {"model": model, "temperature": temperature, "max_tokens": max_tokens}
+    shortcuts = {key: value for key, value in given.items() if value is not None}
     if config is None and not shortcuts:
         return None
     result: dict[str, Any] = dict(base or {})

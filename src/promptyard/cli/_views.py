@@ -36,7 +36,7 @@ def content_renderable(type_: str, content: Any) -> Any:
     """Text as is (no markup); chat as one titled block per message."""
     if isinstance(content, str):
         return Text(content)
-    blocks = []
+    blocks: list[Text | Panel] = []
     for message in content:
         if message.get("type") == "placeholder":
             blocks.append(Text(f"[placeholder: {message.get('name')}]", style="italic dim"))
@@ -64,9 +64,14 @@ def show_prompt(console: Console, prompt: Prompt) -> None:
         ("type", prompt["type"]),
     ]
     if version is not None:
-        rows.append(("version", f"v{version['number']} on {version['branch']}"
-                     f" of v{prompt['latest_version']} (by {version['author']}, "
-                     f"{when(version['created_at'])})"))
+        latest = "latest" if version["number"] == prompt["latest_version"] else (
+            f"latest is v{prompt['latest_version']}"
+        )
+        rows.append((
+            "version",
+            f"v{version['number']} on {version['branch']} ({latest}), by {version['author']} "
+            f"at {when(version['created_at'])}",
+        ))
         if version["message"]:
             rows.append(("message", version["message"]))
     rows += [
@@ -129,13 +134,14 @@ _DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green")
 
 def show_diff(console: Console, diff: Diff) -> None:
     """The unified diff, colored, then config changes and the counts."""
-    for line in diff["unified"].splitlines():
-        style = next((s for prefix, s in _DIFF_STYLES if line.startswith(prefix)), "")
-        console.print(Text(line, style=style), soft_wrap=True)
+    for row in diff["unified"].splitlines():
+        style = next((s for prefix, s in _DIFF_STYLES if row.startswith(prefix)), "")
+        console.print(Text(row, style=style), soft_wrap=True)
     if diff.get("type_changed"):
         console.print(Text("type changed", style="yellow"))
     for change in diff.get("config") or []:
         path, op = change["path"], change["op"]
+        line: Text
         if op == "added":
             line = Text(f"config {path}: + {json.dumps(change['new'])}", style="green")
         elif op == "removed":
@@ -171,7 +177,7 @@ def events_table(items: Iterable[LabelEvent]) -> Table:
     for event in items:
         table.add_row(
             when(event["created_at"]), Text(event["label"]),
-            f"v{event['from_version']}" if event["from_version"] else "–",
+            f"v{event['from_version']}" if event["from_version"] else "-",
             f"v{event['to_version']}" if event["to_version"] else "(removed)",
             Text(event["actor"]),
         )

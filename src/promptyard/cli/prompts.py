@@ -45,7 +45,8 @@ TypeOpt = Annotated[
                  show_default=False),
 ]
 FolderOpt = Annotated[
-    str | None, typer.Option("--folder", help="Folder path, e.g. support/email.", show_default=False)
+    str | None,
+    typer.Option("--folder", help="Folder path, e.g. support/email.", show_default=False),
 ]
 DescriptionOpt = Annotated[str | None, typer.Option("--description", show_default=False)]
 TagOpt = Annotated[
@@ -134,7 +135,8 @@ def get(
     if as_json:
         print_json(prompt)
     elif raw:
-        body = prompt["version"]["content"] if prompt.get("version") else ""
+        selected = prompt.get("version")
+        body = selected["content"] if selected else ""
         typer.echo(body if isinstance(body, str) else json.dumps(body, indent=2))
     else:
         show_prompt(out(), prompt)
@@ -193,7 +195,7 @@ def list_(
     shown = len(page["items"])
     if shown < page["total"]:
         console.print(
-            f"{page['offset'] + 1}–{page['offset'] + shown} of {page['total']} "
+            f"{page['offset'] + 1}-{page['offset'] + shown} of {page['total']} "
             f"(next: --offset {page['offset'] + shown})"
         )
 
@@ -245,9 +247,13 @@ def update(
         needs_current = (content is not None or file is not None) and kind is None
         shortcuts = (model, temperature, max_tokens) != (None, None, None)
         if needs_current or (shortcuts and config is None):
-            fetched = client.get_prompt(name)
-            version = fetched.get("version") or {}
-            current = {"type": fetched["type"], "config": version.get("config") or {}}
+            if branch == "main":
+                head = client.get_prompt(name).get("version")
+            else:
+                heads = client.list_versions(name, branch=branch, limit=1)["items"]
+                head = heads[0] if heads else None
+            if head is not None:
+                current = {"type": head["type"], "config": head["config"]}
         if kind is None and current is not None:
             kind = current["type"]
         body = read_content(content, file, kind or "text")

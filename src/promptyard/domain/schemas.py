@@ -45,8 +45,7 @@ def name_problem(name: str) -> str | None:
         return f"{name!r} is reserved by the API; choose another name"
     if not _NAME_RE.match(name):
         return (
-            "name must be 1-128 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+            "name must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return None
 

@@ -94,6 +94,7 @@ def _mount_console(app: FastAPI, static_dir: Path) -> None:
         if index.is_file():
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return error_response(
-            404, "console_not_built",
+            404,
+            "console_not_built",
             "the web console is not built: run `make run` (or `npm --prefix console run build`)",
         )

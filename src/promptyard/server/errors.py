@@ -79,10 +79,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
-        request_id = request.headers.get("x-request-id") or request.scope.get("promptyard.request_id")
+        request_id = request.headers.get("x-request-id") or request.scope.get(
+            "promptyard.request_id"
+        )
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(
-            500, "internal_error",
+            500,
+            "internal_error",
             "an unexpected error occurred; it has been logged (this is a bug: please report it)",
             {"request_id": request_id},
         )

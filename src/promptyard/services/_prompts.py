@@ -40,7 +40,12 @@ def content_hash(type_: str, content: Content, config: dict[str, Any]) -> str:
 
 
 def search_text(prompt: SqlPrompt, type_: str, content: Content) -> str:
-    parts = [prompt.name, prompt.folder.replace("/", " "), prompt.description, " ".join(prompt.tags)]
+    parts = [
+        prompt.name,
+        prompt.folder.replace("/", " "),
+        prompt.description,
+        " ".join(prompt.tags),
+    ]
     parts.append(content_to_text(type_, content))
     return "\n".join(part for part in parts if part)
 
@@ -105,7 +110,9 @@ def resolve_selector(
 
 
 def project_slug(session: Session, project_id: int) -> str:
-    return str(session.execute(select(SqlProject.slug).where(SqlProject.id == project_id)).scalar_one())
+    return str(
+        session.execute(select(SqlProject.slug).where(SqlProject.id == project_id)).scalar_one()
+    )
 
 
 def make_resolver(
@@ -268,7 +275,10 @@ def write_label(
     elif row is None:
         session.add(
             SqlLabel(
-                prompt_id=prompt.id, name=label, version=to_version, updated_at=now,
+                prompt_id=prompt.id,
+                name=label,
+                version=to_version,
+                updated_at=now,
                 updated_by=actor,
             )
         )
@@ -278,8 +288,12 @@ def write_label(
         row.updated_by = actor
     session.add(
         SqlLabelEvent(
-            prompt_id=prompt.id, label=label, from_version=before, to_version=to_version,
-            actor=actor, created_at=now,
+            prompt_id=prompt.id,
+            label=label,
+            from_version=before,
+            to_version=to_version,
+            actor=actor,
+            created_at=now,
         )
     )
     return before

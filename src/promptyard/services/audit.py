@@ -106,17 +106,23 @@ def verify(core: Core) -> VerifyResult:
     checked = 0
     with core.store.read() as session:
         head = session.execute(select(SqlAuditHead).where(SqlAuditHead.id == 1)).scalar_one()
-        rows = session.execute(select(SqlAuditEvent).order_by(SqlAuditEvent.id)).scalars()
+        rows = session.execute(select(SqlAuditEvent).order_by(SqlAuditEvent.seq)).scalars()
         for event in rows:
             checked += 1
             if event.seq != expected_seq:
                 return VerifyResult(
-                    False, checked, event.seq, event.id,
+                    False,
+                    checked,
+                    event.seq,
+                    event.id,
                     f"expected sequence {expected_seq}, found {event.seq} (missing or reordered)",
                 )
             if event.prev_hash != previous:
                 return VerifyResult(
-                    False, checked, event.seq, event.id,
+                    False,
+                    checked,
+                    event.seq,
+                    event.id,
                     "previous-hash link does not match the event before it",
                 )
             if canonical_hash(_fields(event)) != event.hash:
@@ -127,7 +133,10 @@ def verify(core: Core) -> VerifyResult:
             expected_seq += 1
         if head.seq != expected_seq - 1 or head.hash != previous:
             return VerifyResult(
-                False, checked, expected_seq, None,
+                False,
+                checked,
+                expected_seq,
+                None,
                 f"chain ends at sequence {expected_seq - 1} but the head records {head.seq}: "
                 "events were removed from the end",
             )

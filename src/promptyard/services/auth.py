@@ -7,6 +7,7 @@ Lookups go by hash, so no secret is ever compared character by character.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -92,10 +93,8 @@ def authenticate_password(core: Core, email: str, password: str) -> Actor:
             .limit(1)
         ).first()
     if row is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password + "x")
-        except VerificationError:
-            pass
         raise Unauthenticated("wrong email or password")
     user, membership = row
     try:
@@ -136,8 +135,13 @@ def create_session(core: Core, actor: Actor) -> NewSession:
             if user is not None:
                 user.last_login_at = now
         audit.append(
-            core, session, ctx=RequestContext(actor=actor), action="auth.sign_in",
-            object_type=actor.type, object_id=str(actor.id), summary={"via": actor.type},
+            core,
+            session,
+            ctx=RequestContext(actor=actor),
+            action="auth.sign_in",
+            object_type=actor.type,
+            object_id=str(actor.id),
+            summary={"via": actor.type},
         )
     return NewSession(token=token, csrf_token=csrf, actor=actor, expires_at=expires)
 
@@ -202,25 +206,44 @@ def bootstrap(core: Core) -> None:
                     session.flush()
                     session.add(
                         SqlMembership(
-                            workspace_id=workspace_id, user_id=user.id, role="admin",
+                            workspace_id=workspace_id,
+                            user_id=user.id,
+                            role="admin",
                             created_at=now,
                         )
                     )
                     audit.append(
-                        core, session, ctx=ctx, action="user.create", object_type="user",
-                        object_id=str(user.id), summary={"email": email, "role": "admin"},
+                        core,
+                        session,
+                        ctx=ctx,
+                        action="user.create",
+                        object_type="user",
+                        object_id=str(user.id),
+                        summary={"email": email, "role": "admin"},
                         workspace_id=workspace_id,
                     )
             if settings.init_api_key:
                 _ensure_key(
-                    core, session, ctx, workspace_id=workspace_id, project_id=None,
-                    name="bootstrap-admin", secret=settings.init_api_key, kind="api",
+                    core,
+                    session,
+                    ctx,
+                    workspace_id=workspace_id,
+                    project_id=None,
+                    name="bootstrap-admin",
+                    secret=settings.init_api_key,
+                    kind="api",
                     public_key=None,
                 )
             if settings.init_public_key and settings.init_secret_key:
                 _ensure_key(
-                    core, session, ctx, workspace_id=workspace_id, project_id=project_id,
-                    name="langfuse-default", secret=settings.init_secret_key, kind="langfuse",
+                    core,
+                    session,
+                    ctx,
+                    workspace_id=workspace_id,
+                    project_id=project_id,
+                    name="langfuse-default",
+                    secret=settings.init_secret_key,
+                    kind="langfuse",
                     public_key=settings.init_public_key,
                 )
     except IntegrityError:
@@ -263,6 +286,12 @@ def _ensure_key(
     session.add(row)
     session.flush()
     audit.append(
-        core, session, ctx=ctx, action="key.create", object_type="key", object_id=str(row.id),
-        summary={"name": name, "kind": kind, "role": "admin"}, workspace_id=workspace_id,
+        core,
+        session,
+        ctx=ctx,
+        action="key.create",
+        object_type="key",
+        object_id=str(row.id),
+        summary={"name": name, "kind": kind, "role": "admin"},
+        workspace_id=workspace_id,
     )

@@ -120,9 +120,13 @@ def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
     with core.store.read() as session:
         project = session.get(SqlProject, project_id)
         assert project is not None
-        prompts = session.execute(
-            select(SqlPrompt).where(SqlPrompt.project_id == project_id).order_by(SqlPrompt.name)
-        ).scalars().all()
+        prompts = (
+            session.execute(
+                select(SqlPrompt).where(SqlPrompt.project_id == project_id).order_by(SqlPrompt.name)
+            )
+            .scalars()
+            .all()
+        )
         ids = [prompt.id for prompt in prompts]
 
         def grouped(model: Any, order: Any) -> dict[int, list[Any]]:
@@ -140,37 +144,62 @@ def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
         branches = grouped(SqlBranch, SqlBranch.id)
         out_prompts = [
             BundlePrompt(
-                name=p.name, folder=p.folder, type=p.type,  # type: ignore[arg-type]
-                description=p.description, tags=list(p.tags), metadata=dict(p.meta),
-                created_at=p.created_at, created_by=p.created_by, updated_at=p.updated_at,
-                updated_by=p.updated_by, deleted_at=p.deleted_at,
+                name=p.name,
+                folder=p.folder,
+                type=p.type,  # type: ignore[arg-type]
+                description=p.description,
+                tags=list(p.tags),
+                metadata=dict(p.meta),
+                created_at=p.created_at,
+                created_by=p.created_by,
+                updated_at=p.updated_at,
+                updated_by=p.updated_by,
+                deleted_at=p.deleted_at,
                 versions=[
                     BundleVersion(
-                        number=v.number, branch=v.branch, type=v.type, content=v.content,
-                        config=v.config, variables=v.variables, references=v.references,
-                        content_hash=v.content_hash, parent=v.parent, merge_parent=v.merge_parent,
-                        message=v.message, author=v.author, created_at=v.created_at,
+                        number=v.number,
+                        branch=v.branch,
+                        type=v.type,
+                        content=v.content,
+                        config=v.config,
+                        variables=v.variables,
+                        references=v.references,
+                        content_hash=v.content_hash,
+                        parent=v.parent,
+                        merge_parent=v.merge_parent,
+                        message=v.message,
+                        author=v.author,
+                        created_at=v.created_at,
                     )
                     for v in versions[p.id]
                 ],
                 labels=[
                     BundleLabel(
-                        name=label.name, version=label.version, updated_at=label.updated_at,
+                        name=label.name,
+                        version=label.version,
+                        updated_at=label.updated_at,
                         updated_by=label.updated_by,
                     )
                     for label in labels[p.id]
                 ],
                 label_events=[
                     BundleLabelEvent(
-                        label=e.label, from_version=e.from_version, to_version=e.to_version,
-                        actor=e.actor, created_at=e.created_at,
+                        label=e.label,
+                        from_version=e.from_version,
+                        to_version=e.to_version,
+                        actor=e.actor,
+                        created_at=e.created_at,
                     )
                     for e in events[p.id]
                 ],
                 branches=[
                     BundleBranch(
-                        name=b.name, base=b.base, head=b.head, created_at=b.created_at,
-                        created_by=b.created_by, merged_at=b.merged_at,
+                        name=b.name,
+                        base=b.base,
+                        head=b.head,
+                        created_at=b.created_at,
+                        created_by=b.created_by,
+                        merged_at=b.merged_at,
                     )
                     for b in branches[p.id]
                 ],
@@ -178,9 +207,11 @@ def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
             for p in prompts
         ]
         bundle = Bundle(
-            format=FORMAT, format_version=1,
+            format=FORMAT,
+            format_version=1,
             project={"slug": project.slug, "name": project.name},
-            exported_at=core.clock(), prompts=out_prompts,
+            exported_at=core.clock(),
+            prompts=out_prompts,
         )
     return bundle.model_dump(mode="json")
 
@@ -193,12 +224,12 @@ def dump_bundle(bundle: dict[str, Any], fmt: str) -> bytes:
 
 def load_bundle(raw: bytes, content_type: str) -> dict[str, Any]:
     try:
-        if "yaml" in content_type:
-            data = yaml.safe_load(raw.decode("utf-8"))
-        else:
-            data = orjson.loads(raw)
+        data = yaml.safe_load(raw.decode("utf-8")) if "yaml" in content_type else orjson.loads(raw)
     except (yaml.YAMLError, orjson.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"the bundle is not valid {('YAML' if 'yaml' in content_type else 'JSON')}: {exc}", code="invalid_bundle") from None
+        raise ValidationFailed(
+            f"the bundle is not valid {('YAML' if 'yaml' in content_type else 'JSON')}: {exc}",
+            code="invalid_bundle",
+        ) from None
     if not isinstance(data, dict):
         raise ValidationFailed("the bundle must be an object", code="invalid_bundle")
     return data
@@ -292,7 +323,11 @@ def import_project(
             _write_prompt(session, project_id, item)
             created.append(item.name)
         audit.append(
-            core, session, ctx=ctx, action="project.import", object_type="project",
+            core,
+            session,
+            ctx=ctx,
+            action="project.import",
+            object_type="project",
             object_id=str(project_id),
             summary={"created": len(created), "skipped": len(skipped)},
         )
@@ -305,11 +340,21 @@ def _write_prompt(session: Any, project_id: int, item: BundlePrompt) -> None:
     main_head = next(b.head for b in item.branches if b.name == "main")
     latest = main_head or max(v.number for v in item.versions)
     prompt = SqlPrompt(
-        project_id=project_id, name=item.name, folder=item.folder, type=item.type,
-        description=item.description, tags=list(item.tags), meta=item.metadata,
-        latest_version=latest, next_version=max(v.number for v in item.versions) + 1,
-        search_text="", created_at=item.created_at, created_by=item.created_by,
-        updated_at=item.updated_at, updated_by=item.updated_by, deleted_at=item.deleted_at,
+        project_id=project_id,
+        name=item.name,
+        folder=item.folder,
+        type=item.type,
+        description=item.description,
+        tags=list(item.tags),
+        meta=item.metadata,
+        latest_version=latest,
+        next_version=max(v.number for v in item.versions) + 1,
+        search_text="",
+        created_at=item.created_at,
+        created_by=item.created_by,
+        updated_at=item.updated_at,
+        updated_by=item.updated_by,
+        deleted_at=item.deleted_at,
     )
     session.add(prompt)
     session.flush()
@@ -318,10 +363,19 @@ def _write_prompt(session: Any, project_id: int, item: BundlePrompt) -> None:
     for v in item.versions:
         session.add(
             SqlVersion(
-                prompt_id=prompt.id, number=v.number, branch=v.branch, type=v.type,
-                content=v.content, config=v.config, variables=v.variables,
-                references=v.references, content_hash=v.content_hash, parent=v.parent,
-                merge_parent=v.merge_parent, message=v.message, author=v.author,
+                prompt_id=prompt.id,
+                number=v.number,
+                branch=v.branch,
+                type=v.type,
+                content=v.content,
+                config=v.config,
+                variables=v.variables,
+                references=v.references,
+                content_hash=v.content_hash,
+                parent=v.parent,
+                merge_parent=v.merge_parent,
+                message=v.message,
+                author=v.author,
                 created_at=v.created_at,
             )
         )
@@ -331,22 +385,33 @@ def _write_prompt(session: Any, project_id: int, item: BundlePrompt) -> None:
     for label in item.labels:
         session.add(
             SqlLabel(
-                prompt_id=prompt.id, name=label.name, version=label.version,
-                updated_at=label.updated_at, updated_by=label.updated_by,
+                prompt_id=prompt.id,
+                name=label.name,
+                version=label.version,
+                updated_at=label.updated_at,
+                updated_by=label.updated_by,
             )
         )
     for event in item.label_events:
         session.add(
             SqlLabelEvent(
-                prompt_id=prompt.id, label=event.label, from_version=event.from_version,
-                to_version=event.to_version, actor=event.actor, created_at=event.created_at,
+                prompt_id=prompt.id,
+                label=event.label,
+                from_version=event.from_version,
+                to_version=event.to_version,
+                actor=event.actor,
+                created_at=event.created_at,
             )
         )
     for branch in item.branches:
         session.add(
             SqlBranch(
-                prompt_id=prompt.id, name=branch.name, base=branch.base, head=branch.head,
-                created_at=branch.created_at, created_by=branch.created_by,
+                prompt_id=prompt.id,
+                name=branch.name,
+                base=branch.base,
+                head=branch.head,
+                created_at=branch.created_at,
+                created_by=branch.created_by,
                 merged_at=branch.merged_at,
             )
         )

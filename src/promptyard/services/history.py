@@ -64,9 +64,7 @@ def list_versions(
             query.order_by(SqlVersion.number.desc()).limit(limit).offset(offset)
         ).scalars()
         labels = labels_of(session, prompt.id)
-        return VersionsPublic(
-            items=[version_public(row, labels) for row in rows], total=int(total)
-        )
+        return VersionsPublic(items=[version_public(row, labels) for row in rows], total=int(total))
 
 
 def get_version(core: Core, *, project_id: int, name: str, number: int) -> VersionPublic:
@@ -81,8 +79,14 @@ def diff(core: Core, *, project_id: int, name: str, old: int, new: int) -> dict[
         a = load_version(session, prompt, old)
         b = load_version(session, prompt, new)
     result = diff_contents(
-        a.type, a.content, a.config, b.type, b.content, b.config,
-        from_name=f"{name}@v{old}", to_name=f"{name}@v{new}",
+        a.type,
+        a.content,
+        a.config,
+        b.type,
+        b.content,
+        b.config,
+        from_name=f"{name}@v{old}",
+        to_name=f"{name}@v{new}",
     )
     return {"from": old, "to": new, **result}
 
@@ -102,13 +106,23 @@ def rollback(
             )
         target = load_version(session, prompt, data.version)
         version = commit_version(
-            core, session, prompt, ctx=ctx, branch=MAIN_BRANCH, type_=target.type,
-            content=target.content, config=dict(target.config),
+            core,
+            session,
+            prompt,
+            ctx=ctx,
+            branch=MAIN_BRANCH,
+            type_=target.type,
+            content=target.content,
+            config=dict(target.config),
             message=data.commit_message or f"Rollback to version {data.version}",
             parent=prompt.latest_version,
         )
         audit.append(
-            core, session, ctx=ctx, action="prompt.rollback", object_type="prompt",
+            core,
+            session,
+            ctx=ctx,
+            action="prompt.rollback",
+            object_type="prompt",
             object_id=str(prompt.id),
             summary={"name": name, "to": data.version, "version": version.number},
         )
@@ -127,7 +141,9 @@ def list_labels(core: Core, *, project_id: int, name: str) -> list[LabelPublic]:
         ).scalars()
         return [
             LabelPublic(
-                name=row.name, version=row.version, updated_at=row.updated_at,
+                name=row.name,
+                version=row.version,
+                updated_at=row.updated_at,
                 updated_by=row.updated_by,
             )
             for row in rows
@@ -167,7 +183,11 @@ def set_label(
         prompt.updated_at = core.clock()
         prompt.updated_by = ctx.actor.ref
         audit.append(
-            core, session, ctx=ctx, action="label.move", object_type="prompt",
+            core,
+            session,
+            ctx=ctx,
+            action="label.move",
+            object_type="prompt",
             object_id=str(prompt.id),
             summary={"name": name, "label": label, "from": before, "to": version},
         )
@@ -175,7 +195,9 @@ def set_label(
             select(SqlLabel).where(SqlLabel.prompt_id == prompt.id, SqlLabel.name == label)
         ).scalar_one()
         result = LabelPublic(
-            name=row.name, version=row.version, updated_at=row.updated_at,
+            name=row.name,
+            version=row.version,
+            updated_at=row.updated_at,
             updated_by=row.updated_by,
         )
     core.cache.invalidate(prompt_key(project_id, name))
@@ -192,8 +214,13 @@ def delete_label(
         if before is None:
             raise NotFound(f"prompt {name!r} has no label {label!r}")
         audit.append(
-            core, session, ctx=ctx, action="label.delete", object_type="prompt",
-            object_id=str(prompt.id), summary={"name": name, "label": label, "from": before},
+            core,
+            session,
+            ctx=ctx,
+            action="label.delete",
+            object_type="prompt",
+            object_id=str(prompt.id),
+            summary={"name": name, "label": label, "from": before},
         )
     core.cache.invalidate(prompt_key(project_id, name))
 
@@ -209,8 +236,11 @@ def label_events(
         rows = session.execute(query.order_by(SqlLabelEvent.id.desc())).scalars()
         return [
             LabelEventPublic(
-                label=row.label, from_version=row.from_version, to_version=row.to_version,
-                actor=row.actor, created_at=row.created_at,
+                label=row.label,
+                from_version=row.from_version,
+                to_version=row.to_version,
+                actor=row.actor,
+                created_at=row.created_at,
             )
             for row in rows
         ]
@@ -218,8 +248,12 @@ def label_events(
 
 def _branch_public(row: SqlBranch) -> BranchPublic:
     return BranchPublic(
-        name=row.name, head=row.head, base=row.base, created_at=row.created_at,
-        created_by=row.created_by, merged_at=row.merged_at,
+        name=row.name,
+        head=row.head,
+        base=row.base,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        merged_at=row.merged_at,
     )
 
 
@@ -241,17 +275,27 @@ def create_branch(
         prompt = load_prompt(session, project_id, name, for_update=True)
         load_version(session, prompt, data.from_version)
         exists = session.execute(
-            select(SqlBranch.id).where(SqlBranch.prompt_id == prompt.id, SqlBranch.name == data.name)
+            select(SqlBranch.id).where(
+                SqlBranch.prompt_id == prompt.id, SqlBranch.name == data.name
+            )
         ).first()
         if exists is not None:
             raise AlreadyExists(f"prompt {name!r} already has a branch {data.name!r}")
         row = SqlBranch(
-            prompt_id=prompt.id, name=data.name, base=data.from_version, head=data.from_version,
-            created_at=core.clock(), created_by=ctx.actor.ref,
+            prompt_id=prompt.id,
+            name=data.name,
+            base=data.from_version,
+            head=data.from_version,
+            created_at=core.clock(),
+            created_by=ctx.actor.ref,
         )
         session.add(row)
         audit.append(
-            core, session, ctx=ctx, action="branch.create", object_type="prompt",
+            core,
+            session,
+            ctx=ctx,
+            action="branch.create",
+            object_type="prompt",
             object_id=str(prompt.id),
             summary={"name": name, "branch": data.name, "from": data.from_version},
         )
@@ -275,8 +319,13 @@ def delete_branch(
             raise NotFound(f"prompt {name!r} has no branch {branch!r}")
         session.delete(row)
         audit.append(
-            core, session, ctx=ctx, action="branch.delete", object_type="prompt",
-            object_id=str(prompt.id), summary={"name": name, "branch": branch},
+            core,
+            session,
+            ctx=ctx,
+            action="branch.delete",
+            object_type="prompt",
+            object_id=str(prompt.id),
+            summary={"name": name, "branch": branch},
         )
 
 
@@ -360,8 +409,12 @@ def merge_branch(
             base.type if base else ours.type,
             base.content if base else ([] if ours.type == "chat" else ""),
             dict(base.config) if base else {},
-            ours.type, ours.content, dict(ours.config),
-            theirs.type, theirs.content, dict(theirs.config),
+            ours.type,
+            ours.content,
+            dict(ours.config),
+            theirs.type,
+            theirs.content,
+            dict(theirs.config),
         )
         if not result.ok:
             raise Conflict(
@@ -369,21 +422,34 @@ def merge_branch(
                 f"{len(result.conflicts)} place(s); resolve them on one branch and merge again",
                 code="merge_conflict",
                 details={
-                    "base": base_no, "ours": ours_no, "theirs": theirs_no,
+                    "base": base_no,
+                    "ours": ours_no,
+                    "theirs": theirs_no,
                     "conflicts": [conflict.to_dict() for conflict in result.conflicts],
                 },
             )
         assert result.content is not None and result.config is not None
         merged_type = result.type or ours.type
         version = commit_version(
-            core, session, prompt, ctx=ctx, branch=data.into, type_=merged_type,
-            content=result.content, config=result.config,
+            core,
+            session,
+            prompt,
+            ctx=ctx,
+            branch=data.into,
+            type_=merged_type,
+            content=result.content,
+            config=result.config,
             message=data.commit_message or f"Merge branch {branch!r} into {data.into}",
-            parent=ours_no, merge_parent=theirs_no,
+            parent=ours_no,
+            merge_parent=theirs_no,
         )
         rows[branch].merged_at = core.clock()
         audit.append(
-            core, session, ctx=ctx, action="branch.merge", object_type="prompt",
+            core,
+            session,
+            ctx=ctx,
+            action="branch.merge",
+            object_type="prompt",
             object_id=str(prompt.id),
             summary={"name": name, "branch": branch, "into": data.into, "version": version.number},
         )

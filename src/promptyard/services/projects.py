@@ -38,8 +38,11 @@ def ensure_default_workspace(core: Core) -> tuple[int, int]:
                     session.add(workspace)
                     session.flush()
                 project = SqlProject(
-                    workspace_id=workspace.id, slug=DEFAULT_SLUG, name="Default project",
-                    settings={}, created_at=core.clock(),
+                    workspace_id=workspace.id,
+                    slug=DEFAULT_SLUG,
+                    name="Default project",
+                    settings={},
+                    created_at=core.clock(),
                 )
                 session.add(project)
                 session.flush()
@@ -86,7 +89,9 @@ def list_projects(core: Core, actor: Actor) -> list[ProjectPublic]:
             query = query.where(SqlProject.id == actor.project_id)
         return [
             ProjectPublic(
-                slug=project.slug, name=project.name, prompt_count=int(count),
+                slug=project.slug,
+                name=project.name,
+                prompt_count=int(count),
                 created_at=project.created_at,
             )
             for project, count in session.execute(query)
@@ -99,14 +104,22 @@ def create_project(core: Core, *, ctx: RequestContext, data: ProjectCreate) -> P
     try:
         with core.store.write() as session:
             project = SqlProject(
-                workspace_id=ctx.actor.workspace_id, slug=data.slug, name=data.name,
-                settings={}, created_at=core.clock(),
+                workspace_id=ctx.actor.workspace_id,
+                slug=data.slug,
+                name=data.name,
+                settings={},
+                created_at=core.clock(),
             )
             session.add(project)
             session.flush()
             audit.append(
-                core, session, ctx=ctx, action="project.create", object_type="project",
-                object_id=str(project.id), summary={"slug": data.slug, "name": data.name},
+                core,
+                session,
+                ctx=ctx,
+                action="project.create",
+                object_type="project",
+                object_id=str(project.id),
+                summary={"slug": data.slug, "name": data.name},
             )
     except IntegrityError:
         raise AlreadyExists(f"project {data.slug!r} already exists") from None

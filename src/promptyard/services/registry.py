@@ -147,27 +147,52 @@ def create_prompt(
                     f"prompt {data.name!r} already exists{hint}", details={"name": data.name}
                 )
             prompt = SqlPrompt(
-                project_id=project_id, name=data.name, folder=data.folder, type=data.type,
-                description=data.description, tags=[], meta=data.metadata, latest_version=0,
-                next_version=1, search_text="", created_at=now, created_by=ctx.actor.ref,
-                updated_at=now, updated_by=ctx.actor.ref,
+                project_id=project_id,
+                name=data.name,
+                folder=data.folder,
+                type=data.type,
+                description=data.description,
+                tags=[],
+                meta=data.metadata,
+                latest_version=0,
+                next_version=1,
+                search_text="",
+                created_at=now,
+                created_by=ctx.actor.ref,
+                updated_at=now,
+                updated_by=ctx.actor.ref,
             )
             session.add(prompt)
             session.flush()
             _set_tags(session, prompt, data.tags)
             session.add(
                 SqlBranch(
-                    prompt_id=prompt.id, name=MAIN_BRANCH, base=None, head=None,
-                    created_at=now, created_by=ctx.actor.ref,
+                    prompt_id=prompt.id,
+                    name=MAIN_BRANCH,
+                    base=None,
+                    head=None,
+                    created_at=now,
+                    created_by=ctx.actor.ref,
                 )
             )
             version = commit_version(
-                core, session, prompt, ctx=ctx, branch=MAIN_BRANCH, type_=data.type,
-                content=data.content, config=data.config.to_dict(),
-                message=data.commit_message or "Initial version", parent=None,
+                core,
+                session,
+                prompt,
+                ctx=ctx,
+                branch=MAIN_BRANCH,
+                type_=data.type,
+                content=data.content,
+                config=data.config.to_dict(),
+                message=data.commit_message or "Initial version",
+                parent=None,
             )
             audit.append(
-                core, session, ctx=ctx, action="prompt.create", object_type="prompt",
+                core,
+                session,
+                ctx=ctx,
+                action="prompt.create",
+                object_type="prompt",
                 object_id=str(prompt.id),
                 summary={"name": prompt.name, "version": 1, "hash": version.content_hash},
             )
@@ -265,7 +290,9 @@ def update_prompt(
             try:
                 content: Content = parse_content(type_, data.content)
             except ValueError as exc:
-                raise ValidationFailed(str(exc), details=[{"loc": ["content"], "message": str(exc)}])
+                raise ValidationFailed(
+                    str(exc), details=[{"loc": ["content"], "message": str(exc)}]
+                ) from None
         elif type_ != head.type:
             raise ValidationFailed("changing the type needs new content of that type")
         else:
@@ -290,8 +317,16 @@ def update_prompt(
         version = head
         if new_hash != head.content_hash:
             version = commit_version(
-                core, session, prompt, ctx=ctx, branch=data.branch, type_=type_,
-                content=content, config=config, message=data.commit_message, parent=head.number,
+                core,
+                session,
+                prompt,
+                ctx=ctx,
+                branch=data.branch,
+                type_=type_,
+                content=content,
+                config=config,
+                message=data.commit_message,
+                parent=head.number,
             )
             changed["version"] = version.number
             changed["hash"] = version.content_hash
@@ -301,8 +336,13 @@ def update_prompt(
             _refresh_search(session, prompt)
         if changed:
             audit.append(
-                core, session, ctx=ctx, action="prompt.update", object_type="prompt",
-                object_id=str(prompt.id), summary={"name": name, **changed},
+                core,
+                session,
+                ctx=ctx,
+                action="prompt.update",
+                object_type="prompt",
+                object_id=str(prompt.id),
+                summary={"name": name, **changed},
             )
         result = prompt_public(
             prompt, project_slug(session, project_id), labels_of(session, prompt.id), version
@@ -318,15 +358,18 @@ def delete_prompt(core: Core, *, ctx: RequestContext, project_id: int, name: str
         prompt.updated_at = prompt.deleted_at
         prompt.updated_by = ctx.actor.ref
         audit.append(
-            core, session, ctx=ctx, action="prompt.delete", object_type="prompt",
-            object_id=str(prompt.id), summary={"name": name},
+            core,
+            session,
+            ctx=ctx,
+            action="prompt.delete",
+            object_type="prompt",
+            object_id=str(prompt.id),
+            summary={"name": name},
         )
     core.cache.invalidate(prompt_key(project_id, name))
 
 
-def restore_prompt(
-    core: Core, *, ctx: RequestContext, project_id: int, name: str
-) -> PromptPublic:
+def restore_prompt(core: Core, *, ctx: RequestContext, project_id: int, name: str) -> PromptPublic:
     with core.store.write() as session:
         prompt = load_prompt(session, project_id, name, for_update=True, include_deleted=True)
         if prompt.deleted_at is None:
@@ -335,8 +378,13 @@ def restore_prompt(
         prompt.updated_at = core.clock()
         prompt.updated_by = ctx.actor.ref
         audit.append(
-            core, session, ctx=ctx, action="prompt.restore", object_type="prompt",
-            object_id=str(prompt.id), summary={"name": name},
+            core,
+            session,
+            ctx=ctx,
+            action="prompt.restore",
+            object_type="prompt",
+            object_id=str(prompt.id),
+            summary={"name": name},
         )
         latest = resolve_selector(session, prompt, version=prompt.latest_version, label=None)
         result = prompt_public(
@@ -356,14 +404,14 @@ def _search_condition(core: Core, q: str) -> Any:
     if core.store.is_sqlite:
         match = " ".join(f'"{word}"*' for word in words)
         return SqlPrompt.id.in_(
-            select(text("rowid")).select_from(text("prompts_fts")).where(
-                text("prompts_fts MATCH :fts_query").bindparams(fts_query=match)
-            )
+            select(text("rowid"))
+            .select_from(text("prompts_fts"))
+            .where(text("prompts_fts MATCH :fts_query").bindparams(fts_query=match))
         )
     query = " & ".join(f"{word}:*" for word in words)
-    return text("to_tsvector('simple', prompts.search_text) @@ to_tsquery('simple', :ts_query)").bindparams(
-        ts_query=query
-    )
+    return text(
+        "to_tsvector('simple', prompts.search_text) @@ to_tsquery('simple', :ts_query)"
+    ).bindparams(ts_query=query)
 
 
 def _filtered(core: Core, query: Select[Any], project_id: int, q: ListQuery) -> Select[Any]:
@@ -382,7 +430,9 @@ def _filtered(core: Core, query: Select[Any], project_id: int, q: ListQuery) -> 
         )
     if q.folder:
         folder = q.folder.strip("/")
-        query = query.where(or_(SqlPrompt.folder == folder, SqlPrompt.folder.startswith(folder + "/")))
+        query = query.where(
+            or_(SqlPrompt.folder == folder, SqlPrompt.folder.startswith(folder + "/"))
+        )
     if q.label:
         query = query.where(
             SqlPrompt.id.in_(select(SqlLabel.prompt_id).where(SqlLabel.name == q.label))
@@ -486,7 +536,9 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
         now = core.clock()
         for prompt in prompts:
             if action.action == "tag":
-                _set_tags(session, prompt, list(dict.fromkeys([*prompt.tags, *(action.tags or [])])))
+                _set_tags(
+                    session, prompt, list(dict.fromkeys([*prompt.tags, *(action.tags or [])]))
+                )
                 _refresh_search(session, prompt)
             elif action.action == "untag":
                 drop = set(action.tags or [])
@@ -497,7 +549,9 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
                 _refresh_search(session, prompt)
             elif action.action == "label":
                 assert action.label is not None
-                write_label(core, session, prompt, action.label, prompt.latest_version, ctx.actor.ref)
+                write_label(
+                    core, session, prompt, action.label, prompt.latest_version, ctx.actor.ref
+                )
             elif action.action == "delete":
                 prompt.deleted_at = now
             elif action.action == "restore":
@@ -505,10 +559,16 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
             prompt.updated_at = now
             prompt.updated_by = ctx.actor.ref
         audit.append(
-            core, session, ctx=ctx, action=f"prompt.bulk_{action.action}", object_type="prompt",
+            core,
+            session,
+            ctx=ctx,
+            action=f"prompt.bulk_{action.action}",
+            object_type="prompt",
             object_id=",".join(str(p.id) for p in prompts)[:200],
             summary={
-                "names": names, "tags": action.tags, "folder": action.folder,
+                "names": names,
+                "tags": action.tags,
+                "folder": action.folder,
                 "label": action.label,
             },
         )

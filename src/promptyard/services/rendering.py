@@ -60,7 +60,8 @@ def render_content(
 
 def _placeholder_messages(name: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(
-        isinstance(message, dict) and isinstance(message.get("role"), str)
+        isinstance(message, dict)
+        and isinstance(message.get("role"), str)
         and isinstance(message.get("content"), str)
         for message in value
     ):
@@ -110,7 +111,9 @@ def validate_template(core: Core, *, project_id: int, type_: str, content: Any) 
         parsed = parse_content(type_, content)
     except ValueError as exc:
         return {
-            "valid": False, "variables": [], "references": [],
+            "valid": False,
+            "variables": [],
+            "references": [],
             "errors": [{"field": "content", "line": None, "column": None, "message": str(exc)}],
         }
     # Collect syntax errors of every message, not just the first.
@@ -133,7 +136,12 @@ def validate_template(core: Core, *, project_id: int, type_: str, content: Any) 
                 resolver = make_resolver(session, project_id)
                 variables, references = analyze_content(core, type_, parsed, resolver)
         except DomainError as exc:
-            errors.append({"field": "content", "line": None, "column": None, "message": exc.message})
+            errors.append(
+                {"field": "content", "line": None, "column": None, "message": exc.message}
+            )
     return {
-        "valid": not errors, "variables": variables, "references": references, "errors": errors,
+        "valid": not errors,
+        "variables": variables,
+        "references": references,
+        "errors": errors,
     }

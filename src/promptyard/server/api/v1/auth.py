@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import Actor
-from promptyard.services import auth
 from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep
+from promptyard.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -35,7 +35,9 @@ def actor_json(actor: Actor) -> dict[str, Any]:
 
 
 @router.post("/login")
-async def login(body: LoginInput, request: Request, response: Response, core: CoreDep) -> dict[str, Any]:
+async def login(
+    body: LoginInput, request: Request, response: Response, core: CoreDep
+) -> dict[str, Any]:
     if body.api_key:
         actor = await run_in_threadpool(auth.authenticate_api_key, core, body.api_key)
     else:
@@ -45,12 +47,22 @@ async def login(body: LoginInput, request: Request, response: Response, core: Co
     max_age = core.settings.session_days * 86400
     secure = core.settings.secure_cookies
     response.set_cookie(
-        SESSION_COOKIE, new.token, max_age=max_age, httponly=True, samesite="strict",
-        secure=secure, path="/",
+        SESSION_COOKIE,
+        new.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
     )
     response.set_cookie(
-        CSRF_COOKIE, new.csrf_token, max_age=max_age, httponly=False, samesite="strict",
-        secure=secure, path="/",
+        CSRF_COOKIE,
+        new.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        path="/",
     )
     return {"actor": actor_json(actor)}
 

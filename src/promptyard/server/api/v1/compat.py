@@ -19,9 +19,9 @@ from promptyard.domain.schemas import (
     PromptUpdate,
     VersionsPublic,
 )
-from promptyard.services import history, registry
 from promptyard.server.api.v1.prompts import parse_if_match
 from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx
+from promptyard.services import history, registry
 
 router = APIRouter(prefix="/prompts/templates", tags=["templates (original routes)"])
 PromptId = Annotated[int, Path(ge=1)]
@@ -59,7 +59,11 @@ def update_template(
         core, workspace_id=ctx.actor.workspace_id, prompt_id=prompt_id
     )
     return registry.update_prompt(
-        core, ctx=ctx, project_id=project_id, name=name, data=body,
+        core,
+        ctx=ctx,
+        project_id=project_id,
+        name=name,
+        data=body,
         if_match=parse_if_match(if_match),
     )
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import SLUG_PATTERN, ProjectCreate, ProjectPublic
-from promptyard.services import bundles, projects
 from promptyard.server.deps import CoreDep, ReadCtx, require
+from promptyard.services import bundles, projects
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN)]
@@ -29,7 +29,9 @@ def create_project(
     return projects.create_project(core, ctx=ctx, data=body)
 
 
-@router.get("/{slug}/export", responses={200: {"content": {"application/json": {}, "application/yaml": {}}}})
+@router.get(
+    "/{slug}/export", responses={200: {"content": {"application/json": {}, "application/yaml": {}}}}
+)
 def export_project(
     slug: Slug,
     core: CoreDep,

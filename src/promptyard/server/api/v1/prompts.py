@@ -30,8 +30,8 @@ from promptyard.domain.schemas import (
     VersionPublic,
     VersionsPublic,
 )
-from promptyard.services import history, registry, rendering
 from promptyard.server.deps import CoreDep, LabelCtx, ProjectDep, ReadCtx, WriteCtx
+from promptyard.services import history, registry, rendering
 
 router = APIRouter(prefix="/prompts", tags=["prompts"])
 
@@ -44,7 +44,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
     if not cleaned.isdigit():
-        raise ValidationFailed("If-Match must be a version number, e.g. If-Match: \"3\"")
+        raise ValidationFailed('If-Match must be a version number, e.g. If-Match: "3"')
     return int(cleaned)
 
 
@@ -75,9 +75,19 @@ def list_prompts(
     }
     try:
         query = ListQuery(
-            q=q, tags=tag or [], folder=folder, label=label, author=author, type=type,
-            updated_after=updated_after, updated_before=updated_before, metadata=metadata,
-            deleted=deleted, sort=sort, limit=limit, offset=offset,
+            q=q,
+            tags=tag or [],
+            folder=folder,
+            label=label,
+            author=author,
+            type=type,
+            updated_after=updated_after,
+            updated_before=updated_before,
+            metadata=metadata,
+            deleted=deleted,
+            sort=sort,
+            limit=limit,
+            offset=offset,
         )
     except ValidationError as exc:
         raise ValidationFailed(str(exc.errors()[0]["msg"])) from None
@@ -114,7 +124,11 @@ async def get_prompt(
     body = core.cache.get(("prompt", project_id, name), (version, label))
     if body is None:
         body = await run_in_threadpool(
-            registry.get_prompt_json, core, project_id=project_id, name=name, version=version,
+            registry.get_prompt_json,
+            core,
+            project_id=project_id,
+            name=name,
+            version=version,
             label=label,
         )
     return Response(content=body, media_type="application/json")
@@ -132,7 +146,11 @@ def update_prompt(
 ) -> PromptPublic:
     """Change a prompt. Content, config or type changes make a new version."""
     result = registry.update_prompt(
-        core, ctx=ctx, project_id=project_id, name=name, data=body,
+        core,
+        ctx=ctx,
+        project_id=project_id,
+        name=name,
+        data=body,
         if_match=parse_if_match(if_match),
     )
     if result.version is not None:
@@ -234,9 +252,7 @@ def label_events(
     project_id: ProjectDep,
     label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
 ) -> dict[str, Any]:
-    return {
-        "items": history.label_events(core, project_id=project_id, name=name, label=label)
-    }
+    return {"items": history.label_events(core, project_id=project_id, name=name, label=label)}
 
 
 @router.get("/{name}/branches")
@@ -279,6 +295,10 @@ def render(
     name: PromptName, body: RenderRequest, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
 ) -> dict[str, Any]:
     return rendering.render_prompt(
-        core, project_id=project_id, name=name, variables=body.variables,
-        version=body.version, label=body.label,
+        core,
+        project_id=project_id,
+        name=name,
+        variables=body.variables,
+        version=body.version,
+        label=body.label,
     )

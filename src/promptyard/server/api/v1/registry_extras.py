@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from promptyard.services import registry
 from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx
+from promptyard.services import registry
 
 router = APIRouter(tags=["prompts"])
 

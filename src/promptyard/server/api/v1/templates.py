@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, PromptType, TemplateInput
-from promptyard.services import rendering, runtime
 from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
+from promptyard.services import rendering, runtime
 
 router = APIRouter(tags=["templates"])
 
@@ -48,7 +48,10 @@ def render(
 ) -> dict[str, Any]:
     """Render unsaved content (includes resolve in the project)."""
     return rendering.render_template(
-        core, project_id=project_id, type_=body.type, content=body.content,
+        core,
+        project_id=project_id,
+        type_=body.type,
+        content=body.content,
         variables=body.variables,
     )
 
@@ -64,7 +67,14 @@ def execute(
 ) -> dict[str, Any]:
     """Render a stored prompt (or unsaved content) and run it on a model."""
     return runtime.execute(
-        core, project_id=project_id, model=body.model, variables=body.variables,
-        prompt=body.prompt, version=body.version, label=body.label, type_=body.type,
-        content=body.content, config=body.config,
+        core,
+        project_id=project_id,
+        model=body.model,
+        variables=body.variables,
+        prompt=body.prompt,
+        version=body.version,
+        label=body.label,
+        type_=body.type,
+        content=body.content,
+        config=body.config,
     )

@@ -1,0 +1,218 @@
+"""Benchmark: GET a prompt by name and label over HTTP on loopback.
+
+Seeds 10,000 prompts x 5 versions (with a ``production`` label) into a fresh SQLite
+database through the services, starts ``promptyard serve`` in its own process, then:
+
+1. latency with one client (sequential requests on a kept-alive connection),
+2. throughput and latency with 16 concurrent clients (16 kept-alive connections),
+3. the server's resident memory after the load.
+
+Targets (issue 2): median <= 2 ms and p99 <= 10 ms, >= 2,000 requests/s with 16 clients,
+<= 200 MB RSS. Run: ``.venv/bin/python bench/registry_read.py [--prompts N]``.
+The load client is a small asyncio HTTP/1.1 client on raw sockets in a separate process,
+so it costs as little CPU as possible on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+API_KEY = "py_bench_key_0123456789abcdef"
+SEED_CACHE = Path(__file__).resolve().parent / "results"
+
+
+def seed(path: Path, prompts: int, versions: int) -> None:
+    """Seed through the services (the same code path as the API, minus HTTP)."""
+    from promptyard.config import Settings
+    from promptyard.domain.actor import RequestContext
+    from promptyard.domain.schemas import PromptCreate, PromptUpdate
+    from promptyard.services import auth, history, registry
+    from promptyard.services.core import Core
+    from promptyard.store import migrate
+    from promptyard.store.engine import Store
+
+    settings = Settings(data_dir=path.parent, database_url=f"sqlite:///{path}", init_api_key=API_KEY)
+    store = Store(settings.resolved_database_url())
+    migrate.upgrade(store)
+    core = Core.build(settings, store)
+    auth.bootstrap(core)
+    ctx = RequestContext(actor=auth.authenticate_api_key(core, API_KEY))
+    started = time.perf_counter()
+    for index in range(prompts):
+        name = f"prompt-{index:05d}"
+        registry.create_prompt(
+            core, ctx=ctx, project_id=1,
+            data=PromptCreate(
+                name=name, folder=f"team-{index % 20}/area-{index % 7}", tags=[f"t{index % 13}"],
+                content=f"You are assistant {index}. Answer {{{{ question }}}} in a {{{{ tone }}}} tone.",
+                config={"model": "gpt-4o-mini", "temperature": 0.2},
+            ),
+        )
+        for version in range(2, versions + 1):
+            registry.update_prompt(
+                core, ctx=ctx, project_id=1, name=name,
+                data=PromptUpdate(
+                    content=f"You are assistant {index} (v{version}). Answer {{{{ question }}}}.",
+                    commit_message=f"revision {version}",
+                ),
+            )
+        history.set_label(
+            core, ctx=ctx, project_id=1, name=name, label="production", version=versions - 1
+        )
+        if index and index % 1000 == 0:
+            rate = index / (time.perf_counter() - started)
+            print(f"  seeded {index} prompts ({rate:.0f}/s)", file=sys.stderr)
+    store.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _client(
+    port: int, paths: list[str], deadline: float, count: int | None, out: list[float]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent = 0
+    while (count is None or sent < count) and time.perf_counter() < deadline:
+        path = random.choice(paths)
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {API_KEY}\r\n\r\n"
+        ).encode()
+        started = time.perf_counter()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"unexpected answer: {head[:80]!r}")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        out.append(time.perf_counter() - started)
+        sent += 1
+    writer.close()
+
+
+def _load(port: int, paths: list[str], clients: int, seconds: float, queue: mp.Queue) -> None:
+    async def main() -> list[float]:
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+        await asyncio.gather(
+            *(_client(port, paths, deadline, None, latencies) for _ in range(clients))
+        )
+        return latencies
+
+    started = time.perf_counter()
+    latencies = asyncio.run(main())
+    queue.put((latencies, time.perf_counter() - started))
+
+
+def run_load(port: int, paths: list[str], clients: int, seconds: float) -> tuple[list[float], float]:
+    queue: mp.Queue = mp.Queue()
+    process = mp.Process(target=_load, args=(port, paths, clients, seconds, queue))
+    process.start()
+    latencies, elapsed = queue.get()
+    process.join()
+    return latencies, elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=10_000)
+    parser.add_argument("--versions", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+
+    SEED_CACHE.mkdir(exist_ok=True)
+    seeded = SEED_CACHE / f"seed-{args.prompts}x{args.versions}.db"
+    if not seeded.exists():
+        print(f"seeding {args.prompts} prompts x {args.versions} versions ...", file=sys.stderr)
+        partial = seeded.with_suffix(".partial")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        seed(partial, args.prompts, args.versions)
+        partial.rename(seeded)
+    workdir = Path(tempfile.mkdtemp(prefix="promptyard-bench-"))
+    shutil.copyfile(seeded, workdir / "promptyard.db")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PROMPTYARD_DATA_DIR": str(workdir),
+        "PROMPTYARD_INIT_API_KEY": API_KEY,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "promptyard", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        rss_idle = rss_mb(server.pid)
+        paths = [
+            f"/api/v1/prompts/prompt-{i:05d}?label=production" for i in range(args.prompts)
+        ]
+        # Warm the whole data set once (every prompt read at least once), then measure.
+        run_load(port, paths, 4, 5.0)
+        single, _ = run_load(port, paths, 1, args.seconds / 2)
+        many, elapsed = run_load(port, paths, args.clients, args.seconds)
+        rss_after = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    rows = [
+        ("data set", f"{args.prompts} prompts x {args.versions} versions (SQLite)", ""),
+        ("1 client: median", f"{pct(single, 0.5):.2f} ms", "<= 2 ms"),
+        ("1 client: p99", f"{pct(single, 0.99):.2f} ms", "<= 10 ms"),
+        ("1 client: requests/s", f"{len(single) / (args.seconds / 2):.0f}", ""),
+        (f"{args.clients} clients: requests/s", f"{len(many) / elapsed:.0f}", ">= 2,000"),
+        (f"{args.clients} clients: median", f"{pct(many, 0.5):.2f} ms", ""),
+        (f"{args.clients} clients: p99", f"{pct(many, 0.99):.2f} ms", ""),
+        ("server RSS idle", f"{rss_idle:.0f} MB", ""),
+        ("server RSS after load", f"{rss_after:.0f} MB", "<= 200 MB"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)} | {'result':>42} | target")
+    print(f"{'-' * width}-|-{'-' * 42}-|-------")
+    for name, value, target in rows:
+        print(f"{name.ljust(width)} | {value:>42} | {target}")
+    _ = statistics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The ``promptyard`` command: assembles the command groups; each lives in its own module.
+
+Commands that talk to a server use the SDK (:class:`promptyard.Client`); only ``serve``
+and ``db`` touch the server side of the package, and import it lazily.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import promptyard
+from promptyard.cli import db, history, projects, prompts
+from promptyard.cli.serve import serve
+
+app = typer.Typer(
+    name="promptyard",
+    help="Promptyard: self-hosted prompt management. Run the server, or manage prompts on one.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+prompt_app = typer.Typer(
+    help="Create, version, label, render and compare prompts on a server.",
+    no_args_is_help=True,
+)
+project_app = typer.Typer(help="Projects of the workspace.", no_args_is_help=True)
+
+app.command("serve")(serve)
+prompts.register(prompt_app)
+history.register(prompt_app)
+projects.register(app, project_app)
+app.add_typer(db.app, name="db")
+app.add_typer(prompt_app, name="prompt")
+app.add_typer(project_app, name="project")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"promptyard {promptyard.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Promptyard: self-hosted prompt management. Run the server, or manage prompts on one."""
