@@ -114,7 +114,7 @@ from jinja2 import (
 from jinja2.environment import Environment
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
-from jinja2.runtime import LoopContext, Macro, markup_join
+from jinja2.runtime import LoopContext, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.utils import Namespace
 from markupsafe import EscapeFormatter, Markup
@@ -328,7 +328,7 @@ def _state() -> _RenderState:
 # --------------------------------------------------------------------------- value inspection
 
 _PLAIN = (str, int, float, bool, type(None))
-_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_DICT_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 _OPAQUE = (
     type,
     types.FunctionType,
@@ -360,7 +360,7 @@ def _children(obj: Any) -> list[Any] | None:
     if isinstance(obj, dict):
         return [*obj.keys(), *obj.values()]
     if isinstance(obj, _DICT_VIEWS):
-        mapping = obj.mapping  # type: ignore[union-attr]
+        mapping = getattr(obj, "mapping", {})
         return [*mapping.keys(), *mapping.values()]
     if isinstance(obj, Namespace):
         return [getattr(obj, "_Namespace__attrs", {})]
@@ -513,8 +513,8 @@ def _check_printf(state: _RenderState, fmt: str | bytes, args: Any) -> None:
 def _conversion_size(conversion: str, arg: Any) -> int:
     if conversion in "sra":
         _check_text(arg)
-        convert = {"s": str, "r": repr, "a": ascii}[conversion]
-        return len(convert(arg))
+        text = str(arg) if conversion == "s" else repr(arg) if conversion == "r" else ascii(arg)
+        return len(text)
     if conversion == "c":
         return 1
     if isinstance(arg, int):
@@ -599,9 +599,7 @@ def _check_str_method(
 
 def _finalize(value: Any) -> Any:
     """Every ``{{ }}`` output passes here: refuse opaque objects, charge the text."""
-    state = _STATE.get()
-    if state is None:  # constant folding at compile time: bounded by the source
-        return value
+    state = _state()  # outside a render (constant folding) this refuses, so nothing is folded
     if type(value) is not str:
         _check_text(value)
         value = str(value)
@@ -706,10 +704,12 @@ def _account(state: _RenderState, result: Any) -> None:
 # --------------------------------------------------------------------------- filters
 
 _TEXT_FILTERS = frozenset(
-    "capitalize center e escape forceescape format indent join lower pprint replace safe "
-    "string striptags title trim truncate upper urlencode urlize wordcount wordwrap "
-    "xmlattr".split()
-)
+    {
+        "capitalize", "center", "e", "escape", "forceescape", "format", "indent", "join",
+        "lower", "pprint", "replace", "safe", "string", "striptags", "title", "trim",
+        "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
+    }
+)  # fmt: skip
 
 
 def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -911,7 +911,9 @@ def _harden(node: nodes.Node, env: Environment) -> nodes.Node:
                             if isinstance(child, nodes.TemplateData)
                         )
                         if size:
-                            charge = _guard_node(env, nodes.Const(size, lineno=item.lineno), _G_CHARGE)
+                            charge = _guard_node(
+                                env, nodes.Const(size, lineno=item.lineno), _G_CHARGE
+                            )
                             hardened.append(nodes.ExprStmt(charge, lineno=item.lineno))
                 hardened.append(item)
             setattr(node, field, hardened)
@@ -1020,9 +1022,7 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
         elif isinstance(left, (str, bytes)):  # "%"
             _check_printf(state, left, right)
         result = self.binop_table[operator](left, right)
-        if isinstance(result, (str, bytes)):
-            state.charge(len(result))
-        elif isinstance(result, (list, tuple)):
+        if isinstance(result, (str, bytes, list, tuple)):
             state.charge(len(result))
         return result
 
@@ -1080,9 +1080,7 @@ class _PromptLoader(BaseLoader):
     def __init__(self, compile_source: Callable[[str, str], Template]) -> None:
         self._compile = compile_source
 
-    def load(
-        self, environment: Environment, name: str, globals: Any = None
-    ) -> Template:
+    def load(self, environment: Environment, name: str, globals: Any = None) -> Template:
         state = _STATE.get()
         if not isinstance(name, str) or not name.startswith(_PREFIX):
             raise BadReference(f"only prompt: references can be included, got {_short(name)}")
@@ -1133,15 +1131,14 @@ def _scan_uses(tree: nodes.Template, names: frozenset[str]) -> tuple[set[str], s
             if node.ctx == "load" and node.name in names and node.name not in shadowed:
                 unguarded.add(node.name)
             return
-        if isinstance(node, nodes.Filter) and node.name in _DEFAULT_FILTERS:
-            if isinstance(node.node, nodes.Name):
-                for child in (*node.args, *node.kwargs):
-                    visit(child, shadowed)
-                return
-        if isinstance(node, nodes.Test) and node.name in _GUARD_TESTS:
-            if isinstance(node.node, nodes.Name):
-                tested.add(node.node.name)
-                return
+        guarded = isinstance(node, nodes.Filter | nodes.Test) and isinstance(node.node, nodes.Name)
+        if guarded and isinstance(node, nodes.Filter) and node.name in _DEFAULT_FILTERS:
+            for child in (*node.args, *node.kwargs):
+                visit(child, shadowed)
+            return
+        if guarded and isinstance(node, nodes.Test) and node.name in _GUARD_TESTS:
+            tested.add(getattr(node.node, "name", ""))
+            return
         inner = shadowed
         if isinstance(node, nodes.For):
             visit(node.iter, shadowed)
@@ -1189,11 +1186,13 @@ def _references(tree: nodes.Template, field: str) -> tuple[list[PromptRef], froz
     """Constant references in order of appearance, and those only used with ignore missing."""
     found: list[tuple[int, PromptRef, bool]] = []
     for node in tree.find_all(_REFERENCE_NODES):
+        if not isinstance(node, _REFERENCE_NODES):
+            continue
         target = node.template
         if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):
             raise BadReference(
                 f"line {node.lineno}: include/extends/import targets must be a single quoted "
-                "reference such as \"prompt:NAME@production\"",
+                'reference such as "prompt:NAME@production"',
                 details={"field": field, "line": node.lineno},
             )
         try:
@@ -1234,7 +1233,9 @@ def _error_column(env: Environment, source: str, lines: list[str], line: int, me
     for match in _OPENING_RE.finditer(text):
         end = text.find(_CLOSING[match.group()], match.end())
         closed = end != -1
-        constructs.append((match.start(), text[match.start() : end + 2 if closed else None], closed))
+        constructs.append(
+            (match.start(), text[match.start() : end + 2 if closed else None], closed)
+        )
     for word in _QUOTED_RE.findall(message):
         if re.fullmatch(r"\w+", word):
             for start, body, _ in constructs:
@@ -1244,7 +1245,7 @@ def _error_column(env: Environment, source: str, lines: list[str], line: int, me
         if closed and body.startswith("{{"):
             try:
                 Parser(env, body).parse()
-            except TemplateSyntaxError:
+            except Exception:  # any failure (syntax, digit limits, nesting) marks the culprit
                 return start + 1
     for start, _, closed in constructs:
         if not closed:
@@ -1336,9 +1337,7 @@ class TemplateEngine:
         """Resolve every reference transitively: ``{"prompt:x@v1": source, ...}``."""
         return self._collect(self._entry(source, "content"), resolver)
 
-    def variables(
-        self, source: str, resolver: Resolver | None = None
-    ) -> tuple[VariableInfo, ...]:
+    def variables(self, source: str, resolver: Resolver | None = None) -> tuple[VariableInfo, ...]:
         """Variables of the template and of every prompt it references."""
         entry = self._entry(source, "content")
         return self._union(entry, self._collect(entry, resolver))
@@ -1361,7 +1360,9 @@ class TemplateEngine:
             )
         return self._run(entry.template, dict(variables), sources)
 
-    def _run(self, template: Template, variables: dict[str, Any], sources: Mapping[str, str]) -> str:
+    def _run(
+        self, template: Template, variables: dict[str, Any], sources: Mapping[str, str]
+    ) -> str:
         state = _RenderState(self.limits, sources)
         cap = self.limits.max_output_chars
         token = _STATE.set(state)
@@ -1377,6 +1378,15 @@ class TemplateEngine:
                 parts.append(chunk)
                 state.tick()
             return "".join(parts)
+        except (TemplateLimitExceeded, MissingVariables, BadReference, NotFound):
+            raise
+        except TemplateRenderProblem as exc:  # raised by a guard: add where it happened
+            if exc.details is None:
+                exc.details = _locate(exc, state)
+                if exc.details["line"]:
+                    exc.message = f"line {exc.details['line']}: {exc.message}"
+                    exc.args = (exc.message,)
+            raise
         except DomainError:
             raise
         except RecursionError:
@@ -1388,9 +1398,10 @@ class TemplateEngine:
         except Exception as exc:
             raise _render_problem(exc, state) from None
         finally:
-            if stream is not None:
+            close = getattr(stream, "close", None)
+            if close is not None:
                 with contextlib.suppress(Exception):  # closing must not mask the real error
-                    stream.close()
+                    close()
             _STATE.reset(token)
 
     # ---- internals
@@ -1435,7 +1446,8 @@ class TemplateEngine:
             code = env.compile(tree)
             template = env.template_class.from_code(env, code, env.make_globals(None), None)
         except TemplateSyntaxError as exc:
-            raise _syntax_problem(env, source, field, exc.lineno, exc.message or "syntax error")
+            message = exc.message or "syntax error"
+            raise _syntax_problem(env, source, field, exc.lineno, message) from None
         except RecursionError:
             raise _syntax_problem(env, source, field, 1, "the template nests too deeply") from None
         except SyntaxError as exc:  # Python's own limits on the compiled code
@@ -1444,7 +1456,10 @@ class TemplateEngine:
         except DomainError:
             raise
         except Exception as exc:  # e.g. integer literals beyond Python's digit limit
-            raise _syntax_problem(env, source, field, 1, _clean(str(exc))) from None
+            message = _clean(str(exc))
+            if "integer string conversion" in message:
+                message = "a number in the template has too many digits"
+            raise _syntax_problem(env, source, field, 1, message) from None
         required = tuple(sorted(n for n in names if n in unguarded and n not in tested))
         variables = tuple(VariableInfo(n, n in required) for n in sorted(names))
         info = TemplateInfo(variables=variables, references=tuple(refs))

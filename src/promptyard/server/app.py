@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -14,7 +17,11 @@ from starlette.concurrency import run_in_threadpool
 import promptyard
 from promptyard.server.api.v1 import auth, compat, projects, prompts, registry_extras, templates
 from promptyard.server.errors import error_response, install_error_handlers
-from promptyard.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from promptyard.server.middleware import (
+    BodyLimitMiddleware,
+    PromptReadFastPath,
+    RequestIdMiddleware,
+)
 from promptyard.services.core import Core
 from promptyard.store import migrate
 
@@ -24,7 +31,18 @@ log = logging.getLogger("promptyard.server")
 
 def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     """Build the app. The database must already be migrated (``promptyard db upgrade``)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far (app, routes, SQLAlchemy metadata) lives as long as the
+        # process: move it out of the garbage collector's sight, so collections stay short
+        # and request latency has no long GC pauses.
+        gc.collect()
+        gc.freeze()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Promptyard",
         version=promptyard.__version__,
         description="Self-hosted prompt management and LLM operations.",
@@ -73,6 +91,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         _mount_console(app, static_dir)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=core.settings.max_request_bytes)
+    app.add_middleware(PromptReadFastPath, core=core)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -22,7 +22,12 @@ CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_core(request: Request) -> Core:
+async def get_core(request: Request) -> Core:
+    # async on purpose: FastAPI runs plain-def dependencies in its thread pool.
+    return _core(request)
+
+
+def _core(request: Request) -> Core:
     core: Core = request.app.state.core
     return core
 
@@ -32,7 +37,7 @@ CoreDep = Annotated[Core, Depends(get_core)]
 
 async def current_actor(request: Request) -> Actor:
     """The caller: a Bearer API key, or a console session (with its CSRF check)."""
-    core = get_core(request)
+    core = _core(request)
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
@@ -89,7 +94,7 @@ ProjectSlug = Annotated[
 
 
 async def project_id(request: Request, actor: ActorDep, project: ProjectSlug = "default") -> int:
-    core = get_core(request)
+    core = _core(request)
     cached = core.actors.get(("project", actor.workspace_id, project))
     if cached is not None and actor.project_id in (None, cached):
         return int(cached)

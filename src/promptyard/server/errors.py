@@ -40,16 +40,16 @@ def error_response(
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    details = []
+    details: list[dict[str, Any]] = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
         message = str(error.get("msg", "invalid"))
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         details.append({"loc": loc, "message": message})
-    first = details[0] if details else {"loc": [], "message": "invalid request"}
+    first: dict[str, Any] = details[0] if details else {"loc": [], "message": "invalid request"}
     where = ".".join(first["loc"])
-    text = f"{where}: {first['message']}" if where else first["message"]
+    text = f"{where}: {first['message']}" if where else str(first["message"])
     if len(details) > 1:
         text += f" (and {len(details) - 1} more problem{'s' if len(details) > 2 else ''})"
     return text, details
@@ -75,7 +75,8 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
             message = "no such route"
-        return error_response(exc.status_code, code, message, headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:

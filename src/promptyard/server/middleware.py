@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, SLUG_PATTERN
 
 
 class RequestIdMiddleware:
@@ -101,3 +106,85 @@ class BodyLimitMiddleware:
 
 class _TooLarge(Exception):
     pass
+
+
+class PromptReadFastPath:
+    """Answer cache hits of ``GET /api/v1/prompts/{name}`` before FastAPI's machinery.
+
+    Agents fetch prompts by name and label far more often than anything else. When the
+    Bearer key's actor, the project and the serialized prompt are all in the caches the
+    regular route fills (``core.actors``, ``core.cache``), this answers at once with the
+    same bytes and the same permission check. Anything else (a miss, another parameter,
+    a cookie session, bad input) goes to the regular route, which is the one place that
+    reads the database, validates and reports errors.
+    """
+
+    def __init__(self, app: ASGIApp, core: Any) -> None:
+        self.app = app
+        self.core = core
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            hit = self._hit(scope)
+            if hit is not None:
+                body, number = hit
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"etag", b'"%d"' % number),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def _hit(self, scope: Scope) -> tuple[bytes, int] | None:
+        path: str = scope["path"]
+        if not path.startswith(_PREFIX):
+            return None
+        name = path[len(_PREFIX) :]
+        if not _NAME.fullmatch(name):
+            return None
+        token = None
+        for header, value in scope["headers"]:
+            if header == b"authorization":
+                scheme, _, token_bytes = value.partition(b" ")
+                if scheme.lower() != b"bearer":
+                    return None
+                token = token_bytes.strip().decode("latin-1")
+                break
+        if not token:
+            return None
+        actor = self.core.actors.get(hashlib.sha256(token.encode()).hexdigest())
+        if actor is None or not actor.can("prompt:read"):
+            return None
+        version: int | None = None
+        label: str | None = None
+        project = "default"
+        for key, value in parse_qsl(scope["query_string"].decode("latin-1")):
+            if key == "version" and value.isdigit() and version is None and int(value) >= 1:
+                version = int(value)
+            elif key == "label" and _LABEL.fullmatch(value) and label is None:
+                label = value
+            elif key == "project" and _SLUG.fullmatch(value):
+                project = value
+            else:
+                return None
+        project_id = self.core.actors.get(("project", actor.workspace_id, project))
+        if project_id is None or actor.project_id not in (None, project_id):
+            return None
+        cached: tuple[bytes, int] | None = self.core.cache.get(
+            ("prompt", project_id, name), (version, label)
+        )
+        return cached
+
+
+_PREFIX = "/api/v1/prompts/"
+_NAME = re.compile(NAME_PATTERN.strip("^$"))
+_LABEL = re.compile(LABEL_PATTERN.strip("^$"))
+_SLUG = re.compile(SLUG_PATTERN.strip("^$"))

@@ -43,7 +43,7 @@ from promptyard.store.models import (
     SqlVersion,
 )
 
-FORMAT = "promptyard-bundle"
+FORMAT: Literal["promptyard-bundle"] = "promptyard-bundle"
 
 
 class _Strict(BaseModel):

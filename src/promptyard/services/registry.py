@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,7 +111,7 @@ def commit_version(
 
 def _set_tags(session: Session, prompt: SqlPrompt, tags: list[str]) -> None:
     prompt.tags = list(tags)
-    session.execute(SqlPromptTag.__table__.delete().where(SqlPromptTag.prompt_id == prompt.id))
+    session.execute(delete(SqlPromptTag).where(SqlPromptTag.prompt_id == prompt.id))
     for tag in tags:
         session.add(SqlPromptTag(prompt_id=prompt.id, tag=tag))
 
@@ -226,17 +226,19 @@ def get_prompt(
 
 def get_prompt_json(
     core: Core, *, project_id: int, name: str, version: int | None = None, label: str | None = None
-) -> bytes:
-    """The serialized prompt, served from the read cache: the agents' hot path."""
+) -> tuple[bytes, int]:
+    """``(serialized prompt, version number)`` from the read cache: the agents' hot path."""
     key = prompt_key(project_id, name)
     view = (version, label)
-    cached = core.cache.get(key, view)
+    cached: tuple[bytes, int] | None = core.cache.get(key, view)
     if cached is not None:
-        return bytes(cached)
+        return cached
     generation = core.cache.generation(key)
-    body = dumps(get_prompt(core, project_id=project_id, name=name, version=version, label=label))
-    core.cache.put(key, view, body, generation)
-    return body
+    prompt = get_prompt(core, project_id=project_id, name=name, version=version, label=label)
+    assert prompt.version is not None
+    entry = (dumps(prompt), prompt.version.number)
+    core.cache.put(key, view, entry, generation)
+    return entry
 
 
 def get_prompt_by_id(core: Core, *, workspace_id: int, prompt_id: int) -> tuple[int, str]:
@@ -449,11 +451,11 @@ def _filtered(core: Core, query: Select[Any], project_id: int, q: ListQuery) -> 
         if core.store.is_sqlite:
             query = query.where(func.json_extract(SqlPrompt.meta, f'$."{key}"') == value)
         else:
-            query = query.where(SqlPrompt.meta[key].astext == value)  # type: ignore[attr-defined]
+            query = query.where(SqlPrompt.meta[key].astext == value)
     return query
 
 
-_SORTS = {
+_SORTS: dict[str, Any] = {
     "name": SqlPrompt.name.asc(),
     "-name": SqlPrompt.name.desc(),
     "updated_at": SqlPrompt.updated_at.asc(),

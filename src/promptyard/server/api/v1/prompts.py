@@ -121,9 +121,9 @@ async def get_prompt(
     label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
 ) -> Response:
     """A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache."""
-    body = core.cache.get(("prompt", project_id, name), (version, label))
-    if body is None:
-        body = await run_in_threadpool(
+    entry: tuple[bytes, int] | None = core.cache.get(("prompt", project_id, name), (version, label))
+    if entry is None:
+        entry = await run_in_threadpool(
             registry.get_prompt_json,
             core,
             project_id=project_id,
@@ -131,7 +131,8 @@ async def get_prompt(
             version=version,
             label=label,
         )
-    return Response(content=body, media_type="application/json")
+    body, number = entry
+    return Response(content=body, media_type="application/json", headers={"ETag": f'"{number}"'})
 
 
 @router.patch("/{name}", response_model=PromptPublic)
