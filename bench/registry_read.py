@@ -43,7 +43,9 @@ def seed(path: Path, prompts: int, versions: int) -> None:
     from promptyard.store import migrate
     from promptyard.store.engine import Store
 
-    settings = Settings(data_dir=path.parent, database_url=f"sqlite:///{path}", init_api_key=API_KEY)
+    settings = Settings(
+        data_dir=path.parent, database_url=f"sqlite:///{path}", init_api_key=API_KEY
+    )
     store = Store(settings.resolved_database_url())
     migrate.upgrade(store)
     core = Core.build(settings, store)
@@ -53,16 +55,23 @@ def seed(path: Path, prompts: int, versions: int) -> None:
     for index in range(prompts):
         name = f"prompt-{index:05d}"
         registry.create_prompt(
-            core, ctx=ctx, project_id=1,
+            core,
+            ctx=ctx,
+            project_id=1,
             data=PromptCreate(
-                name=name, folder=f"team-{index % 20}/area-{index % 7}", tags=[f"t{index % 13}"],
+                name=name,
+                folder=f"team-{index % 20}/area-{index % 7}",
+                tags=[f"t{index % 13}"],
                 content=f"You are assistant {index}. Answer {{{{ question }}}} in a {{{{ tone }}}} tone.",
                 config={"model": "gpt-4o-mini", "temperature": 0.2},
             ),
         )
         for version in range(2, versions + 1):
             registry.update_prompt(
-                core, ctx=ctx, project_id=1, name=name,
+                core,
+                ctx=ctx,
+                project_id=1,
+                name=name,
                 data=PromptUpdate(
                     content=f"You are assistant {index} (v{version}). Answer {{{{ question }}}}.",
                     commit_message=f"revision {version}",
@@ -98,8 +107,7 @@ async def _client(
     while (count is None or sent < count) and time.perf_counter() < deadline:
         path = random.choice(paths)
         request = (
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Bearer {API_KEY}\r\n\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {API_KEY}\r\n\r\n"
         ).encode()
         started = time.perf_counter()
         writer.write(request)
@@ -130,7 +138,9 @@ def _load(port: int, paths: list[str], clients: int, seconds: float, queue: mp.Q
     queue.put((latencies, time.perf_counter() - started))
 
 
-def run_load(port: int, paths: list[str], clients: int, seconds: float) -> tuple[list[float], float]:
+def run_load(
+    port: int, paths: list[str], clients: int, seconds: float
+) -> tuple[list[float], float]:
     queue: mp.Queue = mp.Queue()
     process = mp.Process(target=_load, args=(port, paths, clients, seconds, queue))
     process.start()
@@ -171,7 +181,9 @@ def main() -> None:
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "promptyard", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -182,9 +194,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         rss_idle = rss_mb(server.pid)
-        paths = [
-            f"/api/v1/prompts/prompt-{i:05d}?label=production" for i in range(args.prompts)
-        ]
+        paths = [f"/api/v1/prompts/prompt-{i:05d}?label=production" for i in range(args.prompts)]
         # Warm the whole data set once (every prompt read at least once), then measure.
         run_load(port, paths, 4, 5.0)
         single, _ = run_load(port, paths, 1, args.seconds / 2)

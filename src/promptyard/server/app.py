@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import FileResponse, ORJSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -46,7 +46,6 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         title="Promptyard",
         version=promptyard.__version__,
         description="Self-hosted prompt management and LLM operations.",
-        default_response_class=ORJSONResponse,
         docs_url="/docs",
         redoc_url=None,
     )
@@ -84,7 +83,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
 
         ok, message = await run_in_threadpool(check)
         if ok:
-            return ORJSONResponse({"status": "ok"})
+            return Response(b'{"status":"ok"}', media_type="application/json")
         return error_response(503, "not_ready", message)
 
     if static_dir is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promptyard.domain.errors import DomainError
@@ -31,11 +32,12 @@ _HTTP_CODES = {
 
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
-) -> ORJSONResponse:
-    return ORJSONResponse(
-        {"error": {"code": code, "message": message, "details": details}},
+) -> Response:
+    return Response(
+        orjson.dumps({"error": {"code": code, "message": message, "details": details}}),
         status_code=status,
         headers=headers,
+        media_type="application/json",
     )
 
 
@@ -57,12 +59,12 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> ORJSONResponse:
+    async def _domain(_request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
         if any(error.get("type") == "json_invalid" for error in errors):
             return error_response(400, "invalid_json", "the request body is not valid JSON")
@@ -70,7 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_error", message, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
@@ -79,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         request_id = request.headers.get("x-request-id") or request.scope.get(
             "promptyard.request_id"
         )

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from fastapi.responses import ORJSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -109,7 +108,7 @@ def bulk(body: BulkAction, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep)
 
 @router.get(
     "/{name}",
-    response_class=ORJSONResponse,
+    response_class=Response,
     responses={200: {"model": PromptPublic, "description": "the prompt with one version"}},
 )
 async def get_prompt(
