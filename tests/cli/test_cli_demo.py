@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from _server import running_server
 from promptyard.cli.demo import DEMO_PROMPTS, seed
 from promptyard.client import Client
 from promptyard.config import load_settings
@@ -15,6 +14,7 @@ from promptyard.services.core import Core
 from promptyard.services.projects import ensure_default_workspace
 from promptyard.store import migrate
 from promptyard.store.engine import Store
+from tests._server import running_server
 
 
 def test_seed_is_complete_and_idempotent(tmp_path: Path) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from _cli import Cli
-
-from _server import LiveServer, free_port
+from tests._server import LiveServer, free_port
+from tests.cli._cli import Cli
 
 
 def test_unknown_prompt(cli: Cli) -> None:

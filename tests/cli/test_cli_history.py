@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _cli import Cli
+
+from tests.cli._cli import Cli
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 
 import yaml
-from _cli import Cli
+
+from tests.cli._cli import Cli
 
 
 def slug() -> str:

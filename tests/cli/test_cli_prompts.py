@@ -6,7 +6,7 @@ import json
 import uuid
 from pathlib import Path
 
-from _cli import Cli
+from tests.cli._cli import Cli
 
 
 def test_create_and_get(cli: Cli, name: str) -> None:
@@ -85,7 +85,8 @@ def test_list(cli: Cli) -> None:
     prefix = f"cli-list-{uuid.uuid4().hex[:8]}"
     names = [f"{prefix}-{i}" for i in range(3)]
     for index, each in enumerate(names):
-        cli("prompt", "create", each, "-c", f"text {index}", "--tag", tag,
+        word = ("quokka", "wombat", "dingo")[index]
+        cli("prompt", "create", each, "-c", f"a {word}", "--tag", tag,
             "--meta", f"n={index}", "--folder", f"lst/{index}")
     page = cli.json("prompt", "list", "--tag", tag, "--sort", "name")
     assert [p["name"] for p in page["items"]] == names
@@ -97,7 +98,8 @@ def test_list(cli: Cli) -> None:
     assert [p["name"] for p in limited["items"]] == [names[2]]
     assert cli.json("prompt", "list", "--tag", tag, "--type", "chat")["total"] == 0
     assert cli.json("prompt", "list", "--tag", tag, "--folder", "lst/0")["total"] == 1
-    assert cli.json("prompt", "list", "-q", names[0])["items"][0]["name"] == names[0]
+    found = cli.json("prompt", "list", "--tag", tag, "-q", "quokka")["items"]
+    assert [p["name"] for p in found] == [names[0]]
 
     table = cli("prompt", "list", "--tag", tag, "--limit", "2", "--sort", "name").stdout
     assert names[0] in table and names[1] in table and names[2] not in table

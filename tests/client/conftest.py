@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _server import LiveServer, running_server
 from promptyard.client import Client
+from tests._server import LiveServer, running_server
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from _server import LiveServer, free_port
 from promptyard import Client as LazyClient
 from promptyard import PromptyardError as LazyError
 from promptyard.client import Client, PromptyardConnectionError, PromptyardError
+from tests._server import LiveServer, free_port
 
 
 def test_package_reexports() -> None:

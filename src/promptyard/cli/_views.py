@@ -64,14 +64,18 @@ def show_prompt(console: Console, prompt: Prompt) -> None:
         ("type", prompt["type"]),
     ]
     if version is not None:
-        latest = "latest" if version["number"] == prompt["latest_version"] else (
-            f"latest is v{prompt['latest_version']}"
+        latest = (
+            "latest"
+            if version["number"] == prompt["latest_version"]
+            else (f"latest is v{prompt['latest_version']}")
         )
-        rows.append((
-            "version",
-            f"v{version['number']} on {version['branch']} ({latest}), by {version['author']} "
-            f"at {when(version['created_at'])}",
-        ))
+        rows.append(
+            (
+                "version",
+                f"v{version['number']} on {version['branch']} ({latest}), by {version['author']} "
+                f"at {when(version['created_at'])}",
+            )
+        )
         if version["message"]:
             rows.append(("message", version["message"]))
     rows += [
@@ -86,9 +90,7 @@ def show_prompt(console: Console, prompt: Prompt) -> None:
     if version is not None:
         if version["config"]:
             rows.append(("config", json.dumps(version["config"])))
-        variables = [
-            v["name"] + ("" if v["required"] else "?") for v in version["variables"]
-        ]
+        variables = [v["name"] + ("" if v["required"] else "?") for v in version["variables"]]
         rows.append(("variables", ", ".join(variables)))
         if version["references"]:
             rows.append(("includes", ", ".join(version["references"])))
@@ -98,8 +100,11 @@ def show_prompt(console: Console, prompt: Prompt) -> None:
     console.print(grid)
     if version is not None:
         console.print(
-            Panel(content_renderable(version["type"], version["content"]), title="content",
-                  title_align="left")
+            Panel(
+                content_renderable(version["type"], version["content"]),
+                title="content",
+                title_align="left",
+            )
         )
 
 
@@ -108,9 +113,14 @@ def prompts_table(items: Iterable[Prompt]) -> Table:
     for prompt in items:
         name = prompt["name"] + (" (deleted)" if prompt.get("deleted_at") else "")
         table.add_row(
-            Text(name), Text(prompt["folder"]), prompt["type"], f"v{prompt['latest_version']}",
+            Text(name),
+            Text(prompt["folder"]),
+            prompt["type"],
+            f"v{prompt['latest_version']}",
             Text(_labels({k: v for k, v in prompt["labels"].items() if k != "latest"})),
-            Text(", ".join(prompt["tags"])), when(prompt["updated_at"]), Text(prompt["updated_by"]),
+            Text(", ".join(prompt["tags"])),
+            when(prompt["updated_at"]),
+            Text(prompt["updated_by"]),
         )
     return table
 
@@ -122,9 +132,13 @@ def versions_table(items: Iterable[Version]) -> Table:
             f"v{number}" for number in (version["parent"], version["merge_parent"]) if number
         )
         table.add_row(
-            f"v{version['number']}", Text(version["branch"]), parents,
-            Text(_labels(version["labels"])), Text(version["author"]),
-            when(version["created_at"]), Text(version["message"]),
+            f"v{version['number']}",
+            Text(version["branch"]),
+            parents,
+            Text(_labels(version["labels"])),
+            Text(version["author"]),
+            when(version["created_at"]),
+            Text(version["message"]),
         )
     return table
 
@@ -166,7 +180,9 @@ def labels_table(items: Iterable[Label]) -> Table:
     table = Table("label", "version", "updated", "by")
     for label in items:
         table.add_row(
-            Text(label["name"]), f"v{label['version']}", when(label["updated_at"]),
+            Text(label["name"]),
+            f"v{label['version']}",
+            when(label["updated_at"]),
             Text(label["updated_by"]),
         )
     return table
@@ -176,7 +192,8 @@ def events_table(items: Iterable[LabelEvent]) -> Table:
     table = Table("when", "label", "from", "to", "by")
     for event in items:
         table.add_row(
-            when(event["created_at"]), Text(event["label"]),
+            when(event["created_at"]),
+            Text(event["label"]),
             f"v{event['from_version']}" if event["from_version"] else "-",
             f"v{event['to_version']}" if event["to_version"] else "(removed)",
             Text(event["actor"]),
@@ -191,7 +208,9 @@ def branches_table(items: Iterable[Branch]) -> Table:
             Text(branch["name"]),
             f"v{branch['head']}" if branch["head"] else "",
             f"v{branch['base']}" if branch["base"] else "",
-            when(branch["created_at"]), Text(branch["created_by"]), when(branch["merged_at"]),
+            when(branch["created_at"]),
+            Text(branch["created_by"]),
+            when(branch["merged_at"]),
         )
     return table
 
@@ -200,7 +219,9 @@ def projects_table(items: Iterable[Project]) -> Table:
     table = Table("slug", "name", "prompts", "created")
     for project in items:
         table.add_row(
-            Text(project["slug"]), Text(project["name"]), str(project["prompt_count"]),
+            Text(project["slug"]),
+            Text(project["name"]),
+            str(project["prompt_count"]),
             when(project["created_at"]),
         )
     return table

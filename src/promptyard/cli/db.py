@@ -16,8 +16,12 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 DatabaseUrlOpt = Annotated[
     str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL (default: PROMPTYARD_DATABASE_URL, or "
-                 "the SQLite file in PROMPTYARD_DATA_DIR).", show_default=False),
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: PROMPTYARD_DATABASE_URL, or "
+        "the SQLite file in PROMPTYARD_DATA_DIR).",
+        show_default=False,
+    ),
 ]
 
 
@@ -28,10 +32,11 @@ def open_store(url: str) -> Store:
     try:
         return Store(url)
     except (ValueError, ImportError) as exc:
-        fail(f"cannot use database {_safe(url)}: {exc}")
+        fail(f"cannot use database {safe_url(url)}: {exc}")
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -61,15 +66,15 @@ def upgrade(database_url: DatabaseUrlOpt = None) -> None:
         migrate.upgrade(store)
         after = migrate.current_revision(store)
     except SQLAlchemyError as exc:
-        fail(f"cannot migrate {_safe(url)}: {getattr(exc, 'orig', None) or exc}")
+        fail(f"cannot migrate {safe_url(url)}: {getattr(exc, 'orig', None) or exc}")
     finally:
         store.dispose()
     console = Console(highlight=False)
     if before == after:
-        console.print(f"{_safe(url)} is up to date (revision {after})", soft_wrap=True)
+        console.print(f"{safe_url(url)} is up to date (revision {after})", soft_wrap=True)
     else:
         console.print(
-            f"upgraded {_safe(url)} from {before or 'an empty database'} to revision {after}",
+            f"upgraded {safe_url(url)} from {before or 'an empty database'} to revision {after}",
             soft_wrap=True,
         )
 
@@ -91,16 +96,16 @@ def current(
     try:
         revision = migrate.current_revision(store)
     except SQLAlchemyError as exc:
-        fail(f"cannot read {_safe(url)}: {getattr(exc, 'orig', None) or exc}")
+        fail(f"cannot read {safe_url(url)}: {getattr(exc, 'orig', None) or exc}")
     finally:
         store.dispose()
     head = migrate.head_revision()
     console = Console(highlight=False)
     if revision == head:
-        console.print(f"{_safe(url)}: revision {revision} (current)", soft_wrap=True)
+        console.print(f"{safe_url(url)}: revision {revision} (current)", soft_wrap=True)
         return
     console.print(
-        f"{_safe(url)}: revision {revision or 'none (empty database)'}, latest is {head}: "
+        f"{safe_url(url)}: revision {revision or 'none (empty database)'}, latest is {head}: "
         "run `promptyard db upgrade`",
         soft_wrap=True,
     )

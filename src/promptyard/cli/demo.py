@@ -128,8 +128,11 @@ SUPPORT_CHAT = DemoPrompt(
         ),
         (
             [
-                {"role": "system", "content": "You are the support assistant of {{ company }}. "
-                 "Be brief; link to the help center when it answers the question."},
+                {
+                    "role": "system",
+                    "content": "You are the support assistant of {{ company }}. "
+                    "Be brief; link to the help center when it answers the question.",
+                },
                 {"type": "placeholder", "name": "history"},
                 {"role": "user", "content": "{{ message }}"},
             ],
@@ -138,9 +141,12 @@ SUPPORT_CHAT = DemoPrompt(
         ),
         (
             [
-                {"role": "system", "content": "You are the support assistant of {{ company }}. "
-                 "Be brief; link to the help center when it answers the question. "
-                 "Hand over to a person when the customer asks for one."},
+                {
+                    "role": "system",
+                    "content": "You are the support assistant of {{ company }}. "
+                    "Be brief; link to the help center when it answers the question. "
+                    "Hand over to a person when the customer asks for one.",
+                },
                 {"type": "placeholder", "name": "history"},
                 {"role": "user", "content": "{{ message }}"},
             ],
@@ -168,8 +174,10 @@ SQL_HELPER = DemoPrompt(
         ),
         (
             [
-                {"role": "system", "content": "Write {{ dialect }} SQL only, no prose. "
-                 "Tables:\n{{ schema }}"},
+                {
+                    "role": "system",
+                    "content": "Write {{ dialect }} SQL only, no prose. Tables:\n{{ schema }}",
+                },
                 {"role": "user", "content": "{{ question }}"},
             ],
             {"model": "gpt-4o", "temperature": 0},
@@ -177,8 +185,11 @@ SQL_HELPER = DemoPrompt(
         ),
         (
             [
-                {"role": "system", "content": "Write {{ dialect }} SQL only, no prose. Never "
-                 "write to the database. Tables:\n{{ schema }}"},
+                {
+                    "role": "system",
+                    "content": "Write {{ dialect }} SQL only, no prose. Never "
+                    "write to the database. Tables:\n{{ schema }}",
+                },
                 {"role": "user", "content": "{{ question }}"},
             ],
             {"model": "gpt-4o", "temperature": 0},
@@ -223,19 +234,29 @@ def seed(core: Core) -> int:
         first, *rest = item.versions
         content, config, message = first
         registry.create_prompt(
-            demo, ctx=ctx, project_id=project_id,
+            demo,
+            ctx=ctx,
+            project_id=project_id,
             data=PromptCreate.model_validate(
                 {
-                    "name": item.name, "type": item.type, "content": content,
-                    "config": config, "folder": item.folder, "description": item.description,
-                    "tags": item.tags, "commit_message": message,
+                    "name": item.name,
+                    "type": item.type,
+                    "content": content,
+                    "config": config,
+                    "folder": item.folder,
+                    "description": item.description,
+                    "tags": item.tags,
+                    "commit_message": message,
                 }
             ),
         )
         for content, config, message in rest:
             clock.step(60)
             registry.update_prompt(
-                demo, ctx=ctx, project_id=project_id, name=item.name,
+                demo,
+                ctx=ctx,
+                project_id=project_id,
+                name=item.name,
                 data=PromptUpdate.model_validate(
                     {"content": content, "config": config, "commit_message": message}
                 ),
@@ -243,18 +264,28 @@ def seed(core: Core) -> int:
         for label, number in item.labels.items():
             clock.step(3)
             history.set_label(
-                demo, ctx=ctx, project_id=project_id, name=item.name, label=label,
+                demo,
+                ctx=ctx,
+                project_id=project_id,
+                name=item.name,
+                label=label,
                 version=number,
             )
     name, branch, base = DEMO_BRANCH
     clock.step(5)
     history.create_branch(
-        demo, ctx=ctx, project_id=project_id, name=name,
+        demo,
+        ctx=ctx,
+        project_id=project_id,
+        name=name,
         data=BranchCreate(name=branch, from_version=base),
     )
     clock.step(2)
     registry.update_prompt(
-        demo, ctx=ctx, project_id=project_id, name=name,
+        demo,
+        ctx=ctx,
+        project_id=project_id,
+        name=name,
         data=PromptUpdate(
             content='{% include "prompt:tone@production" %}\n\n'
             "Write a reply of at most three sentences to {{ customer_name }}.\n"

@@ -29,8 +29,11 @@ Name = Annotated[str, typer.Argument(help="Prompt name.", show_default=False)]
 MessageOpt = Annotated[str, typer.Option("--message", "-m", help="Commit message.")]
 BaseVersionOpt = Annotated[
     int | None,
-    typer.Option("--base-version", help="Fail with 'stale_version' if the target moved on since "
-                 "this version.", show_default=False),
+    typer.Option(
+        "--base-version",
+        help="Fail with 'stale_version' if the target moved on since this version.",
+        show_default=False,
+    ),
 ]
 
 
@@ -39,8 +42,8 @@ def history(
     branch: Annotated[
         str | None, typer.Option("--branch", help="Only this branch.", show_default=False)
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 100,
-    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    limit: Annotated[int, typer.Option("--limit", help="Page size.", min=1, max=500)] = 100,
+    offset: Annotated[int, typer.Option("--offset", help="Versions to skip.", min=0)] = 0,
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
@@ -83,8 +86,9 @@ def label(
     ],
     version: Annotated[
         int | None,
-        typer.Argument(help="Version to point the label at (not with --delete).",
-                       show_default=False),
+        typer.Argument(
+            help="Version to point the label at (not with --delete).", show_default=False
+        ),
     ] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the label.")] = False,
     as_json: JsonOpt = False,
@@ -167,13 +171,17 @@ def branch(
     name: Name,
     branch_name: Annotated[
         str | None,
-        typer.Argument(metavar="[BRANCH]", help="Branch to create (or delete); none: list them.",
-                       show_default=False),
+        typer.Argument(
+            metavar="[BRANCH]",
+            help="Branch to create (or delete); none: list them.",
+            show_default=False,
+        ),
     ] = None,
     from_version: Annotated[
         int | None,
-        typer.Option("--from", help="Start the branch at this version (default: latest).",
-                     show_default=False),
+        typer.Option(
+            "--from", help="Start the branch at this version (default: latest).", show_default=False
+        ),
     ] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Delete the branch.")] = False,
     as_json: JsonOpt = False,

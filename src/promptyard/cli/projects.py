@@ -61,13 +61,21 @@ def create_project(
 def export(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the bundle to this file (default: stdout).",
-                     show_default=False, dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the bundle to this file (default: stdout).",
+            show_default=False,
+            dir_okay=False,
+        ),
     ] = None,
     format_: Annotated[
         BundleFormat | None,
-        typer.Option("--format", help="json or yaml (default: from the file's extension, "
-                     "else json).", show_default=False),
+        typer.Option(
+            "--format",
+            help="json or yaml (default: from the file's extension, else json).",
+            show_default=False,
+        ),
     ] = None,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
@@ -91,18 +99,25 @@ def export(
 
 def import_(
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Bundle file ('-': standard input).",
-                            show_default=False)
+        str,
+        typer.Argument(
+            metavar="FILE", help="Bundle file ('-': standard input).", show_default=False
+        ),
     ],
     on_conflict: Annotated[
         Literal["fail", "skip"],
-        typer.Option("--on-conflict", help="fail: import nothing if any name exists; "
-                     "skip: keep existing prompts."),
+        typer.Option(
+            "--on-conflict",
+            help="fail: import nothing if any name exists; skip: keep existing prompts.",
+        ),
     ] = "fail",
     format_: Annotated[
         BundleFormat | None,
-        typer.Option("--format", help="json or yaml (default: from the file's extension, "
-                     "else json).", show_default=False),
+        typer.Option(
+            "--format",
+            help="json or yaml (default: from the file's extension, else json).",
+            show_default=False,
+        ),
     ] = None,
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
@@ -138,4 +153,3 @@ def register(root: typer.Typer, project_app: typer.Typer) -> None:
     project_app.command("create")(create_project)
     root.command("export")(export)
     root.command("import")(import_)
-

@@ -31,36 +31,52 @@ PromptType = Literal["text", "chat"]
 Name = Annotated[str, typer.Argument(help="Prompt name.", show_default=False)]
 ContentOpt = Annotated[
     str | None,
-    typer.Option("--content", "-c", help="The content itself ('-' reads standard input).",
-                  show_default=False),
+    typer.Option(
+        "--content", "-c", help="The content itself ('-' reads standard input).", show_default=False
+    ),
 ]
 FileOpt = Annotated[
     str | None,
-    typer.Option("--file", "-f", help="Read the content from a file ('-': standard input); "
-                 "chat content is a JSON list of {role, content} messages.", show_default=False),
+    typer.Option(
+        "--file",
+        "-f",
+        help="Read the content from a file ('-': standard input); "
+        "chat content is a JSON list of {role, content} messages.",
+        show_default=False,
+    ),
 ]
 TypeOpt = Annotated[
     PromptType | None,
-    typer.Option("--type", "-t", help="text or chat (default: chat for a .json file, else text).",
-                 show_default=False),
+    typer.Option(
+        "--type",
+        "-t",
+        help="text or chat (default: chat for a .json file, else text).",
+        show_default=False,
+    ),
 ]
 FolderOpt = Annotated[
     str | None,
     typer.Option("--folder", help="Folder path, e.g. support/email.", show_default=False),
 ]
-DescriptionOpt = Annotated[str | None, typer.Option("--description", show_default=False)]
+DescriptionOpt = Annotated[
+    str | None, typer.Option("--description", help="What the prompt is for.", show_default=False)
+]
 TagOpt = Annotated[
     list[str] | None, typer.Option("--tag", help="A tag (repeat for several).", show_default=False)
 ]
 MetaOpt = Annotated[
     list[str] | None,
-    typer.Option("--meta", help="Custom metadata KEY=VALUE or KEY:=JSON (repeatable).",
-                 show_default=False),
+    typer.Option(
+        "--meta", help="Custom metadata KEY=VALUE or KEY:=JSON (repeatable).", show_default=False
+    ),
 ]
 ConfigOpt = Annotated[
     str | None,
-    typer.Option("--config", help='Model config as a JSON object, e.g. \'{"model": "gpt-4o"}\'.',
-                 show_default=False),
+    typer.Option(
+        "--config",
+        help='Model config as a JSON object, e.g. \'{"model": "gpt-4o"}\'.',
+        show_default=False,
+    ),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Config: model.", show_default=False)]
 TemperatureOpt = Annotated[
@@ -107,8 +123,14 @@ def create(
     settings = parse_config(config, model=model, temperature=temperature, max_tokens=max_tokens)
     with connect(url, api_key, project) as client:
         prompt = client.create_prompt(
-            name, type=kind, content=body, config=settings, folder=folder or "",
-            description=description or "", tags=tag, metadata=parse_pairs(meta, "--meta"),
+            name,
+            type=kind,
+            content=body,
+            config=settings,
+            folder=folder or "",
+            description=description or "",
+            tags=tag,
+            metadata=parse_pairs(meta, "--meta"),
             commit_message=message,
         )
     if as_json:
@@ -145,8 +167,12 @@ def get(
 def list_(
     search: Annotated[
         str | None,
-        typer.Option("--search", "-q", help="Full-text search over name, description, content.",
-                     show_default=False),
+        typer.Option(
+            "--search",
+            "-q",
+            help="Full-text search over name, description, content.",
+            show_default=False,
+        ),
     ] = None,
     tag: TagOpt = None,
     folder: Annotated[
@@ -158,20 +184,24 @@ def list_(
     author: Annotated[
         str | None, typer.Option("--author", help="Last updated by.", show_default=False)
     ] = None,
-    type_: Annotated[PromptType | None, typer.Option("--type", show_default=False)] = None,
+    type_: Annotated[
+        PromptType | None, typer.Option("--type", help="Only this type.", show_default=False)
+    ] = None,
     meta: Annotated[
         list[str] | None,
-        typer.Option("--meta", help="Custom metadata equals: KEY=VALUE (repeatable).",
-                     show_default=False),
+        typer.Option(
+            "--meta", help="Custom metadata equals: KEY=VALUE (repeatable).", show_default=False
+        ),
     ] = None,
     deleted: Annotated[
-        Literal["exclude", "include", "only"], typer.Option("--deleted")
+        Literal["exclude", "include", "only"],
+        typer.Option("--deleted", help="Whether deleted prompts are listed."),
     ] = "exclude",
     sort: Annotated[
         str, typer.Option("--sort", help="name, updated_at or created_at; '-' for descending.")
     ] = "-updated_at",
-    limit: Annotated[int, typer.Option("--limit", min=1, max=200)] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    limit: Annotated[int, typer.Option("--limit", help="Page size.", min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Prompts to skip.", min=0)] = 0,
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
@@ -181,8 +211,17 @@ def list_(
     metadata = {key: str(value) for key, value in parse_pairs(meta, "--meta").items()}
     with connect(url, api_key, project) as client:
         page = client.list_prompts(
-            q=search, tag=tag, folder=folder, label=label, author=author, type=type_,
-            metadata=metadata, deleted=deleted, sort=sort, limit=limit, offset=offset,
+            q=search,
+            tag=tag,
+            folder=folder,
+            label=label,
+            author=author,
+            type=type_,
+            metadata=metadata,
+            deleted=deleted,
+            sort=sort,
+            limit=limit,
+            offset=offset,
         )
     if as_json:
         print_json(page)
@@ -206,8 +245,9 @@ def update(
     file: FileOpt = None,
     type_: Annotated[
         PromptType | None,
-        typer.Option("--type", "-t", help="Change the type (needs new content).",
-                     show_default=False),
+        typer.Option(
+            "--type", "-t", help="Change the type (needs new content).", show_default=False
+        ),
     ] = None,
     folder: FolderOpt = None,
     description: DescriptionOpt = None,
@@ -217,13 +257,17 @@ def update(
     ] = None,
     meta: Annotated[
         list[str] | None,
-        typer.Option("--meta", help="Replace the metadata: KEY=VALUE or KEY:=JSON (repeatable).",
-                     show_default=False),
+        typer.Option(
+            "--meta",
+            help="Replace the metadata: KEY=VALUE or KEY:=JSON (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     config: Annotated[
         str | None,
-        typer.Option("--config", help="Replace the model config with this JSON object.",
-                     show_default=False),
+        typer.Option(
+            "--config", help="Replace the model config with this JSON object.", show_default=False
+        ),
     ] = None,
     model: ModelOpt = None,
     temperature: TemperatureOpt = None,
@@ -231,8 +275,11 @@ def update(
     message: MessageOpt = "",
     base_version: Annotated[
         int | None,
-        typer.Option("--base-version", help="Fail with 'stale_version' if the branch moved on "
-                     "since this version.", show_default=False),
+        typer.Option(
+            "--base-version",
+            help="Fail with 'stale_version' if the branch moved on since this version.",
+            show_default=False,
+        ),
     ] = None,
     branch: Annotated[str, typer.Option("--branch", help="Commit to this branch.")] = "main",
     as_json: JsonOpt = False,
@@ -258,14 +305,24 @@ def update(
             kind = current["type"]
         body = read_content(content, file, kind or "text")
         settings = parse_config(
-            config, model=model, temperature=temperature, max_tokens=max_tokens,
+            config,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
             base=current["config"] if current else None,
         )
         prompt = client.update_prompt(
-            name, content=body, config=settings, type=type_, folder=folder,
-            description=description, tags=tag,
-            metadata=parse_pairs(meta, "--meta") if meta else None, commit_message=message,
-            base_version=base_version, branch=branch,
+            name,
+            content=body,
+            config=settings,
+            type=type_,
+            folder=folder,
+            description=description,
+            tags=tag,
+            metadata=parse_pairs(meta, "--meta") if meta else None,
+            commit_message=message,
+            base_version=base_version,
+            branch=branch,
         )
     if as_json:
         print_json(prompt)
@@ -279,13 +336,17 @@ def render(
     name: Name,
     var: Annotated[
         list[str] | None,
-        typer.Option("--var", help="A variable KEY=VALUE or KEY:=JSON (repeatable).",
-                     show_default=False),
+        typer.Option(
+            "--var", help="A variable KEY=VALUE or KEY:=JSON (repeatable).", show_default=False
+        ),
     ] = None,
     vars_file: Annotated[
         str | None,
-        typer.Option("--vars-file", help="Variables from a JSON object file ('-': stdin); "
-                     "--var wins.", show_default=False),
+        typer.Option(
+            "--vars-file",
+            help="Variables from a JSON object file ('-': stdin); --var wins.",
+            show_default=False,
+        ),
     ] = None,
     version: VersionOpt = None,
     label: LabelOpt = None,

@@ -32,17 +32,17 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Seed sample prompts (skipped if any exist).")
     ] = False,
-    access_log: Annotated[
-        bool, typer.Option("--access-log", help="Log every request.")
-    ] = False,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Run the server: API, web console and health checks, on one port.
 
     Migrates the database first, and creates the PROMPTYARD_INIT_* accounts if absent.
     """
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from promptyard.cli.db import open_store
+    from promptyard.cli._common import fail
+    from promptyard.cli.db import open_store, safe_url
     from promptyard.cli.demo import seed
     from promptyard.config import load_settings
     from promptyard.server.app import create_app
@@ -52,8 +52,12 @@ def serve(
 
     console = Console(stderr=True, highlight=False)
     settings = load_settings()
-    store = open_store(settings.resolved_database_url())
-    migrate.upgrade(store)
+    url = settings.resolved_database_url()
+    store = open_store(url)
+    try:
+        migrate.upgrade(store)
+    except SQLAlchemyError as exc:
+        fail(f"cannot migrate the database {safe_url(url)}: {getattr(exc, 'orig', None) or exc}")
     core = Core.build(settings, store)
     auth.bootstrap(core)
     if demo:
@@ -63,9 +67,7 @@ def serve(
         )
     app = create_app(core)
     console.print(f"Promptyard on [bold]{_display_url(host, port)}[/bold]", soft_wrap=True)
-    if not (
-        settings.init_api_key or (settings.init_admin_email and settings.init_admin_password)
-    ):
+    if not (settings.init_api_key or (settings.init_admin_email and settings.init_admin_password)):
         console.print(
             "[yellow]no PROMPTYARD_INIT_* credentials set.[/yellow] To create an admin on "
             "start, set PROMPTYARD_INIT_ADMIN_EMAIL and PROMPTYARD_INIT_ADMIN_PASSWORD (console "
@@ -75,6 +77,10 @@ def serve(
             soft_wrap=True,
         )
     uvicorn.run(
-        app, host=host, port=port, log_level="info", access_log=access_log,
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
         **_fast_loop_options(),
     )

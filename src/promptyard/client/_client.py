@@ -192,9 +192,13 @@ class Client:
     ) -> Prompt:
         """Create a prompt with its version 1."""
         body = _body(
-            name=name, type=type, content=content,
-            config=dict(config) if config is not None else None, folder=folder,
-            description=description, tags=list(tags) if tags is not None else None,
+            name=name,
+            type=type,
+            content=content,
+            config=dict(config) if config is not None else None,
+            folder=folder,
+            description=description,
+            tags=list(tags) if tags is not None else None,
             metadata=dict(metadata) if metadata is not None else None,
             commit_message=commit_message,
         )
@@ -227,9 +231,18 @@ class Client:
         """List and search prompts; every filter is optional (``tag``: all must match)."""
         tags = [tag] if isinstance(tag, str) else list(tag) if tag is not None else None
         params = _query(
-            q=q, tag=tags, folder=folder, label=label, author=author, type=type,
-            updated_after=updated_after, updated_before=updated_before, deleted=deleted,
-            sort=sort, limit=limit, offset=offset,
+            q=q,
+            tag=tags,
+            folder=folder,
+            label=label,
+            author=author,
+            type=type,
+            updated_after=updated_after,
+            updated_before=updated_before,
+            deleted=deleted,
+            sort=sort,
+            limit=limit,
+            offset=offset,
         )
         params.extend((f"meta.{key}", str(value)) for key, value in (metadata or {}).items())
         return cast(PromptPage, self._json("GET", "/prompts", params=params))
@@ -255,11 +268,16 @@ class Client:
         updates: a branch that moved on since gives ``409 stale_version``.
         """
         body = _body(
-            content=content, config=dict(config) if config is not None else None, type=type,
-            folder=folder, description=description,
+            content=content,
+            config=dict(config) if config is not None else None,
+            type=type,
+            folder=folder,
+            description=description,
             tags=list(tags) if tags is not None else None,
             metadata=dict(metadata) if metadata is not None else None,
-            commit_message=commit_message, base_version=base_version, branch=branch,
+            commit_message=commit_message,
+            base_version=base_version,
+            branch=branch,
         )
         return cast(Prompt, self._json("PATCH", f"/prompts/{_seg(name)}", json_body=body))
 
@@ -281,8 +299,11 @@ class Client:
     ) -> dict[str, int]:
         """One action on many prompts, all or nothing: ``{"updated": n}``."""
         body = _body(
-            action=action, names=list(names), tags=list(tags) if tags is not None else None,
-            folder=folder, label=label,
+            action=action,
+            names=list(names),
+            tags=list(tags) if tags is not None else None,
+            folder=folder,
+            label=label,
         )
         return cast(dict[str, int], self._json("POST", "/prompts/bulk", json_body=body))
 
@@ -326,9 +347,7 @@ class Client:
     ) -> Prompt:
         """A new version on main equal to ``version``."""
         body = _body(version=version, commit_message=commit_message, base_version=base_version)
-        return cast(
-            Prompt, self._json("POST", f"/prompts/{_seg(name)}/rollback", json_body=body)
-        )
+        return cast(Prompt, self._json("POST", f"/prompts/{_seg(name)}/rollback", json_body=body))
 
     def list_labels(self, name: str) -> Items[Label]:
         return cast(Items[Label], self._json("GET", f"/prompts/{_seg(name)}/labels"))
@@ -351,9 +370,7 @@ class Client:
 
     def create_branch(self, name: str, branch: str, from_version: int) -> Branch:
         body = {"name": branch, "from_version": from_version}
-        return cast(
-            Branch, self._json("POST", f"/prompts/{_seg(name)}/branches", json_body=body)
-        )
+        return cast(Branch, self._json("POST", f"/prompts/{_seg(name)}/branches", json_body=body))
 
     def merge_branch(
         self,
@@ -384,9 +401,7 @@ class Client:
     ) -> Rendered:
         """Render a stored prompt: text to a string, chat to a message list."""
         body = _body(variables=dict(variables or {}), version=version, label=label)
-        return cast(
-            Rendered, self._json("POST", f"/prompts/{_seg(name)}/render", json_body=body)
-        )
+        return cast(Rendered, self._json("POST", f"/prompts/{_seg(name)}/render", json_body=body))
 
     def validate_template(self, type: PromptType, content: Content) -> Validation:
         """Check unsaved content as saving would; problems come back as data."""
@@ -417,8 +432,13 @@ class Client:
     ) -> Execution:
         """Render a stored ``prompt`` (or unsaved ``content``) and run it on ``model``."""
         body = _body(
-            model=model, variables=dict(variables or {}), prompt=prompt, version=version,
-            label=label, type=type, content=content,
+            model=model,
+            variables=dict(variables or {}),
+            prompt=prompt,
+            version=version,
+            label=label,
+            type=type,
+            content=content,
             config=dict(config) if config is not None else None,
         )
         return cast(Execution, self._json("POST", "/prompts/execute", json_body=body))
@@ -455,8 +475,12 @@ class Client:
             media = "application/json"
         path = f"/projects/{_seg(slug or self.project)}/import"
         result = self._json(
-            "POST", path, params=_query(on_conflict=on_conflict), content=content,
-            headers={"Content-Type": media}, in_project=False,
+            "POST",
+            path,
+            params=_query(on_conflict=on_conflict),
+            content=content,
+            headers={"Content-Type": media},
+            in_project=False,
         )
         return cast(ImportResult, result)
 

@@ -26,9 +26,7 @@ class PromptyardError(Exception):
     ``{"error": {"code", "message", "details"}}``.
     """
 
-    def __init__(
-        self, message: str, *, status: int | None, code: str, details: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None, code: str, details: Any = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -40,8 +38,7 @@ class PromptyardError(Exception):
 
     def __repr__(self) -> str:
         return (
-            f"PromptyardError(status={self.status!r}, code={self.code!r}, "
-            f"message={self.message!r})"
+            f"PromptyardError(status={self.status!r}, code={self.code!r}, message={self.message!r})"
         )
 
     @classmethod
