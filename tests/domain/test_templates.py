@@ -224,6 +224,8 @@ def test_deep_nesting_is_a_syntax_problem(engine: TemplateEngine) -> None:
 def test_internal_guard_filters_are_not_reachable(engine: TemplateEngine) -> None:
     with pytest.raises(TemplateSyntaxProblem, match="No filter named"):
         engine.analyze("{{ x|__py_guard_iter }}")
+    with pytest.raises(TemplateRenderProblem, match="No filter named"):
+        engine.render("{{ [1]|map('__py_guard_charge')|list }}", {})
 
 
 def test_oversize_source_is_refused() -> None:
@@ -446,7 +448,9 @@ def test_depth_limit_applies_to_shared_references() -> None:
 
 def test_diamond_references_resolve_each_prompt_once(engine: TemplateEngine) -> None:
     calls: list[str] = []
-    layers = {f"prompt:l{i}@v1": "".join(f"{{% include 'prompt:l{i + 1}@v1' %}}" * 3) for i in range(8)}
+    layers = {
+        f"prompt:l{i}@v1": "".join(f"{{% include 'prompt:l{i + 1}@v1' %}}" * 3) for i in range(8)
+    }
     layers["prompt:l8@v1"] = "x"
 
     def resolver(ref: PromptRef) -> str:

@@ -1,7 +1,8 @@
 """The prompt template engine: Jinja2 in a sandbox with hard limits.
 
 Prompt text is a Jinja2 template rendered as plain text (no HTML autoescaping,
-trailing newline kept). Templates are written by users, so the engine treats
+trailing newline kept, line endings normalized to ``\n`` as Jinja does).
+Templates are written by users, so the engine treats
 them as untrusted code: it renders them in Jinja's immutable sandbox and bounds
 the time, memory and output every render can use. Any failure a template can
 cause surfaces as a :class:`~promptyard.domain.errors.DomainError`, never as
@@ -65,8 +66,10 @@ Limits (:class:`TemplateLimits`, per render unless stated)
 ``max_total_size`` (10,000,000)
     Sum of the sizes of all values built during one render (output pieces,
     filter and method results, concatenations, literals). This bounds memory
-    when small pieces are multiplied by loops, ``map`` or macros, and makes
-    quadratic string building in a loop fail fast.
+    when small pieces are multiplied by loops, ``map`` or macros. Every
+    intermediate string counts, so building a long text with
+    ``{% set ns.text = ns.text ~ piece %}`` in a loop reaches it quickly; capture
+    with ``{% set text %}...{% endset %}`` or use ``|join`` instead.
 
 Exceeding a limit raises ``TemplateLimitExceeded`` with
 ``details={"limit": name, "value": configured value}``; deep macro recursion
@@ -103,6 +106,7 @@ from jinja2 import (
     Template,
     TemplateError,
     TemplateNotFound,
+    TemplateRuntimeError,
     TemplateSyntaxError,
     UndefinedError,
     filters,
@@ -273,10 +277,20 @@ class _NotRendering(RuntimeError):
 class _RenderState:
     """Budgets of one render; lives in a ContextVar so concurrent renders are independent."""
 
-    __slots__ = ("deadline", "iterations", "limits", "names", "sources", "ticks", "total")
+    __slots__ = (
+        "deadline",
+        "iterations",
+        "limits",
+        "max_total",
+        "names",
+        "sources",
+        "ticks",
+        "total",
+    )
 
     def __init__(self, limits: TemplateLimits, sources: Mapping[str, str]) -> None:
         self.limits = limits
+        self.max_total = limits.max_total_size
         self.sources = sources
         self.names: dict[int, str] = {}
         self.deadline = time.monotonic() + limits.max_seconds
@@ -293,10 +307,13 @@ class _RenderState:
             self.fail("max_seconds")
 
     def charge(self, size: int) -> None:
+        """Count ``size`` towards max_total_size; also a tick (this is the hot path)."""
         self.total += size if size > 0 else 1
-        if self.total > self.limits.max_total_size:
+        if self.total > self.max_total:
             self.fail("max_total_size")
-        self.tick()
+        self.ticks += 1
+        if not self.ticks & 15 and time.monotonic() > self.deadline:
+            self.fail("max_seconds")
 
     def iterate(self, count: int) -> None:
         self.iterations += count
@@ -966,6 +983,22 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
         _harden(tree, self)
         return tree
 
+    def _filter_test_common(
+        self,
+        name: Any,
+        value: Any,
+        args: Any,
+        kwargs: Any,
+        context: Any,
+        eval_ctx: Any,
+        is_filter: bool,
+    ) -> Any:
+        # filters named at run time (map, select, ...) must not reach the internal guards
+        if isinstance(name, str) and name.startswith("__"):
+            kind = "filter" if is_filter else "test"
+            raise TemplateRuntimeError(f"No {kind} named {name!r}.")
+        return super()._filter_test_common(name, value, args, kwargs, context, eval_ctx, is_filter)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, _OPAQUE):
             return False
@@ -1063,7 +1096,7 @@ def _check_power(state: _RenderState, base: Any, exponent: Any) -> None:
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
         if exponent > state.limits.max_power:
             state.fail("max_power")
-        state.digits(exponent * math.log10(abs(base)) if base.bit_length() < 1000 else math.inf)
+        state.digits(exponent * math.log10(abs(base)))
 
 
 def _check_add(state: _RenderState, left: Any, right: Any) -> None:
@@ -1203,15 +1236,13 @@ def _references(tree: nodes.Template, field: str) -> tuple[list[PromptRef], froz
         optional = isinstance(node, nodes.Include) and node.ignore_missing
         found.append((node.lineno, ref, optional))
     found.sort(key=lambda item: item[0])
-    refs: list[PromptRef] = []
+    refs: dict[str, PromptRef] = {}
     required_keys: set[str] = set()
     for _, ref, optional in found:
-        if ref not in refs:
-            refs.append(ref)
+        refs.setdefault(str(ref), ref)
         if not optional:
             required_keys.add(str(ref))
-    optional_keys = frozenset(str(r) for r in refs) - required_keys
-    return refs, optional_keys
+    return list(refs.values()), frozenset(refs) - required_keys
 
 
 _OPENING_RE = re.compile(r"\{\{|\{%|\{#")
@@ -1330,15 +1361,32 @@ class TemplateEngine:
     # ---- analysis
 
     def analyze(self, source: str, *, field: str = "content") -> TemplateInfo:
-        """Parse and compile ``source``; raise ``TemplateSyntaxProblem`` when it does not."""
+        """Variables and references of ``source``.
+
+        The source is parsed and compiled (and cached), so anything that would
+        stop it from rendering is reported now: ``TemplateSyntaxProblem`` with
+        ``details={"field", "line", "column", "message"}``, ``BadReference`` for a
+        malformed or non-literal reference, ``TemplateLimitExceeded`` when it is
+        longer than ``max_source_chars``.
+        """
         return self._entry(source, field).info
 
     def collect(self, source: str, resolver: Resolver | None) -> dict[str, str]:
-        """Resolve every reference transitively: ``{"prompt:x@v1": source, ...}``."""
+        """Resolve every reference transitively: ``{"prompt:x@v1": source, ...}``.
+
+        Each prompt is resolved once and analyzed. Raises ``ReferenceCycle``,
+        ``TemplateLimitExceeded`` (``max_include_depth``), ``BadReference`` when
+        there are references but no resolver; resolver errors propagate as is.
+        """
         return self._collect(self._entry(source, "content"), resolver)
 
     def variables(self, source: str, resolver: Resolver | None = None) -> tuple[VariableInfo, ...]:
-        """Variables of the template and of every prompt it references."""
+        """Variables of the template and of every prompt it references, sorted by name.
+
+        A variable is required if it is required anywhere, except that names a
+        referencing prompt binds itself (loop variables, ``set``, macro arguments)
+        are optional in the prompts it references.
+        """
         entry = self._entry(source, "content")
         return self._union(entry, self._collect(entry, resolver))
 
@@ -1347,6 +1395,7 @@ class TemplateEngine:
     def render(
         self, source: str, variables: Mapping[str, Any], *, resolver: Resolver | None = None
     ) -> str:
+        """Render in the sandbox; every failure is a ``DomainError`` (see the module doc)."""
         entry = self._entry(source, "content")
         if entry.info.references:
             sources = self._collect(entry, resolver)
@@ -1371,12 +1420,14 @@ class TemplateEngine:
             stream = template.root_render_func(template.new_context(variables))
             parts: list[str] = []
             size = 0
+            append = parts.append
             for chunk in stream:
                 size += len(chunk)
                 if size > cap:
                     state.fail("max_output_chars")
-                parts.append(chunk)
-                state.tick()
+                append(chunk)
+                if not len(parts) & 63 and time.monotonic() > state.deadline:
+                    state.fail("max_seconds")
             return "".join(parts)
         except (TemplateLimitExceeded, MissingVariables, BadReference, NotFound):
             raise

@@ -1,0 +1,292 @@
+"""The template sandbox against known Jinja2 injection payloads and resource exhaustion."""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import pytest
+
+from promptyard.domain.errors import (
+    DomainError,
+    MissingVariables,
+    NotFound,
+    TemplateLimitExceeded,
+    TemplateRenderProblem,
+    TemplateSecurityViolation,
+)
+from promptyard.domain.templates import PromptRef, TemplateEngine, TemplateLimits
+
+LEAKS = ("object at 0x", "<class", "<function", "<built-in", "<bound method", "<module")
+
+VARIABLES = {
+    "x": "text",
+    "y": [1, 2, 3],
+    "d": {"k": "v"},
+    "n": 7,
+}
+
+# Server-side template injection payloads collected from public write-ups and
+# the Jinja2 sandbox-escape CVEs. Each must be refused; none may print internals.
+SSTI_PAYLOADS = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ''.__class__.__mro__[2].__subclasses__()[40]('/etc/passwd').read() }}",
+    "{{ ().__class__.__base__.__subclasses__() }}",
+    "{{ ().__class__.__bases__[0].__subclasses__() }}",
+    "{% for c in [].__class__.__base__.__subclasses__() %}{{ c.__name__ }}{% endfor %}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ self.__init__.__globals__.__builtins__.__import__('os').popen('id').read() }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__.os }}",
+    "{{ self.__dict__ }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ joiner.__init__.__globals__.os.popen('id').read() }}",
+    "{{ namespace.__init__.__globals__.os.popen('id').read() }}",
+    "{{ lipsum.__globals__ }}",
+    "{{ lipsum.__globals__['os'].popen('id').read() }}",
+    "{{ range.__globals__ }}",
+    "{{ config }}",
+    "{{ config.items() }}",
+    "{{ request.application.__globals__.__builtins__.__import__('os').popen('id').read() }}",
+    "{{ get_flashed_messages.__globals__.__builtins__.open('/etc/passwd').read() }}",
+    "{{ url_for.__globals__.os.popen('id').read() }}",
+    "{{ ''|attr('__class__')|attr('__mro__') }}",
+    "{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}",
+    "{{ ''['\\x5f\\x5fclass\\x5f\\x5f'] }}",
+    "{{ ''['__cla' ~ 'ss__'] }}",
+    "{{ ''|attr('format') }}",
+    "{{ ''.format.__globals__ }}",
+    "{{ '{0.__class__}'.format('') }}",
+    "{{ '{0.__class__.__mro__}'.format(x) }}",
+    "{{ '{x.__class__}'.format_map({'x': ''}) }}",
+    "{{ '{0.__globals__}'.format(range) }}",
+    "{{ '%s'|format(self.__init__) }}",
+    "{{ dict.__class__ }}",
+    "{{ dict.mro() }}",
+    "{{ dict.__subclasses__() }}",
+    "{{ dict(a=1).__class__ }}",
+    "{{ (1).__class__.__base__ }}",
+    "{{ x.__init_subclass__ }}",
+    "{{ [].__reduce_ex__(2) }}",
+    "{% set f = [].append %}done",
+    "{% set d2 = {} %}{{ d2.update({'a': 1}) }}",
+    "{{ d.setdefault('a', 1) }}",
+    "{{ d.clear() }}",
+    "{{ y.pop() }}",
+    "{{ y.sort() }}",
+    "{% for i in y %}{{ loop.__class__ }}{% endfor %}",
+    "{{ y|map(attribute='__class__')|list }}",
+    "{{ y|sort(attribute='__class__') }}",
+    "{{ y|groupby('__class__') }}",
+    "{{ (y|map('string')).gi_frame }}",
+    "{{ (y|map('string')).gi_code }}",
+    "{% macro m() %}{{ caller.__globals__ }}{% endmacro %}{% call m() %}{% endcall %}",
+    "{% macro m() %}{% endmacro %}{{ m._func.__globals__ }}",
+    "{{ ''.join.__self__ }}",
+    "{{ 'a'.__mod__ }}",
+    "{{ ''.upper }}",
+    "{{ range }}",
+    "{{ [dict] }}",
+    "{{ namespace }}",
+    "{{ y|map('upper') }}",
+    "{{ ''.encode('utf-8').decode }}",
+    "{{ self }}{{ self.__init__ }}",
+    "{% block b %}{% endblock %}{{ self.b }}",
+]
+
+
+def test_the_corpus_is_substantial() -> None:
+    assert len(SSTI_PAYLOADS) >= 30
+
+
+@pytest.mark.parametrize("payload", SSTI_PAYLOADS)
+def test_injection_payload_is_refused(payload: str) -> None:
+    engine = TemplateEngine()
+    with pytest.raises(DomainError) as info:
+        out = engine.render(payload, VARIABLES)
+        for leak in LEAKS:  # reported by pytest as "DID NOT RAISE" plus this check
+            assert leak not in out
+    assert isinstance(
+        info.value, (TemplateSecurityViolation, MissingVariables, TemplateRenderProblem)
+    )
+    assert not any(leak in info.value.message for leak in LEAKS), info.value.message
+
+
+def test_unsafe_attribute_access_is_a_security_violation() -> None:
+    with pytest.raises(TemplateSecurityViolation) as info:
+        TemplateEngine().render("line\n{{ x.__class__ }}", {"x": ""})
+    assert info.value.details["line"] == 2
+    assert info.value.code == "template_security_violation"
+
+
+def test_removed_globals_are_just_missing_variables() -> None:
+    with pytest.raises(MissingVariables) as info:
+        TemplateEngine().render("{{ cycler }}{{ joiner }}{{ lipsum }}", {})
+    assert info.value.details == {"missing": ["cycler", "joiner", "lipsum"]}
+
+
+# ---------------------------------------------------------------- resource exhaustion
+
+BIG = "x" * 100_000
+BIG_TEXT = {"s": BIG, "items": list(range(1000)), "nl": "\n" * 1000, "s10": "abcdefghij"}
+CONST_90K = "y" * 90_000
+
+DOS_PAYLOADS = [
+    ("{{ 'x' * 10**7 }}", "max_sequence_size"),
+    ("{{ [0] * 10**8 }}", "max_sequence_size"),
+    ("{{ 10**100000 }}", "max_power"),
+    ("{{ 9**(9**9) }}", "max_power"),
+    ("{{ (10**5000) * (10**5000) * (10**5000) }}", "max_power"),
+    ("{{ range(10**9)|list }}", "max_range"),
+    ("{{ range(10**100) }}", "max_range"),
+    (
+        "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}",
+        "max_loop_iterations",
+    ),
+    (
+        "{% for a in items %}{% for b in items %}{{ a }}{% endfor %}{% endfor %}",
+        "max_loop_iterations",
+    ),
+    (
+        "{% for a in range(100) %}{% for b in range(100) %}{% for c in range(100) %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
+        "max_loop_iterations",
+    ),
+    (
+        "{% for a in range(10000)|reverse %}{% for b in range(10000)|reverse %}"
+        "{% endfor %}{% endfor %}",
+        "max_loop_iterations",
+    ),
+    ("{{ 'a'|center(10**9) }}", "max_sequence_size"),
+    ("{{ 'a'.ljust(10**9) }}", "max_sequence_size"),
+    ("{{ 'a'.rjust(10**9, '-') }}", "max_sequence_size"),
+    ("{{ '1'.zfill(10**9) }}", "max_sequence_size"),
+    ("{{ '\t'.expandtabs(10**9) }}", "max_sequence_size"),
+    ("{{ (1).to_bytes(10**9, 'big') }}", "max_sequence_size"),
+    ("{{ '%0999999999d' % 1 }}", "max_sequence_size"),
+    ("{{ '%.*f' % (999999999, 1.0) }}", "max_sequence_size"),
+    ("{{ '%(a)s%(a)s' % {'a': s} }}", "max_sequence_size"),
+    ("{{ '%s'|format(s) * 2 }}", "max_sequence_size"),
+    ("{{ '%0999999999d'|format(1) }}", "max_sequence_size"),
+    ("{{ '{:>999999999}'.format(1) }}", "max_sequence_size"),
+    ("{{ '{0:{1}}'.format('', '>999999999') }}", "max_sequence_size"),
+    ("{{ ('{0}' * 30000).format(s) }}", "max_sequence_size"),
+    ("{{ s.translate({120: s}) }}", "max_sequence_size"),
+    ("{{ 'abc'.replace('', s) }}", "max_sequence_size"),
+    ("{{ 'abc'|replace('', s) }}", "max_sequence_size"),
+    ("{{ range(10000)|join(s) }}", "max_sequence_size"),
+    ("{{ s.join(range(10000)|map('string')) }}", "max_sequence_size"),
+    ("{{ nl|indent(s) }}", "max_sequence_size"),
+    ("{{ 'a b ' * 1000|wordwrap(1, wrapstring=s) }}", "max_sequence_size"),
+    ("{{ ('a b ' * 1000)|wordwrap(1, wrapstring=s) }}", "max_sequence_size"),
+    ("{{ [1]|batch(10**9, 0)|list }}", "max_sequence_size"),
+    ("{{ [1]|slice(10**9)|list }}", "max_sequence_size"),
+    ("{{ ([[1] * 1000] * 100)|sum(start=[])|length }}", "max_sequence_size"),
+    ("{{ s ~ s }}", "max_sequence_size"),
+    ("{{ [s] * 100 }}", "max_sequence_size"),
+    ("{% set a = [s] %}{{ (a + a)|length }}", "max_sequence_size"),
+    (
+        "{% set a = [s, s, s, s, s, s, s, s, s, s] %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}"
+        "{% set c = [b, b, b, b, b, b, b, b, b, b] %}{{ c == c[:] }}",
+        "max_sequence_size",
+    ),
+    (
+        "{% set a = {'k': s, 'l': s} %}{% set b = dict(a=a, b=a, c=a) %}{{ b }}",
+        "max_sequence_size",
+    ),
+    ("{% set ns = namespace(a=s, b=s) %}{{ ns }}", "max_sequence_size"),
+    ("{{ {}.fromkeys(range(10000), s) }}", "max_sequence_size"),
+    ("{{ range(10000)|map('center', 100000)|list|length }}", "max_total_size"),
+    ("{% for i in range(10000) %}{% set t = s|upper %}{% endfor %}", "max_total_size"),
+    (
+        "{% macro f() %}{% for i in range(10000) %}{{ s }}{% endfor %}{% endmacro %}"
+        "{{ f()|length }}",
+        "max_total_size",
+    ),
+    (
+        "{% set x %}{% for i in range(10000) %}" + CONST_90K + "{% endfor %}{% endset %}"
+        "{{ x|length }}",
+        "max_total_size",
+    ),
+    (
+        "{% set ns = namespace(t='') %}{% for i in range(10000) %}"
+        "{% set ns.t = ns.t ~ s10 %}{% endfor %}{{ ns.t|length }}",
+        "max_total_size",
+    ),
+    ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "recursion"),
+    ("{% for v in items recursive %}{{ loop(items) }}{% endfor %}", "max_loop_iterations"),
+    ("{% for v in [1] recursive %}{{ loop([1]) }}{% endfor %}", "recursion"),
+    (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(40) }}",
+        "max_seconds",
+    ),
+    ("{% for i in range(10000) %}{{ 'x' * 1000 }}{% endfor %}", "max_output_chars"),
+    ("{% for i in range(10000) %}" + "z" * 1000 + "{% endfor %}", "max_output_chars"),
+    ("{% for i in range(10000) %}{% include 'prompt:big@v1' %}{% endfor %}", "max_output_chars"),
+]
+
+
+def _big_prompt(ref: PromptRef) -> str:
+    if str(ref) == "prompt:big@v1":
+        return CONST_90K
+    raise NotFound(str(ref))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize(("payload", "limit"), DOS_PAYLOADS)
+def test_resource_exhaustion_is_stopped_quickly(payload: str, limit: str) -> None:
+    engine = TemplateEngine()
+    peak_before = _peak_rss_mb()
+    start = time.perf_counter()
+    with pytest.raises(TemplateLimitExceeded) as info:
+        engine.render(payload, BIG_TEXT, resolver=_big_prompt)
+    elapsed = time.perf_counter() - start
+    assert info.value.details["limit"] == limit, info.value.message
+    assert elapsed < 2.0
+    assert _peak_rss_mb() - peak_before < 300
+
+
+def test_left_associative_power_is_harmless() -> None:
+    # Jinja parses 9**9**9 as (9**9)**9, a 78-digit number; 9**(9**9) is refused above.
+    assert len(TemplateEngine().render("{{ 9**9**9 }}", {})) == 78
+
+
+def test_limits_report_the_configured_value() -> None:
+    engine = TemplateEngine(TemplateLimits(max_range=10, max_output_chars=5))
+    with pytest.raises(TemplateLimitExceeded) as info:
+        engine.render("{{ range(11) }}", {})
+    assert info.value.details == {"limit": "max_range", "value": 10}
+    with pytest.raises(TemplateLimitExceeded) as info:
+        engine.render("{{ 'abcdef' }}", {})
+    assert info.value.details == {"limit": "max_output_chars", "value": 5}
+    assert engine.render("{{ 'abcde' }}", {}) == "abcde"
+
+
+def test_time_budget_is_configurable() -> None:
+    engine = TemplateEngine(TemplateLimits(max_seconds=0.2))
+    source = (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    )
+    start = time.perf_counter()
+    with pytest.raises(TemplateLimitExceeded) as info:
+        engine.render(source, {})
+    assert info.value.details == {"limit": "max_seconds", "value": 0.2}
+    assert time.perf_counter() - start < 0.6
+
+
+def test_large_inputs_pass_through_filters_that_do_not_grow_them() -> None:
+    engine = TemplateEngine()
+    doc = ("line of retrieved context\n" * 6000)[:150_000]
+    out = engine.render("{{ doc|replace('\n', ' ')|trim|upper }}", {"doc": doc})
+    assert len(out) == len(doc.strip())
+
+
+def test_a_refused_render_does_not_affect_the_next() -> None:
+    engine = TemplateEngine(TemplateLimits(max_loop_iterations=100))
+    with pytest.raises(TemplateLimitExceeded):
+        engine.render("{% for i in range(101) %}{% endfor %}", {})
+    assert engine.render("{% for i in range(100) %}{% endfor %}ok", {}) == "ok"
