@@ -192,10 +192,10 @@ def _load(
 
 
 def run_load(
-    port: int, paths: list[str], clients: int, seconds: float
+    port: int, paths: list[str], clients: int, seconds: float, in_order: bool = False
 ) -> tuple[list[float], float]:
     queue: mp.Queue = mp.Queue()
-    process = mp.Process(target=_load, args=(port, paths, clients, seconds, queue))
+    process = mp.Process(target=_load, args=(port, paths, clients, seconds, in_order, queue))
     process.start()
     latencies, elapsed = queue.get()
     process.join()

@@ -109,10 +109,15 @@ def resolve_selector(
     return load_version(session, prompt, version)
 
 
-def project_slug(session: Session, project_id: int) -> str:
-    return str(
-        session.execute(select(SqlProject.slug).where(SqlProject.id == project_id)).scalar_one()
-    )
+def project_slug(core: Core, session: Session, project_id: int) -> str:
+    """A project's slug. Slugs never change, so each is read once per process."""
+    slug = core.project_slugs.get(project_id)
+    if slug is None:
+        slug = str(
+            session.execute(select(SqlProject.slug).where(SqlProject.id == project_id)).scalar_one()
+        )
+        core.project_slugs[project_id] = slug
+    return slug
 
 
 def make_resolver(

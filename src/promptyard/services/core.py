@@ -106,6 +106,7 @@ class Core:
     templates: TemplateEngine
     cache: ReadCache = field(default_factory=ReadCache)
     actors: TTLCache = field(default_factory=lambda: TTLCache(ttl=30.0))
+    project_slugs: dict[int, str] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
 
     @classmethod

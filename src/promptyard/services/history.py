@@ -127,7 +127,7 @@ def rollback(
             summary={"name": name, "to": data.version, "version": version.number},
         )
         result = prompt_public(
-            prompt, project_slug(session, project_id), labels_of(session, prompt.id), version
+            prompt, project_slug(core, session, project_id), labels_of(session, prompt.id), version
         )
     core.cache.invalidate(prompt_key(project_id, name))
     return result
@@ -454,7 +454,7 @@ def merge_branch(
             summary={"name": name, "branch": branch, "into": data.into, "version": version.number},
         )
         public = prompt_public(
-            prompt, project_slug(session, project_id), labels_of(session, prompt.id), version
+            prompt, project_slug(core, session, project_id), labels_of(session, prompt.id), version
         )
     core.cache.invalidate(prompt_key(project_id, name))
     return public

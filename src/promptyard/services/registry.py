@@ -36,6 +36,7 @@ from promptyard.services._prompts import (
     dumps,
     labels_of,
     load_prompt,
+    load_version,
     make_resolver,
     names_missing,
     project_slug,
@@ -197,7 +198,10 @@ def create_prompt(
                 summary={"name": prompt.name, "version": 1, "hash": version.content_hash},
             )
             result = prompt_public(
-                prompt, project_slug(session, project_id), labels_of(session, prompt.id), version
+                prompt,
+                project_slug(core, session, project_id),
+                labels_of(session, prompt.id),
+                version,
             )
     except IntegrityError:
         raise AlreadyExists(
@@ -218,10 +222,14 @@ def get_prompt(
 ) -> PromptPublic:
     with core.store.read() as session:
         prompt = load_prompt(session, project_id, name, include_deleted=include_deleted)
-        selected = resolve_selector(session, prompt, version=version, label=label)
-        return prompt_public(
-            prompt, project_slug(session, project_id), labels_of(session, prompt.id), selected
-        )
+        labels = labels_of(session, prompt.id)
+        if version is None and label is not None and label not in labels:
+            raise NotFound(f"prompt {name!r} has no label {label!r}", details={"label": label})
+        if version is not None and label is not None:
+            raise ValidationFailed("give either version or label, not both")
+        number = version if version is not None else labels[label or LATEST_LABEL]
+        selected = load_version(session, prompt, number)
+        return prompt_public(prompt, project_slug(core, session, project_id), labels, selected)
 
 
 def get_prompt_json(
@@ -347,7 +355,7 @@ def update_prompt(
                 summary={"name": name, **changed},
             )
         result = prompt_public(
-            prompt, project_slug(session, project_id), labels_of(session, prompt.id), version
+            prompt, project_slug(core, session, project_id), labels_of(session, prompt.id), version
         )
     core.cache.invalidate(prompt_key(project_id, name))
     return result
@@ -390,7 +398,7 @@ def restore_prompt(core: Core, *, ctx: RequestContext, project_id: int, name: st
         )
         latest = resolve_selector(session, prompt, version=prompt.latest_version, label=None)
         result = prompt_public(
-            prompt, project_slug(session, project_id), labels_of(session, prompt.id), latest
+            prompt, project_slug(core, session, project_id), labels_of(session, prompt.id), latest
         )
     core.cache.invalidate(prompt_key(project_id, name))
     return result
@@ -488,7 +496,7 @@ def list_prompts(core: Core, *, project_id: int, query: ListQuery) -> PromptsPub
                 .order_by(SqlLabel.name)
             ):
                 labels[prompt_id][label] = number
-        slug = project_slug(session, project_id)
+        slug = project_slug(core, session, project_id)
         items = [prompt_public(row, slug, labels[row.id]) for row in rows]
     return PromptsPublic(items=items, total=int(total), limit=query.limit, offset=query.offset)
 

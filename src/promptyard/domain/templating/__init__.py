@@ -1,0 +1,27 @@
+"""The prompt template engine, split by concern; the documented entry point is
+:mod:`promptyard.domain.templates`, whose docstring describes syntax and limits.
+
+- :mod:`.references`: ``PromptRef`` and ``parse_reference``
+- :mod:`.limits`: ``TemplateLimits`` and the per-render budget state
+- :mod:`.values`: inspecting and sizing values a template builds
+- :mod:`.guards`: runtime guards and the AST pass that inserts them
+- :mod:`.filters`: filters wrapped with the render budget
+- :mod:`.sandbox`: the sandboxed Jinja environment
+- :mod:`.analysis`: variables, references and syntax error positions
+- :mod:`.engine`: ``TemplateEngine`` (cache, loader, rendering)
+"""
+
+from promptyard.domain.templating.analysis import TemplateInfo, VariableInfo
+from promptyard.domain.templating.engine import TemplateEngine
+from promptyard.domain.templating.limits import TemplateLimits
+from promptyard.domain.templating.references import PromptRef, Resolver, parse_reference
+
+__all__ = [
+    "PromptRef",
+    "Resolver",
+    "TemplateEngine",
+    "TemplateInfo",
+    "TemplateLimits",
+    "VariableInfo",
+    "parse_reference",
+]
