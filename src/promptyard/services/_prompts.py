@@ -250,7 +250,9 @@ def prompt_public(
 
 
 def dumps(model: Any) -> bytes:
-    return orjson.dumps(model.model_dump(mode="json"))
+    # A compact copy: orjson hands back its larger working buffer, which would otherwise
+    # stay allocated for as long as the read cache keeps the body.
+    return bytes(bytearray(orjson.dumps(model.model_dump(mode="json"))))
 
 
 def names_missing(found: Iterable[str], wanted: Iterable[str]) -> list[str]:
