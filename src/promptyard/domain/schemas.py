@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -19,6 +20,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NAME_RE = re.compile(NAME_PATTERN)
 _LABEL_RE = re.compile(LABEL_PATTERN)
 
+#: Version numbers and offsets are bounded so no input can overflow a database integer.
+MAX_VERSION = 2_147_483_647
+MAX_OFFSET = 1_000_000_000
+MAX_ID = 2**63 - 1
 MAX_FOLDER_DEPTH = 10
 MAX_TAGS = 50
 MAX_METADATA_BYTES = 64_000
@@ -97,15 +102,58 @@ def _check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
-class ChatMessage(BaseModel):
+def _surrogate_path(value: Any, path: str = "") -> str | None:
+    """Where parsed JSON holds what no database column can store: a NUL character or a
+    lone UTF-16 surrogate in text, or a NaN/Infinity number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "value"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path or "value"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "value"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _surrogate_path(key, path) or _surrogate_path(
+                item, f"{path}.{key}" if path else str(key)
+            )
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _surrogate_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields are refused, text must be valid Unicode."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        where = _surrogate_path(data)
+        if where:
+            raise ValueError(
+                f"{where} contains a NUL character, an unpaired surrogate (\\ud800-\\udfff) "
+                "or a NaN/Infinity number; none of them can be stored"
+            )
+        return data
+
+
+class ChatMessage(Input):
     role: str = Field(pattern=ROLE_PATTERN)
     content: str
     name: str | None = Field(default=None, max_length=64)
 
 
-class Placeholder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Placeholder(Input):
     type: Literal["placeholder"]
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -170,8 +218,7 @@ def content_length(content: str | list[dict[str, Any]]) -> int:
     return sum(len(str(item.get("content", ""))) for item in content)
 
 
-class PromptCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PromptCreate(Input):
     name: str = Field(max_length=128)
     type: PromptType = "text"
     content: str | list[dict[str, Any]]
@@ -224,7 +271,10 @@ class PromptUpdate(BaseModel):
     metadata: dict[str, Any] | None = None
     commit_message: str = Field(default="", max_length=4000)
     base_version: int | None = Field(
-        default=None, ge=1, description="the version this change was based on (or If-Match)"
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="the version this change was based on (or If-Match)",
     )
     branch: BranchName = MAIN_BRANCH
 
@@ -304,9 +354,8 @@ class LabelPublic(BaseModel):
     updated_by: str
 
 
-class LabelMove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+class LabelMove(Input):
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class LabelEventPublic(BaseModel):
@@ -317,10 +366,9 @@ class LabelEventPublic(BaseModel):
     created_at: datetime
 
 
-class BranchCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BranchCreate(Input):
     name: BranchName
-    from_version: int = Field(ge=1)
+    from_version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class BranchPublic(BaseModel):
@@ -332,36 +380,31 @@ class BranchPublic(BaseModel):
     merged_at: datetime | None
 
 
-class MergeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MergeRequest(Input):
     into: BranchName = MAIN_BRANCH
     commit_message: str = Field(default="", max_length=4000)
-    base_version: int | None = Field(default=None, ge=1)
+    base_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
-class RollbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+class RollbackRequest(Input):
+    version: int = Field(ge=1, le=MAX_VERSION)
     commit_message: str = Field(default="", max_length=4000)
-    base_version: int | None = Field(default=None, ge=1)
+    base_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
-class RenderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RenderRequest(Input):
     variables: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
     label: LabelName | None = None
 
 
-class TemplateInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TemplateInput(Input):
     type: PromptType = "text"
     content: str | list[dict[str, Any]]
     variables: dict[str, Any] = Field(default_factory=dict)
 
 
-class BulkAction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BulkAction(Input):
     action: Literal["tag", "untag", "move", "label", "delete", "restore"]
     names: list[str] = Field(min_length=1, max_length=1000)
     tags: list[str] | None = None
@@ -391,8 +434,7 @@ class BulkAction(BaseModel):
         return self
 
 
-class ProjectCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProjectCreate(Input):
     slug: str = Field(pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=200)
 
@@ -421,4 +463,19 @@ class ListQuery(BaseModel):
         "-updated_at"
     )
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> ListQuery:
+        where = _surrogate_path(
+            {
+                "q": self.q,
+                "tag": self.tags,
+                "folder": self.folder,
+                "author": self.author,
+                "meta": self.metadata,
+            }
+        )
+        if where:
+            raise ValueError(f"{where} contains a NUL character or an unpaired surrogate")
+        return self

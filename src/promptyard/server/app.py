@@ -13,6 +13,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 import promptyard
 from promptyard.server.api.v1 import auth, compat, projects, prompts, registry_extras, templates
@@ -95,11 +97,22 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     return app
 
 
+class ImmutableStaticFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def _mount_console(app: FastAPI, static_dir: Path) -> None:
     """Serve the built console at ``/``; unknown non-API paths get index.html (SPA)."""
-    assets = static_dir / "assets"
-    if assets.is_dir():
-        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+    # Asset names carry a content hash, so browsers may keep them forever; they are
+    # gzipped here (and only here: API answers stay uncompressed, which is faster on the
+    # loopback and LAN links agents use). check_dir=False: the console may be built after
+    # the server started.
+    assets = ImmutableStaticFiles(directory=static_dir / "assets", check_dir=False)
+    app.mount("/assets", GZipMiddleware(assets, minimum_size=1024), name="assets")
     index = static_dir / "index.html"
 
     @app.get("/{path:path}", include_in_schema=False)

@@ -73,7 +73,7 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
@@ -85,27 +85,30 @@ class BodyLimitMiddleware:
                 if declared > self.max_bytes:
                     await self._refuse(send)
                     return
+        # Read the (bounded) body first, so a streamed body that grows past the limit is
+        # refused before any route sees it, then hand the app the same messages again.
+        messages: list[Message] = []
         received = 0
-        too_large = False
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        replay = iter(messages)
 
-        async def counting_receive() -> Message:
-            nonlocal received, too_large
-            message: dict[str, Any] = dict(await receive())
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _TooLarge
-            return message
+        async def replay_receive() -> Message:
+            try:
+                return next(replay)
+            except StopIteration:
+                return await receive()
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
-
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay_receive, send)
 
 
 class PromptReadFastPath:

@@ -12,15 +12,18 @@ from typing import Any, Literal
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.errors import AlreadyExists, ValidationFailed
 from promptyard.domain.schemas import (
     BRANCH_PATTERN,
     LABEL_PATTERN,
+    MAX_VERSION,
     NAME_PATTERN,
+    Input,
     PromptType,
     normalize_folder,
     parse_content,
@@ -46,12 +49,12 @@ from promptyard.store.models import (
 FORMAT: Literal["promptyard-bundle"] = "promptyard-bundle"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Input):
+    pass
 
 
 class BundleVersion(_Strict):
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=MAX_VERSION)
     branch: str = Field(pattern=BRANCH_PATTERN)
     type: PromptType
     content: str | list[dict[str, Any]]
@@ -68,15 +71,15 @@ class BundleVersion(_Strict):
 
 class BundleLabel(_Strict):
     name: str = Field(pattern=LABEL_PATTERN)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     updated_at: datetime
     updated_by: str
 
 
 class BundleLabelEvent(_Strict):
     label: str = Field(pattern=LABEL_PATTERN)
-    from_version: int | None
-    to_version: int | None
+    from_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    to_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
     actor: str
     created_at: datetime
 
@@ -270,6 +273,23 @@ def _check(core: Core, bundle: Bundle) -> None:
                         f"{where} version {version.number} names a missing parent {parent}",
                         code="invalid_bundle",
                     )
+        _unique(where, "label", [label.name for label in prompt.labels])
+        _unique(where, "branch", [branch.name for branch in prompt.branches])
+        branch_names = {branch.name for branch in prompt.branches}
+        for version in prompt.versions:
+            if version.branch not in branch_names:
+                raise ValidationFailed(
+                    f"{where} version {version.number} is on branch {version.branch!r}, "
+                    "which the bundle does not list",
+                    code="invalid_bundle",
+                )
+        for branch in prompt.branches:
+            for number in (branch.base, branch.head):
+                if number is not None and number not in numbers:
+                    raise ValidationFailed(
+                        f"{where}: branch {branch.name!r} points to missing version {number}",
+                        code="invalid_bundle",
+                    )
         for label in prompt.labels:
             if label.version not in numbers:
                 raise ValidationFailed(
@@ -278,6 +298,16 @@ def _check(core: Core, bundle: Bundle) -> None:
                 )
         if not any(b.name == "main" for b in prompt.branches):
             raise ValidationFailed(f"{where} has no 'main' branch", code="invalid_bundle")
+
+
+def _unique(where: str, kind: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValidationFailed(
+                f"{where} lists the {kind} {name!r} twice", code="invalid_bundle"
+            )
+        seen.add(name)
 
 
 def import_project(
@@ -299,6 +329,23 @@ def import_project(
             details=[{"loc": list(e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]],
         ) from None
     _check(core, bundle)
+    try:
+        created, skipped = _import(core, ctx, project_id, bundle, on_conflict)
+    except IntegrityError:
+        # _check covers every constraint we know of; this keeps any other one a 4xx.
+        raise ValidationFailed(
+            "the bundle is inconsistent (it repeats something that must be unique); "
+            "nothing was imported",
+            code="invalid_bundle",
+        ) from None
+    for name in created:
+        core.cache.invalidate(prompt_key(project_id, name))
+    return {"created": created, "skipped": skipped}
+
+
+def _import(
+    core: Core, ctx: RequestContext, project_id: int, bundle: Bundle, on_conflict: str
+) -> tuple[list[str], list[str]]:
     created: list[str] = []
     skipped: list[str] = []
     with core.store.write() as session:
@@ -331,9 +378,7 @@ def import_project(
             object_id=str(project_id),
             summary={"created": len(created), "skipped": len(skipped)},
         )
-    for name in created:
-        core.cache.invalidate(prompt_key(project_id, name))
-    return {"created": created, "skipped": skipped}
+    return created, skipped
 
 
 def _write_prompt(session: Any, project_id: int, item: BundlePrompt) -> None:

@@ -441,7 +441,10 @@ def _filtered(core: Core, query: Select[Any], project_id: int, q: ListQuery) -> 
     if q.folder:
         folder = q.folder.strip("/")
         query = query.where(
-            or_(SqlPrompt.folder == folder, SqlPrompt.folder.startswith(folder + "/"))
+            or_(
+                SqlPrompt.folder == folder,
+                SqlPrompt.folder.startswith(folder + "/", autoescape=True),
+            )
         )
     if q.label:
         query = query.where(
@@ -456,11 +459,32 @@ def _filtered(core: Core, query: Select[Any], project_id: int, q: ListQuery) -> 
     if q.updated_before:
         query = query.where(SqlPrompt.updated_at <= q.updated_before)
     for key, value in q.metadata.items():
-        if core.store.is_sqlite:
-            query = query.where(func.json_extract(SqlPrompt.meta, f'$."{key}"') == value)
-        else:
-            query = query.where(SqlPrompt.meta[key].astext == value)
+        query = query.where(_metadata_equals(core, key, value))
     return query
+
+
+def _metadata_equals(core: Core, key: str, value: str) -> Any:
+    """``meta.<key>=<value>``: equal as text, or as the JSON number/boolean/null it spells."""
+    if not core.store.is_sqlite:
+        # ->> gives the JSON value as text: "3", "true", "growth"; null gives SQL NULL.
+        text_value = SqlPrompt.meta[key].as_string()
+        return text_value.is_(None) if value == "null" else text_value == value
+    path = '$."' + key.replace('"', '""') + '"'
+    extracted = func.json_extract(SqlPrompt.meta, path)
+    json_type = func.json_type(SqlPrompt.meta, path)
+    conditions = [and_(json_type == "text", extracted == value)]
+    if value in ("true", "false"):
+        conditions.append(json_type == value)
+    elif value == "null":
+        conditions.append(json_type == "null")
+    else:
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None:
+            conditions.append(and_(json_type.in_(["integer", "real"]), extracted == number))
+    return or_(*conditions)
 
 
 _SORTS: dict[str, Any] = {
@@ -559,6 +583,10 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
                 _refresh_search(session, prompt)
             elif action.action == "label":
                 assert action.label is not None
+                from promptyard.services.history import check_label_target
+
+                latest = load_version(session, prompt, prompt.latest_version)
+                check_label_target(core, session, prompt, action.label, latest)
                 write_label(
                     core, session, prompt, action.label, prompt.latest_version, ctx.actor.ref
                 )

@@ -130,6 +130,16 @@ def validate_template(core: Core, *, project_id: int, type_: str, content: Any) 
                     "message": details.get("message", exc.message),
                 }
             )
+        except DomainError as exc:
+            details = exc.details if isinstance(exc.details, dict) else {}
+            errors.append(
+                {
+                    "field": field,
+                    "line": details.get("line"),
+                    "column": None,
+                    "message": exc.message,
+                }
+            )
     if not errors:
         try:
             with core.store.read() as session:

@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import Actor
+from promptyard.domain.schemas import Input
 from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep
 from promptyard.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-class LoginInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginInput(Input):
     email: str | None = Field(default=None, max_length=320)
     password: str | None = Field(default=None, max_length=1000)
     api_key: str | None = Field(default=None, max_length=500)

@@ -12,6 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query
 
 from promptyard.domain.schemas import (
+    MAX_ID,
+    MAX_OFFSET,
     ListQuery,
     PromptCreate,
     PromptPublic,
@@ -24,7 +26,7 @@ from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx
 from promptyard.services import history, registry
 
 router = APIRouter(prefix="/prompts/templates", tags=["templates (original routes)"])
-PromptId = Annotated[int, Path(ge=1)]
+PromptId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("", response_model=PromptsPublic)
@@ -34,7 +36,7 @@ def list_templates(
     project_id: ProjectDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PromptsPublic:
     query = ListQuery(q=q, limit=limit, offset=offset)
     return registry.list_prompts(core, project_id=project_id, query=query)

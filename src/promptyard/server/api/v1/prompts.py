@@ -11,7 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.errors import ValidationFailed
 from promptyard.domain.schemas import (
+    BRANCH_PATTERN,
     LABEL_PATTERN,
+    MAX_OFFSET,
+    MAX_VERSION,
     NAME_PATTERN,
     BranchCreate,
     BranchPublic,
@@ -36,13 +39,14 @@ router = APIRouter(prefix="/prompts", tags=["prompts"])
 
 PromptName = Annotated[str, Path(pattern=NAME_PATTERN, description="prompt name")]
 LabelName = Annotated[str, Path(pattern=LABEL_PATTERN)]
+BranchPath = Annotated[str, Path(pattern=BRANCH_PATTERN)]
 
 
 def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
-    if not cleaned.isdigit():
+    if not cleaned.isdigit() or not 1 <= int(cleaned) <= MAX_VERSION:
         raise ValidationFailed('If-Match must be a version number, e.g. If-Match: "3"')
     return int(cleaned)
 
@@ -66,7 +70,7 @@ def list_prompts(
         "name", "-name", "updated_at", "-updated_at", "created_at", "-created_at"
     ] = "-updated_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PromptsPublic:
     """List and search prompts. Filter custom metadata with ``meta.<key>=<value>``."""
     metadata = {
@@ -89,7 +93,7 @@ def list_prompts(
             offset=offset,
         )
     except ValidationError as exc:
-        raise ValidationFailed(str(exc.errors()[0]["msg"])) from None
+        raise ValidationFailed(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
     return registry.list_prompts(core, project_id=project_id, query=query)
 
 
@@ -116,7 +120,7 @@ async def get_prompt(
     core: CoreDep,
     _ctx: ReadCtx,
     project_id: ProjectDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
 ) -> Response:
     """A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache."""
@@ -176,9 +180,9 @@ def list_versions(
     core: CoreDep,
     _ctx: ReadCtx,
     project_id: ProjectDep,
-    branch: str | None = None,
+    branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> VersionsPublic:
     return history.list_versions(
         core, project_id=project_id, name=name, branch=branch, limit=limit, offset=offset
@@ -188,7 +192,7 @@ def list_versions(
 @router.get("/{name}/versions/{number}", response_model=VersionPublic)
 def get_version(
     name: PromptName,
-    number: Annotated[int, Path(ge=1)],
+    number: Annotated[int, Path(ge=1, le=MAX_VERSION)],
     core: CoreDep,
     _ctx: ReadCtx,
     project_id: ProjectDep,
@@ -202,8 +206,8 @@ def diff(
     core: CoreDep,
     _ctx: ReadCtx,
     project_id: ProjectDep,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+    to: Annotated[int, Query(ge=1, le=MAX_VERSION)],
 ) -> dict[str, Any]:
     """Word-level spans, unified text, per-message and config changes between two versions."""
     return history.diff(core, project_id=project_id, name=name, old=from_, new=to)
@@ -272,7 +276,7 @@ def create_branch(
 @router.post("/{name}/branches/{branch}/merge", response_model=PromptPublic)
 def merge_branch(
     name: PromptName,
-    branch: str,
+    branch: BranchPath,
     body: MergeRequest,
     core: CoreDep,
     ctx: WriteCtx,
@@ -285,7 +289,7 @@ def merge_branch(
 
 @router.delete("/{name}/branches/{branch}", status_code=204)
 def delete_branch(
-    name: PromptName, branch: str, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+    name: PromptName, branch: BranchPath, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
 ) -> None:
     history.delete_branch(core, ctx=ctx, project_id=project_id, name=name, branch=branch)
 

@@ -5,27 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, PromptType, TemplateInput
+from promptyard.domain.schemas import (
+    LABEL_PATTERN,
+    MAX_VERSION,
+    NAME_PATTERN,
+    Input,
+    PromptType,
+    TemplateInput,
+)
 from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
 from promptyard.services import rendering, runtime
 
 router = APIRouter(tags=["templates"])
 
 
-class ValidateInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ValidateInput(Input):
     type: PromptType = "text"
     content: str | list[dict[str, Any]]
 
 
-class ExecuteInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExecuteInput(Input):
     model: str = Field(min_length=1, max_length=200, examples=["fake/echo"])
     variables: dict[str, Any] = Field(default_factory=dict)
     prompt: str | None = Field(default=None, pattern=NAME_PATTERN)
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
     label: str | None = Field(default=None, pattern=LABEL_PATTERN)
     type: PromptType | None = None
     content: str | list[dict[str, Any]] | None = None

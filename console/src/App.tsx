@@ -1,0 +1,93 @@
+import { Suspense } from "react";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { BrowserRouter, Navigate, Route, Routes } from "react-router";
+import { ApiError } from "./api/client";
+import { keys } from "./api/keys";
+import { RequireAuth } from "./auth/RequireAuth";
+import { ErrorBoundary } from "./components/ErrorBoundary";
+import { Layout } from "./components/Layout";
+import { Loading } from "./components/Loading";
+import { NotFound } from "./components/NotFound";
+import { LAST_PROJECT_KEY } from "./components/ProjectSwitcher";
+import { PromptLayout } from "./pages/PromptLayout";
+import {
+  EditorPage,
+  HistoryPage,
+  LabelsPage,
+  LibraryPage,
+  PlaygroundPage,
+  SignInPage,
+  TransferPage,
+} from "./routes";
+
+export function makeQueryClient(): QueryClient {
+  // A 401 anywhere means the session ended (expired, signed out elsewhere): re-check it,
+  // and RequireAuth sends the user to the sign-in page, coming back here afterwards.
+  const onError = (error: unknown, key?: readonly unknown[]) => {
+    if (error instanceof ApiError && error.status === 401 && key?.[0] !== keys.me[0]) {
+      void client.invalidateQueries({ queryKey: keys.me });
+    }
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError: (error, query) => onError(error, query.queryKey) }),
+    mutationCache: new MutationCache({ onError: (error) => onError(error) }),
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        refetchOnWindowFocus: false,
+        // Client errors (4xx) will not fix themselves; retry only lost connections.
+        retry: (count, error) =>
+          count < 2 && error instanceof ApiError && (error.isNetwork || error.status >= 500),
+      },
+    },
+  });
+  return client;
+}
+
+function RedirectToProject() {
+  const last = localStorage.getItem(LAST_PROJECT_KEY) || "default";
+  return <Navigate to={`/p/${encodeURIComponent(last)}`} replace />;
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/signin" element={<SignInPage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<RedirectToProject />} />
+        <Route path="p/:project">
+          <Route index element={<LibraryPage />} />
+          <Route path="new" element={<EditorPage />} />
+          <Route path="transfer" element={<TransferPage />} />
+          <Route path="prompts/:name" element={<PromptLayout />}>
+            <Route index element={<EditorPage />} />
+            <Route path="history" element={<HistoryPage />} />
+            <Route path="labels" element={<LabelsPage />} />
+            <Route path="playground" element={<PlaygroundPage />} />
+          </Route>
+        </Route>
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App({ client }: { client: QueryClient }) {
+  return (
+    <QueryClientProvider client={client}>
+      <BrowserRouter>
+        <ErrorBoundary>
+          <Suspense fallback={<Loading />}>
+            <AppRoutes />
+          </Suspense>
+        </ErrorBoundary>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,23 @@
+// TanStack Query keys, in one place so that mutations invalidate the right data.
+export const keys = {
+  me: ["me"] as const,
+  projects: ["projects"] as const,
+  models: ["models"] as const,
+  promptList: (project: string) => ["prompts", project, "list"] as const,
+  promptListQuery: (project: string, query: unknown) =>
+    ["prompts", project, "list", query] as const,
+  folders: (project: string) => ["prompts", project, "folders"] as const,
+  tags: (project: string) => ["prompts", project, "tags"] as const,
+  prompt: (project: string, name: string) => ["prompts", project, "one", name] as const,
+  promptVersion: (project: string, name: string, version: number | "latest") =>
+    ["prompts", project, "one", name, "v", version] as const,
+  versions: (project: string, name: string) => ["prompts", project, "one", name, "versions"] as const,
+  diff: (project: string, name: string, from: number, to: number) =>
+    ["prompts", project, "one", name, "diff", from, to] as const,
+  labels: (project: string, name: string) => ["prompts", project, "one", name, "labels"] as const,
+  labelEvents: (project: string, name: string) =>
+    ["prompts", project, "one", name, "label-events"] as const,
+};
+
+/** Everything about one project's prompts: invalidate after any write. */
+export const projectScope = (project: string) => ["prompts", project] as const;
