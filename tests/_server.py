@@ -44,11 +44,7 @@ def free_port() -> int:
 
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("PROMPTYARD_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROMPTYARD_")}
     env["PYTHONPATH"] = os.pathsep.join(
         [str(SRC_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
     )

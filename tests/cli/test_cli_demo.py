@@ -40,15 +40,23 @@ def test_seed_is_complete_and_idempotent(tmp_path: Path) -> None:
         newest = max(v.created_at for v in versions.items)
         assert newest - oldest > timedelta(days=3)  # a history spread over days
 
-        branches = {b.name: b for b in history.list_branches(
-            core, project_id=project_id, name="support-reply"
-        )}
+        branches = {
+            b.name: b
+            for b in history.list_branches(core, project_id=project_id, name="support-reply")
+        }
         assert branches["shorter-replies"].head == versions.total
 
         rendered = rendering.render_prompt(
-            core, project_id=project_id, name="support-reply", label="production",
-            variables={"customer_name": "Ann", "question": "Where is my parcel?",
-                       "agent": "Bo", "order_id": ""},
+            core,
+            project_id=project_id,
+            name="support-reply",
+            label="production",
+            variables={
+                "customer_name": "Ann",
+                "question": "Where is my parcel?",
+                "agent": "Bo",
+                "order_id": "",
+            },
         )
         assert "Never blame the customer." in rendered["rendered"]  # tone@production
         assert "Ann" in rendered["rendered"]

@@ -21,9 +21,25 @@ def test_cli_docs_are_current() -> None:
 def test_every_command_is_documented() -> None:
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     for command in (
-        "serve", "db upgrade", "db current", "prompt create", "prompt get", "prompt list",
-        "prompt update", "prompt render", "prompt diff", "prompt history", "prompt label",
-        "prompt rollback", "prompt delete", "prompt restore", "prompt branch", "prompt merge",
-        "export", "import", "project list", "project create",
+        "serve",
+        "db upgrade",
+        "db current",
+        "prompt create",
+        "prompt get",
+        "prompt list",
+        "prompt update",
+        "prompt render",
+        "prompt diff",
+        "prompt history",
+        "prompt label",
+        "prompt rollback",
+        "prompt delete",
+        "prompt restore",
+        "prompt branch",
+        "prompt merge",
+        "export",
+        "import",
+        "project list",
+        "project create",
     ):
         assert f"`promptyard {command}`" in text, command

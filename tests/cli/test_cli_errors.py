@@ -24,8 +24,9 @@ def test_server_down() -> None:
 
 
 def test_url_option_wins_over_env(server: LiveServer) -> None:
-    cli = Cli({"PROMPTYARD_URL": f"http://127.0.0.1:{free_port()}",
-               "PROMPTYARD_API_KEY": server.api_key})
+    cli = Cli(
+        {"PROMPTYARD_URL": f"http://127.0.0.1:{free_port()}", "PROMPTYARD_API_KEY": server.api_key}
+    )
     result = cli("project", "list", "--json", "--url", server.url)
     assert '"default"' in result.stdout
 

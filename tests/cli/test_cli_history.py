@@ -11,8 +11,17 @@ from tests.cli._cli import Cli
 def prompt(cli: Cli, name: str) -> str:
     cli("prompt", "create", name, "-c", "Hello world\n", "--temperature", "0.7")
     cli("prompt", "update", name, "-c", "Hello there world\n", "-m", "there")
-    cli("prompt", "update", name, "-c", "Hello {{ name }}\n", "--temperature", "0.2",
-        "-m", "variable")
+    cli(
+        "prompt",
+        "update",
+        name,
+        "-c",
+        "Hello {{ name }}\n",
+        "--temperature",
+        "0.2",
+        "-m",
+        "variable",
+    )
     return name
 
 
@@ -46,7 +55,8 @@ def test_label(cli: Cli, prompt: str) -> None:
     assert moved["name"] == "production" and moved["version"] == 3
     labels = cli.json("prompt", "labels", prompt)
     assert {item["name"]: item["version"] for item in labels["items"]} == {
-        "latest": 3, "production": 3
+        "latest": 3,
+        "production": 3,
     }
     assert "production" in cli("prompt", "labels", prompt).stdout
     events = cli.json("prompt", "labels", prompt, "--events", "--label", "production")

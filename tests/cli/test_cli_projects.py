@@ -56,8 +56,9 @@ def test_export_import(cli: Cli, tmp_path: Path) -> None:
     yaml_file = tmp_path / "bundle.yaml"
     cli("export", "--project", source, "-o", str(yaml_file))
     assert yaml.safe_load(yaml_file.read_text())["prompts"][0]["name"] == "greet"
-    from_stdin = cli.json("import", "-", "--format", "yaml", "--project", third,
-                          input=yaml_file.read_bytes())
+    from_stdin = cli.json(
+        "import", "-", "--format", "yaml", "--project", third, input=yaml_file.read_bytes()
+    )
     assert from_stdin["created"] == ["greet"]
 
 

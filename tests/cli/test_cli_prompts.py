@@ -11,9 +11,29 @@ from tests.cli._cli import Cli
 
 def test_create_and_get(cli: Cli, name: str) -> None:
     result = cli(
-        "prompt", "create", name, "--content", "Hello {{ who }}", "--folder", "cli/tests",
-        "--tag", "cli", "--tag", "hello", "--meta", "owner=cx", "--meta", "level:=3",
-        "--model", "fake/echo", "--temperature", "0.3", "-m", "first", "--description", "hi",
+        "prompt",
+        "create",
+        name,
+        "--content",
+        "Hello {{ who }}",
+        "--folder",
+        "cli/tests",
+        "--tag",
+        "cli",
+        "--tag",
+        "hello",
+        "--meta",
+        "owner=cx",
+        "--meta",
+        "level:=3",
+        "--model",
+        "fake/echo",
+        "--temperature",
+        "0.3",
+        "-m",
+        "first",
+        "--description",
+        "hi",
     )
     assert f"created {name} v1" in result.stdout
 
@@ -86,15 +106,27 @@ def test_list(cli: Cli) -> None:
     names = [f"{prefix}-{i}" for i in range(3)]
     for index, each in enumerate(names):
         word = ("quokka", "wombat", "dingo")[index]
-        cli("prompt", "create", each, "-c", f"a {word}", "--tag", tag,
-            "--meta", f"n={index}", "--folder", f"lst/{index}")
+        cli(
+            "prompt",
+            "create",
+            each,
+            "-c",
+            f"a {word}",
+            "--tag",
+            tag,
+            "--meta",
+            f"n={index}",
+            "--folder",
+            f"lst/{index}",
+        )
     page = cli.json("prompt", "list", "--tag", tag, "--sort", "name")
     assert [p["name"] for p in page["items"]] == names
     assert page["total"] == 3
     only = cli.json("prompt", "list", "--tag", tag, "--meta", "n=1")
     assert [p["name"] for p in only["items"]] == [names[1]]
-    limited = cli.json("prompt", "list", "--tag", tag, "--sort", "name", "--limit", "1",
-                       "--offset", "2")
+    limited = cli.json(
+        "prompt", "list", "--tag", tag, "--sort", "name", "--limit", "1", "--offset", "2"
+    )
     assert [p["name"] for p in limited["items"]] == [names[2]]
     assert cli.json("prompt", "list", "--tag", tag, "--type", "chat")["total"] == 0
     assert cli.json("prompt", "list", "--tag", tag, "--folder", "lst/0")["total"] == 1
@@ -117,10 +149,24 @@ def test_update(cli: Cli, name: str, tmp_path: Path) -> None:
     assert updated["latest_version"] == 3
     replaced = cli.json("prompt", "update", name, "--config", '{"model": "m2"}')
     assert replaced["version"]["config"] == {"model": "m2"}
-    meta = cli.json("prompt", "update", name, "--tag", "x", "--meta", "a=b", "--folder", "moved",
-                    "--description", "desc")
+    meta = cli.json(
+        "prompt",
+        "update",
+        name,
+        "--tag",
+        "x",
+        "--meta",
+        "a=b",
+        "--folder",
+        "moved",
+        "--description",
+        "desc",
+    )
     assert (meta["tags"], meta["metadata"], meta["folder"], meta["description"]) == (
-        ["x"], {"a": "b"}, "moved", "desc"
+        ["x"],
+        {"a": "b"},
+        "moved",
+        "desc",
     )
     assert meta["latest_version"] == 4
     stale = cli("prompt", "update", name, "-c", "v5", "--base-version", "1", code=1)
@@ -136,13 +182,13 @@ def test_update(cli: Cli, name: str, tmp_path: Path) -> None:
 
 def test_render(cli: Cli, name: str, tmp_path: Path) -> None:
     cli("prompt", "create", name, "-c", "{{ greeting }}, {{ who }}! {{ n + 1 }}")
-    result = cli("prompt", "render", name, "--var", "greeting=Hi", "--var", "who=Ann",
-                 "--var", "n:=41")
+    result = cli(
+        "prompt", "render", name, "--var", "greeting=Hi", "--var", "who=Ann", "--var", "n:=41"
+    )
     assert result.stdout == "Hi, Ann! 42\n"
     variables = tmp_path / "vars.json"
     variables.write_text(json.dumps({"greeting": "Yo", "who": "Bo", "n": 1}))
-    rendered = cli.json("prompt", "render", name, "--vars-file", str(variables),
-                        "--var", "who=Cy")
+    rendered = cli.json("prompt", "render", name, "--vars-file", str(variables), "--var", "who=Cy")
     assert rendered == {"type": "text", "rendered": "Yo, Cy! 2", "version": 1}
     missing = cli("prompt", "render", name, "--var", "who=Ann", code=1)
     assert "error: missing required variables: greeting, n" in missing.stderr

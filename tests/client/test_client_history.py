@@ -86,7 +86,9 @@ def test_branch_and_merge(client: Client, name: str) -> None:
     branch = client.create_branch(name, "experiment", 1)
     assert branch["name"] == "experiment" and branch["head"] == 1 and branch["base"] == 1
     client.update_prompt(
-        name, content="line one\nline two\nline THREE\n", branch="experiment",
+        name,
+        content="line one\nline two\nline THREE\n",
+        branch="experiment",
         commit_message="shout",
     )
     client.update_prompt(name, content="line ONE\nline two\nline three\n")

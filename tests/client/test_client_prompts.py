@@ -12,9 +12,14 @@ from promptyard.client import Client, PromptyardError
 
 def test_create_and_get(client: Client, name: str) -> None:
     created = client.create_prompt(
-        name, content="Hello {{ who }}", config={"model": "fake/echo", "temperature": 0.2},
-        folder="/sdk//greetings/", description="says hello", tags=["sdk", "hello"],
-        metadata={"owner": "cx"}, commit_message="first",
+        name,
+        content="Hello {{ who }}",
+        config={"model": "fake/echo", "temperature": 0.2},
+        folder="/sdk//greetings/",
+        description="says hello",
+        tags=["sdk", "hello"],
+        metadata={"owner": "cx"},
+        commit_message="first",
     )
     assert created["name"] == name
     assert created["project"] == "default"
@@ -80,7 +85,10 @@ def test_update(client: Client, name: str) -> None:
     )
     assert moved["latest_version"] == 2
     assert (moved["folder"], moved["description"], moved["tags"], moved["metadata"]) == (
-        "elsewhere", "d", ["b"], {"k": "v"}
+        "elsewhere",
+        "d",
+        ["b"],
+        {"k": "v"},
     )
     # Changing the type needs content of that type.
     chat = client.update_prompt(name, type="chat", content=[{"role": "user", "content": "hi"}])
@@ -118,11 +126,11 @@ def test_list_filters(client: Client) -> None:
     folder = f"f{uuid.uuid4().hex[:8]}"
     prefix = f"list-{uuid.uuid4().hex[:8]}"
     a, b, c = (f"{prefix}-{letter}" for letter in "abc")
-    client.create_prompt(a, content="alpha zebra", tags=[tag, "x"], folder=f"{folder}/one",
-                         metadata={"team": "red"})
+    client.create_prompt(
+        a, content="alpha zebra", tags=[tag, "x"], folder=f"{folder}/one", metadata={"team": "red"}
+    )
     client.create_prompt(b, content="beta", tags=[tag], folder=folder, metadata={"team": "blue"})
-    client.create_prompt(c, type="chat", content=[{"role": "user", "content": "gamma"}],
-                         tags=[tag])
+    client.create_prompt(c, type="chat", content=[{"role": "user", "content": "gamma"}], tags=[tag])
     client.set_label(b, "production", 1)
 
     def names(**filters: Any) -> list[str]:

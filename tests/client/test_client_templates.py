@@ -12,7 +12,9 @@ def test_render_text_version_and_label(client: Client, name: str) -> None:
     client.update_prompt(name, content="Bye {{ who }}")
     client.set_label(name, "production", 1)
     assert client.render(name, {"who": "Ann"}) == {
-        "type": "text", "rendered": "Bye Ann", "version": 2
+        "type": "text",
+        "rendered": "Bye Ann",
+        "version": 2,
     }
     assert client.render(name, {"who": "Ann"}, version=1)["rendered"] == "Hi Ann"
     assert client.render(name, {"who": "Ann"}, label="production")["rendered"] == "Hi Ann"
@@ -29,7 +31,8 @@ def test_render_missing_variable(client: Client, name: str) -> None:
 
 def test_render_chat_with_placeholder(client: Client, name: str) -> None:
     client.create_prompt(
-        name, type="chat",
+        name,
+        type="chat",
         content=[
             {"role": "system", "content": "About {{ topic }}"},
             {"type": "placeholder", "name": "history"},
@@ -40,7 +43,8 @@ def test_render_chat_with_placeholder(client: Client, name: str) -> None:
     )
     assert result["type"] == "chat"
     assert result["rendered"] == [
-        {"role": "system", "content": "About tea"}, {"role": "user", "content": "hello"}
+        {"role": "system", "content": "About tea"},
+        {"role": "user", "content": "hello"},
     ]
 
 
@@ -64,7 +68,8 @@ def test_validate_template(client: Client) -> None:
 
 def test_render_template(client: Client) -> None:
     assert client.render_template("text", "{{ a }}+{{ b }}", {"a": 1, "b": 2}) == {
-        "type": "text", "rendered": "1+2"
+        "type": "text",
+        "rendered": "1+2",
     }
     chat = client.render_template("chat", [{"role": "user", "content": "{{ q }}"}], {"q": "?"})
     assert chat["rendered"] == [{"role": "user", "content": "?"}]

@@ -23,6 +23,12 @@ EXPECTED_TABLES = {
     "branches",
     "audit_events",
     "audit_head",
+    "project_members",
+    "login_throttle",
+    "change_requests",
+    "change_request_events",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 

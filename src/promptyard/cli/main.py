@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 import promptyard
-from promptyard.cli import db, history, projects, prompts
+from promptyard.cli import accounts, audit, db, history, projects, prompts, review
 from promptyard.cli.serve import serve
 
 app = typer.Typer(
@@ -34,6 +34,9 @@ projects.register(app, project_app)
 app.add_typer(db.app, name="db")
 app.add_typer(prompt_app, name="prompt")
 app.add_typer(project_app, name="project")
+accounts.register(app)  # user, key, member
+review.register(app)  # review
+audit.register(app)  # audit
 
 
 def _version(value: bool) -> None:

@@ -7,19 +7,46 @@ from typing import Literal
 
 ActorType = Literal["user", "key", "system"]
 
-#: Roles in increasing power; the accounts release narrows them per project.
+#: Roles in increasing power. Each role holds every permission of the roles before it:
+#: a reviewer can also edit (the author of a change still cannot approve it), an admin
+#: can do everything. A project can narrow a user's role, never raise it.
 ROLES = ("viewer", "editor", "reviewer", "admin")
+_AT_LEAST = {role: frozenset(ROLES[index:]) for index, role in enumerate(ROLES)}
 
-#: Permission → roles that hold it. Every route declares one of these.
+#: Permission → roles that hold it. Every route declares exactly one of these
+#: (server/permissions.py), and the access-matrix test walks them all.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "prompt:read": frozenset(ROLES),
-    "prompt:write": frozenset({"editor", "admin"}),
-    "prompt:label": frozenset({"editor", "admin"}),
-    "prompt:execute": frozenset({"editor", "admin"}),
-    "project:write": frozenset({"admin"}),
-    "project:export": frozenset({"editor", "reviewer", "admin"}),
-    "project:import": frozenset({"admin"}),
+    # prompts and templates
+    "prompt:read": _AT_LEAST["viewer"],
+    "prompt:write": _AT_LEAST["editor"],
+    "prompt:label": _AT_LEAST["editor"],
+    "prompt:execute": _AT_LEAST["editor"],
+    # projects
+    "project:read": _AT_LEAST["viewer"],
+    "project:export": _AT_LEAST["editor"],
+    "project:import": _AT_LEAST["admin"],
+    "project:write": _AT_LEAST["admin"],
+    # review workflow
+    "review:read": _AT_LEAST["viewer"],
+    "review:open": _AT_LEAST["editor"],
+    "review:comment": _AT_LEAST["editor"],
+    "review:approve": _AT_LEAST["reviewer"],
+    "review:apply": _AT_LEAST["editor"],
+    "policy:manage": _AT_LEAST["admin"],
+    "webhook:manage": _AT_LEAST["admin"],
+    # accounts
+    "self:manage": _AT_LEAST["viewer"],  # own password, own API keys (role <= own role)
+    "member:read": _AT_LEAST["viewer"],
+    "member:manage": _AT_LEAST["admin"],
+    "key:manage": _AT_LEAST["admin"],  # every key of the workspace, service accounts
+    # audit
+    "audit:read": _AT_LEAST["admin"],
 }
+
+
+def role_rank(role: str) -> int:
+    """0 for viewer … 3 for admin; -1 for an unknown role."""
+    return ROLES.index(role) if role in ROLES else -1
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,17 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 import promptyard
-from promptyard.server.api.v1 import auth, compat, projects, prompts, registry_extras, templates
+from promptyard.server.api.v1 import (
+    accounts,
+    audit,
+    auth,
+    compat,
+    projects,
+    prompts,
+    registry_extras,
+    reviews,
+    templates,
+)
 from promptyard.server.errors import error_response, install_error_handlers
 from promptyard.server.middleware import (
     BodyLimitMiddleware,
@@ -62,6 +72,9 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(registry_extras.router)
     api.include_router(projects.router)
     api.include_router(auth.router)
+    api.include_router(accounts.router)
+    api.include_router(reviews.router)
+    api.include_router(audit.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["service"])

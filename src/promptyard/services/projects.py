@@ -126,3 +126,11 @@ def create_project(core: Core, *, ctx: RequestContext, data: ProjectCreate) -> P
     return ProjectPublic(
         slug=project.slug, name=project.name, prompt_count=0, created_at=project.created_at
     )
+
+
+def workspace_of(core: Core, workspace_id: int) -> dict[str, str]:
+    with core.store.read() as session:
+        workspace = session.get(SqlWorkspace, workspace_id)
+    if workspace is None:
+        raise NotFound("workspace not found")
+    return {"slug": workspace.slug, "name": workspace.name}

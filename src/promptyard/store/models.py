@@ -114,6 +114,7 @@ class SqlApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(400), default="system", server_default="system")
 
 
 class SqlSession(Base):
@@ -129,6 +130,98 @@ class SqlSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    workspace_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SqlProjectMember(Base):
+    """A user's role narrowed for one project (never above their workspace role)."""
+
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlLoginThrottle(Base):
+    """Failed sign-ins per email and per client address, for slow-down and lockout."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SqlChangeRequest(Base):
+    """A request to point a (protected) label at a version, reviewed before it lands."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (Index("ix_change_requests_project_status", "project_id", "status"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str] = mapped_column(String(400))
+    required_approvals: Mapped[int] = mapped_column(Integer, default=1)
+    sample_variables: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    gate_results: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    applied_by: Mapped[str | None] = mapped_column(String(400), nullable=True)
+
+
+class SqlChangeRequestEvent(Base):
+    """A comment or decision on a change request."""
+
+    __tablename__ = "change_request_events"
+    __table_args__ = (Index("ix_cr_events_request", "change_request_id"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    change_request_id: Mapped[int] = mapped_column(
+        ForeignKey("change_requests.id", ondelete="CASCADE")
+    )
+    actor: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlWebhook(Base):
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+
+
+class SqlWebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SqlPrompt(Base):
@@ -154,6 +247,7 @@ class SqlPrompt(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(400))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lifecycle: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
 
 
 class SqlPromptTag(Base):

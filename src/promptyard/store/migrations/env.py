@@ -10,6 +10,13 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # The SQLite FTS5 index (prompts_fts and its shadow tables) is made by hand in 0001.
+    return not (type_ == "table" and name is not None and name.startswith("prompts_fts"))
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
@@ -18,6 +25,7 @@ def run_migrations_online() -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

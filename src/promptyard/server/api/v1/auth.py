@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from promptyard.domain.actor import Actor
 from promptyard.domain.schemas import Input
 from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep
-from promptyard.services import auth
+from promptyard.services import auth, projects
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -77,5 +77,8 @@ async def logout(request: Request, response: Response, core: CoreDep, _actor: Ac
 
 
 @router.get("/me")
-def me(actor: ActorDep) -> dict[str, Any]:
-    return {"actor": actor_json(actor)}
+def me(actor: ActorDep, core: CoreDep) -> dict[str, Any]:
+    return {
+        "actor": actor_json(actor),
+        "workspace": projects.workspace_of(core, actor.workspace_id),
+    }

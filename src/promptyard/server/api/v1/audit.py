@@ -1,0 +1,7 @@
+"""Routes of the audit area (issue 4): thin shells over services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["audit"])
