@@ -69,7 +69,12 @@ def _body(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-class Client:
+from promptyard.client._accounts import AccountsMixin  # noqa: E402
+from promptyard.client._audit import AuditMixin  # noqa: E402
+from promptyard.client._reviews import ReviewsMixin  # noqa: E402
+
+
+class Client(AccountsMixin, ReviewsMixin, AuditMixin):
     """A client of one Promptyard server and project.
 
     ``base_url`` and ``api_key`` default to ``PROMPTYARD_URL`` and ``PROMPTYARD_API_KEY``.
