@@ -198,9 +198,7 @@ def test_bad_prompt_names_are_refused(
             app_client.post(PROMPTS, json={"name": name, "content": "x"}), 422, "validation_error"
         )
         assert ["name"] in [item["loc"] for item in err["details"]], name
-        err = error(
-            app_client.post(f"{PROMPTS}/templates", json={"name": name, "content": "x"}), 422
-        )
+        error(app_client.post(f"{PROMPTS}/templates", json={"name": name, "content": "x"}), 422)
     assert snapshot(core) == seeded
     # The longest legal name works.
     assert create(app_client, "x" * 128, "ok")["name"] == "x" * 128
@@ -411,3 +409,39 @@ def test_text_the_database_cannot_store_is_4xx_or_round_trips(
     ):
         outcomes[label] = app_client.get(PROMPTS, params=params).status_code
     assert {k: v for k, v in outcomes.items() if v >= 500} == {}
+
+
+BIG_NUMBERS = [
+    (
+        "int in metadata",
+        b'{"name": "b1", "content": "x", "metadata": {"n": 100000000000000000000}}',
+    ),
+    ("int in config", b'{"name": "b2", "content": "x", "config": {"seed": 100000000000000000000}}'),
+    ("float in metadata", b'{"name": "b3", "content": "x", "metadata": {"n": 1e20}}'),
+    ("float in config", b'{"name": "b4", "content": "x", "config": {"seed": 1e20}}'),
+    (
+        "float in options",
+        b'{"name": "b5", "content": "x", "config": {"provider_options": {"a": 1e300}}}',
+    ),
+]
+
+
+def test_big_numbers_in_json_fields_are_refused_or_stay_readable(
+    app_client: TestClient, seeded: dict[str, Any]
+) -> None:
+    """A number the server accepted must come back on every later read (and export)."""
+    outcomes = {}
+    for label, raw in BIG_NUMBERS:
+        response = app_client.post(
+            PROMPTS, content=raw, headers={"Content-Type": "application/json"}
+        )
+        outcome = [response.status_code]
+        if response.status_code == 201:
+            name = response.json()["name"]
+            outcome.append(get(app_client, name).status_code)
+            outcome.append(app_client.get(f"{PROMPTS}/{name}/versions").status_code)
+        elif response.status_code < 500:
+            client_error(response)
+        outcomes[label] = outcome
+    outcomes["export"] = [app_client.get(f"{API}/projects/default/export").status_code]
+    assert {k: v for k, v in outcomes.items() if any(s >= 500 for s in v)} == {}

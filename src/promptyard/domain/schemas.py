@@ -102,10 +102,19 @@ def _check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
+#: JSON numbers are kept within +-2**53: every JSON parser and both databases give them
+#: back unchanged (PostgreSQL's jsonb would return 1e20 as an integer no client can read).
+MAX_JSON_NUMBER = 2**53
+
+
 def _surrogate_path(value: Any, path: str = "") -> str | None:
-    """Where parsed JSON holds what no database column can store: a NUL character or a
-    lone UTF-16 surrogate in text, or a NaN/Infinity number."""
+    """Where parsed JSON holds what cannot be stored and read back intact: a NUL character
+    or a lone UTF-16 surrogate in text, a NaN/Infinity, or a number beyond +-2**53."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, float) and not math.isfinite(value):
+        return path or "value"
+    if isinstance(value, int | float) and abs(value) > MAX_JSON_NUMBER:
         return path or "value"
     if isinstance(value, str):
         if "\x00" in value:
@@ -141,8 +150,8 @@ class Input(BaseModel):
         where = _surrogate_path(data)
         if where:
             raise ValueError(
-                f"{where} contains a NUL character, an unpaired surrogate (\\ud800-\\udfff) "
-                "or a NaN/Infinity number; none of them can be stored"
+                f"{where} contains a NUL character, an unpaired surrogate (\\ud800-\\udfff), "
+                "NaN/Infinity, or a number beyond +-2**53; none of them can be stored intact"
             )
         return data
 
