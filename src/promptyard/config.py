@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     render_timeout_seconds: float = Field(
         default=1.0, description="Wall-clock budget of one template render."
     )
+    webhook_worker: bool = Field(
+        default=True,
+        description="Deliver webhooks from this process (turn off in all but one process).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )

@@ -10,6 +10,7 @@ from tests.api._helpers import API, PROMPTS, create, ok, patch, set_label
 
 PROMPT_KEYS = {
     "id",
+    "lifecycle",
     "project",
     "name",
     "folder",

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+
+
+def _filters(
+    actor: str | None,
+    action: str | None,
+    object_type: str | None,
+    object_id: str | None,
+    since: datetime | str | None,
+    until: datetime | str | None,
+) -> list[tuple[str, str]]:
+    values: dict[str, Any] = {
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "since": since.isoformat() if isinstance(since, datetime) else since,
+        "until": until.isoformat() if isinstance(until, datetime) else until,
+    }
+    return [(key, str(value)) for key, value in values.items() if value is not None]
 
 
 class AuditMixin:
@@ -10,3 +33,44 @@ class AuditMixin:
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:  # provided by Client
         raise NotImplementedError
+
+    _send: Callable[..., httpx.Response]  # provided by Client
+
+    def list_audit_events(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """``{"items", "total"}``: the workspace's audit events, newest first."""
+        params = _filters(actor, action, object_type, object_id, since, until)
+        params += [("limit", str(limit)), ("offset", str(offset))]
+        result: dict[str, Any] = self._json("GET", "/audit", params=params, in_project=False)
+        return result
+
+    def verify_audit(self) -> dict[str, Any]:
+        """Re-walk the audit chain: ``{"ok", "checked", "first_broken_seq", …}``."""
+        result: dict[str, Any] = self._json("GET", "/audit/verify", in_project=False)
+        return result
+
+    def export_audit(
+        self,
+        format: Literal["csv", "jsonl"] = "jsonl",
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+    ) -> bytes:
+        """The matching events as CSV or JSON Lines, with seq, prev_hash and hash."""
+        params = _filters(actor, action, object_type, object_id, since, until)
+        params.append(("format", format))
+        return self._send("GET", "/audit/export", params=params, in_project=False).content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -212,9 +213,19 @@ class Client(AccountsMixin, ReviewsMixin, AuditMixin):
     def get_prompt(
         self, name: str, *, version: int | None = None, label: str | None = None
     ) -> Prompt:
-        """A prompt with one version: ``version``, ``label``, or ``latest``."""
+        """A prompt with one version: ``version``, ``label``, or ``latest``.
+
+        A deprecated prompt is still returned, with a :class:`DeprecationWarning`.
+        """
         params = _query(version=version, label=label)
-        return cast(Prompt, self._json("GET", f"/prompts/{_seg(name)}", params=params))
+        prompt = cast(Prompt, self._json("GET", f"/prompts/{_seg(name)}", params=params))
+        if prompt.get("lifecycle") == "deprecated":
+            warnings.warn(
+                f"prompt {name!r} is deprecated; move to its replacement",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return prompt
 
     def list_prompts(
         self,

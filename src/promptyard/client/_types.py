@@ -39,6 +39,7 @@ class Prompt(TypedDict):
     project: str
     name: str
     folder: str
+    lifecycle: str
     type: PromptType
     description: str
     tags: list[str]

@@ -341,6 +341,7 @@ class PromptPublic(BaseModel):
     updated_at: datetime
     updated_by: str
     deleted_at: datetime | None
+    lifecycle: str = "draft"
     version: VersionPublic | None = None
 
 

@@ -35,6 +35,7 @@ from promptyard.server.middleware import (
     RequestIdMiddleware,
 )
 from promptyard.services.core import Core
+from promptyard.services.webhooks import WebhookWorker
 from promptyard.store import migrate
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -51,7 +52,14 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         # and request latency has no long GC pauses.
         gc.collect()
         gc.freeze()
-        yield
+        worker = WebhookWorker(core) if core.settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
 
     app = FastAPI(
         lifespan=lifespan,

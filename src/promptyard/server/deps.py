@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import hmac
+import importlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -12,9 +16,16 @@ from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import Forbidden, Unauthenticated
+from promptyard.domain.schemas import SLUG_PATTERN
+from promptyard.server.permissions import (
+    AUTHENTICATED,
+    PUBLIC,
+    declared_permission,
+    is_known,
+)
 from promptyard.services import auth
 from promptyard.services.core import Core
-from promptyard.services.projects import resolve_project
+from promptyard.services.projects import DEFAULT_SLUG, resolve_project
 
 SESSION_COOKIE = "promptyard_session"
 CSRF_COOKIE = "promptyard_csrf"
@@ -36,7 +47,19 @@ CoreDep = Annotated[Core, Depends(get_core)]
 
 
 async def current_actor(request: Request) -> Actor:
-    """The caller: a Bearer API key, or a console session (with its CSRF check)."""
+    """The caller: a Bearer API key, or a console session (with its CSRF check).
+
+    Also enforces the route's entry in :data:`ROUTE_PERMISSIONS`, so a route that takes
+    only the actor still gets the permission the table declares for it.
+    """
+    actor = await _authenticate(request)
+    declared = declared_permission(request.scope)
+    if declared is not None and declared not in (PUBLIC, AUTHENTICATED):
+        await authorize(request, actor, declared)
+    return actor
+
+
+async def _authenticate(request: Request) -> Actor:
     core = _core(request)
     header = request.headers.get("authorization")
     if header:
@@ -66,18 +89,114 @@ async def current_actor(request: Request) -> Actor:
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
+def _forbidden(actor: Actor, permission: str) -> Forbidden:
+    return Forbidden(
+        f"your role '{actor.role}' does not allow {permission}",
+        details={"permission": permission, "role": actor.role},
+    )
+
+
+@functools.cache
+def _effective_role_function() -> Callable[[Core, Actor, int], str] | None:
+    """``services.accounts.effective_role`` once that module exists, else ``None``."""
+    try:
+        module = importlib.import_module("promptyard.services.accounts")
+    except ModuleNotFoundError as exc:
+        if exc.name != "promptyard.services.accounts":
+            raise
+        return None
+    function = getattr(module, "effective_role", None)
+    return function if callable(function) else None
+
+
+def _uses_project(route: object) -> bool:
+    """Whether a route takes the ``project`` query parameter (through :data:`ProjectDep`)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    cached = _USES_PROJECT.get(id(dependant))
+    if cached is None:
+        stack = list(dependant.dependencies)
+        cached = False
+        while stack:
+            sub = stack.pop()
+            if sub.call is project_id:
+                cached = True
+                break
+            stack.extend(sub.dependencies)
+        _USES_PROJECT[id(dependant)] = cached
+    return cached
+
+
+_USES_PROJECT: dict[int, bool] = {}
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def _project_slug(request: Request) -> str | None:
+    """The project a request is about: the ``{slug}`` path parameter or ``?project=``."""
+    slug = request.path_params.get("slug") or request.query_params.get("project")
+    if slug is None and _uses_project(request.scope.get("route")):
+        slug = DEFAULT_SLUG
+    if slug is None or not _SLUG.fullmatch(slug):
+        return None  # no project, or an invalid one the route itself rejects with 422
+    return str(slug)
+
+
+async def _effective_actor(request: Request, actor: Actor) -> Actor:
+    """The actor with its role narrowed to the request's project, when accounts can."""
+    cached = request.scope.get("promptyard.effective_actor")
+    if isinstance(cached, Actor):
+        return cached
+    effective = actor
+    narrow = _effective_role_function()
+    slug = _project_slug(request) if narrow is not None else None
+    if narrow is not None and slug is not None:
+        core = _core(request)
+
+        def lookup() -> str:
+            assert narrow is not None and slug is not None
+            return narrow(core, actor, resolve_project(core, actor, slug))
+
+        role = await run_in_threadpool(lookup)
+        if role != actor.role:
+            effective = dataclasses.replace(actor, role=role)
+    request.scope["promptyard.effective_actor"] = effective
+    return effective
+
+
+async def authorize(request: Request, actor: Actor, permission: str) -> Actor:
+    """The (project-narrowed) actor, if it holds ``permission``; else :class:`Forbidden`.
+
+    The route's entry in :data:`ROUTE_PERMISSIONS` is checked as well, so a route whose
+    ``require`` drifted from the table is held to both.
+    """
+    needed = [permission]
+    declared = declared_permission(request.scope)
+    if declared is not None and declared not in (PUBLIC, AUTHENTICATED, permission):
+        needed.append(declared)
+    for name in needed:  # the workspace role first: a project only narrows it
+        if not actor.can(name):
+            raise _forbidden(actor, name)
+    effective = await _effective_actor(request, actor)
+    for name in needed:
+        if not effective.can(name):
+            raise _forbidden(effective, name)
+    return effective
+
+
 def require(permission: str) -> Callable[..., Awaitable[RequestContext]]:
-    """Dependency: the request context, if the caller holds ``permission``."""
+    """Dependency: the request context, if the caller holds ``permission``.
+
+    The actor in the context carries the role narrowed to the request's project.
+    """
+    if not is_known(permission):
+        raise ValueError(f"unknown permission {permission!r}")
 
     async def dependency(request: Request, actor: ActorDep) -> RequestContext:
-        if not actor.can(permission):
-            raise Forbidden(
-                f"your role '{actor.role}' does not allow {permission}",
-                details={"permission": permission, "role": actor.role},
-            )
+        effective = await authorize(request, actor, permission)
         client = request.client
         return RequestContext(
-            actor=actor,
+            actor=effective,
             request_id=request.scope.get("promptyard.request_id"),
             ip=client.host if client else None,
         )

@@ -131,17 +131,14 @@ class PromptReadFastPath:
             hit = self._hit(scope)
             if hit is not None:
                 body, number = hit
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"etag", b'"%d"' % number),
-                        ],
-                    }
-                )
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"etag", b'"%d"' % number),
+                ]
+                if _DEPRECATED in body:
+                    headers.append((b"deprecation", b"true"))
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
@@ -188,6 +185,7 @@ class PromptReadFastPath:
 
 
 _PREFIX = "/api/v1/prompts/"
+_DEPRECATED = b'"lifecycle":"deprecated"'
 _NAME = re.compile(NAME_PATTERN.strip("^$"))
 _LABEL = re.compile(LABEL_PATTERN.strip("^$"))
 _SLUG = re.compile(SLUG_PATTERN.strip("^$"))

@@ -245,6 +245,7 @@ def prompt_public(
         updated_at=prompt.updated_at,
         updated_by=prompt.updated_by,
         deleted_at=prompt.deleted_at,
+        lifecycle=prompt.lifecycle or "draft",
         version=version_public(version, labels) if version is not None else None,
     )
 

@@ -4,17 +4,22 @@ Every write appends one event in the same transaction as the change itself. Even
 a hash chain: each stores the hash of the previous event and the SHA-256 of its own
 canonical content (sorted-key JSON of every field but ``hash``), so editing, deleting,
 inserting or reordering rows breaks the chain at a point :func:`verify` names.
+:func:`search_events` and :func:`export_events` read one workspace's part of the chain.
 Appends lock the single ``audit_head`` row, so the chain stays linear under concurrency.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
@@ -141,3 +146,146 @@ def verify(core: Core) -> VerifyResult:
                 "events were removed from the end",
             )
     return VerifyResult(True, checked)
+
+
+# -- search and export -------------------------------------------------------------
+
+#: Columns of an export, in order: the event's content, then its links in the chain.
+EXPORT_COLUMNS = (
+    "seq",
+    "id",
+    "created_at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "request_id",
+    "ip",
+    "prev_hash",
+    "hash",
+)
+_EXPORT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events of one workspace to list or export; ``None`` means any.
+
+    ``action`` matches exactly, or by prefix when it ends in ``*`` (``prompt.*``).
+    ``since`` is inclusive, ``until`` exclusive.
+    """
+
+    workspace_id: int
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _where(query: Select[Any], where: AuditFilter) -> Select[Any]:
+    query = query.where(SqlAuditEvent.workspace_id == where.workspace_id)
+    if where.actor is not None:
+        query = query.where(SqlAuditEvent.actor == where.actor)
+    if where.action is not None:
+        if where.action.endswith("*"):
+            prefix = where.action[:-1].replace("\\", "\\\\").replace("%", r"\%")
+            prefix = prefix.replace("_", r"\_")
+            query = query.where(SqlAuditEvent.action.like(f"{prefix}%", escape="\\"))
+        else:
+            query = query.where(SqlAuditEvent.action == where.action)
+    if where.object_type is not None:
+        query = query.where(SqlAuditEvent.object_type == where.object_type)
+    if where.object_id is not None:
+        query = query.where(SqlAuditEvent.object_id == where.object_id)
+    if where.since is not None:
+        query = query.where(SqlAuditEvent.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(SqlAuditEvent.created_at < where.until)
+    return query
+
+
+def event_dict(event: SqlAuditEvent) -> dict[str, Any]:
+    """One event as the API, the CLI and exports show it, chain hashes included."""
+    return {
+        "seq": event.seq,
+        "id": event.id,
+        "created_at": event.created_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "summary": event.summary,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def search_events(
+    core: Core, *, where: AuditFilter, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    """``{"items": [...], "total": n}``: the workspace's matching events, newest first."""
+    with core.store.read() as session:
+        total = session.execute(
+            _where(select(func.count()).select_from(SqlAuditEvent), where)
+        ).scalar_one()
+        rows = session.execute(
+            _where(select(SqlAuditEvent), where)
+            .order_by(SqlAuditEvent.seq.desc())
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+        items = [event_dict(event) for event in rows]
+    return {"items": items, "total": int(total)}
+
+
+def iter_events(core: Core, *, where: AuditFilter) -> Iterator[dict[str, Any]]:
+    """Every matching event, oldest first, read in batches (one short read each)."""
+    after = 0
+    while True:
+        with core.store.read() as session:
+            batch = [
+                event_dict(event)
+                for event in session.execute(
+                    _where(select(SqlAuditEvent), where)
+                    .where(SqlAuditEvent.seq > after)
+                    .order_by(SqlAuditEvent.seq)
+                    .limit(_EXPORT_BATCH)
+                ).scalars()
+            ]
+        yield from batch
+        if len(batch) < _EXPORT_BATCH:
+            return
+        after = batch[-1]["seq"]
+
+
+ExportFormat = Literal["csv", "jsonl"]
+
+
+def export_events(core: Core, *, where: AuditFilter, format: ExportFormat) -> Iterator[bytes]:
+    """The matching events as CSV (with a header row) or JSON Lines, oldest first.
+
+    Each row carries ``seq``, ``prev_hash`` and ``hash``, so an auditor can check the
+    links of an exported range offline: ``hash`` is the SHA-256 of the event's canonical
+    content (see :func:`canonical_hash`), ``prev_hash`` the hash of the event before it.
+    """
+    if format == "jsonl":
+        for event in iter_events(core, where=where):
+            yield orjson.dumps(event) + b"\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for event in iter_events(core, where=where):
+        row = dict(event)
+        row["summary"] = orjson.dumps(event["summary"], option=orjson.OPT_SORT_KEYS).decode()
+        writer.writerow(["" if row[name] is None else row[name] for name in EXPORT_COLUMNS])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()

@@ -88,6 +88,10 @@ class TTLCache:
                 self._entries.clear()
             self._entries[key] = (value, time.monotonic() + self._ttl)
 
+    def delete(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

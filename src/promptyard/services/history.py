@@ -40,6 +40,7 @@ from promptyard.services._prompts import (
 )
 from promptyard.services.core import Core
 from promptyard.services.registry import commit_version
+from promptyard.services.review import check_label_move
 from promptyard.store.models import SqlBranch, SqlLabel, SqlLabelEvent, SqlPrompt, SqlVersion
 
 
@@ -171,26 +172,49 @@ def _label_name(label: str) -> None:
         )
 
 
+def move_label(
+    core: Core,
+    session: Session,
+    *,
+    ctx: RequestContext,
+    prompt: SqlPrompt,
+    label: str,
+    version: int,
+    change_request: int | None = None,
+) -> int | None:
+    """Point ``label`` at ``version`` inside the caller's transaction (label event + audit).
+
+    No policy check: :func:`set_label` checks it, and the review service calls this to
+    apply an approved change request. Returns the version the label pointed to before.
+    """
+    target = load_version(session, prompt, version)
+    check_label_target(core, session, prompt, label, target)
+    before = write_label(core, session, prompt, label, version, ctx.actor.ref)
+    prompt.updated_at = core.clock()
+    prompt.updated_by = ctx.actor.ref
+    summary: dict[str, Any] = {"name": prompt.name, "label": label, "from": before, "to": version}
+    if change_request is not None:
+        summary["change_request"] = change_request
+    audit.append(
+        core,
+        session,
+        ctx=ctx,
+        action="label.move",
+        object_type="prompt",
+        object_id=str(prompt.id),
+        summary=summary,
+    )
+    return before
+
+
 def set_label(
     core: Core, *, ctx: RequestContext, project_id: int, name: str, label: str, version: int
 ) -> LabelPublic:
     _label_name(label)
     with core.store.write() as session:
+        check_label_move(session, project_id, label)
         prompt = load_prompt(session, project_id, name, for_update=True)
-        target = load_version(session, prompt, version)
-        check_label_target(core, session, prompt, label, target)
-        before = write_label(core, session, prompt, label, version, ctx.actor.ref)
-        prompt.updated_at = core.clock()
-        prompt.updated_by = ctx.actor.ref
-        audit.append(
-            core,
-            session,
-            ctx=ctx,
-            action="label.move",
-            object_type="prompt",
-            object_id=str(prompt.id),
-            summary={"name": name, "label": label, "from": before, "to": version},
-        )
+        move_label(core, session, ctx=ctx, prompt=prompt, label=label, version=version)
         row = session.execute(
             select(SqlLabel).where(SqlLabel.prompt_id == prompt.id, SqlLabel.name == label)
         ).scalar_one()
@@ -209,6 +233,7 @@ def delete_label(
 ) -> None:
     _label_name(label)
     with core.store.write() as session:
+        check_label_move(session, project_id, label)
         prompt = load_prompt(session, project_id, name, for_update=True)
         before = write_label(core, session, prompt, label, None, ctx.actor.ref)
         if before is None:

@@ -567,6 +567,11 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
                 f"no {state}prompt named {', '.join(missing)}; nothing was changed",
                 details={"missing": missing},
             )
+        if action.action == "label":
+            from promptyard.services.review import check_label_move
+
+            assert action.label is not None
+            check_label_move(session, project_id, action.label)
         now = core.clock()
         for prompt in prompts:
             if action.action == "tag":

@@ -1,7 +1,179 @@
-"""Routes of the accounts area (issue 4): thin shells over services."""
+"""Routes of the accounts area (issue 4): users, members, project roles, keys, workspaces.
+
+Thin shells over :mod:`promptyard.services.accounts`; each declares one permission.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import Field
+
+from promptyard.domain.actor import RequestContext
+from promptyard.domain.schemas import SLUG_PATTERN, Input
+from promptyard.server.deps import CoreDep, require
+from promptyard.services import accounts
 
 router = APIRouter(tags=["accounts"])
+
+MemberRead = Annotated[RequestContext, Depends(require("member:read"))]
+MemberManage = Annotated[RequestContext, Depends(require("member:manage"))]
+SelfManage = Annotated[RequestContext, Depends(require("self:manage"))]
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN)]
+Id = Annotated[int, Path(ge=1, le=2**62)]
+Role = Annotated[
+    str, Field(min_length=1, max_length=32, description="viewer|editor|reviewer|admin")
+]
+Password = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class UserCreate(Input):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field(default="", max_length=200)
+    password: Password
+    role: Role = "viewer"
+
+
+class UserUpdate(Input):
+    name: str | None = Field(default=None, max_length=200)
+    is_active: bool | None = None
+
+
+class PasswordReset(Input):
+    password: Password
+
+
+class RoleInput(Input):
+    role: Role
+
+
+class KeyCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role = "viewer"
+    project: str | None = Field(default=None, pattern=SLUG_PATTERN)
+    expires_at: datetime | None = None
+    service_account: bool = False
+    kind: Literal["api", "langfuse"] = "api"
+
+
+class WorkspaceCreate(Input):
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+
+
+# -- users ----------------------------------------------------------------------------
+
+
+@router.get("/users")
+def list_users(core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
+    """Members of the workspace, with their role."""
+    return {"items": accounts.list_members(core, ctx.actor)}
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserCreate, core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
+    """Add a member (creating the user when the email is new)."""
+    return accounts.create_user(
+        core, ctx=ctx, email=body.email, name=body.name, password=body.password, role=body.role
+    )
+
+
+@router.patch("/users/{user_id}")
+def update_user(user_id: Id, body: UserUpdate, core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
+    return accounts.update_user(
+        core, ctx=ctx, user_id=user_id, name=body.name, is_active=body.is_active
+    )
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+def reset_password(user_id: Id, body: PasswordReset, core: CoreDep, ctx: MemberManage) -> Response:
+    """Set a member's password; every session of theirs ends."""
+    accounts.reset_password(core, ctx=ctx, user_id=user_id, password=body.password)
+    return Response(status_code=204)
+
+
+# -- members --------------------------------------------------------------------------
+
+
+@router.get("/members")
+def list_members(core: CoreDep, ctx: MemberRead) -> dict[str, Any]:
+    return {"items": accounts.list_members(core, ctx.actor)}
+
+
+@router.put("/members/{user_id}")
+def set_member_role(
+    user_id: Id, body: RoleInput, core: CoreDep, ctx: MemberManage
+) -> dict[str, Any]:
+    return accounts.set_member_role(core, ctx=ctx, user_id=user_id, role=body.role)
+
+
+@router.delete("/members/{user_id}", status_code=204)
+def remove_member(user_id: Id, core: CoreDep, ctx: MemberManage) -> Response:
+    accounts.remove_member(core, ctx=ctx, user_id=user_id)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{slug}/members")
+def list_project_members(slug: Slug, core: CoreDep, ctx: MemberRead) -> dict[str, Any]:
+    """Members whose role is narrowed in this project."""
+    return {"items": accounts.list_project_members(core, ctx.actor, slug)}
+
+
+@router.put("/projects/{slug}/members/{user_id}")
+def set_project_role(
+    slug: Slug, user_id: Id, body: RoleInput, core: CoreDep, ctx: MemberManage
+) -> dict[str, Any]:
+    return accounts.set_project_role(core, ctx=ctx, slug=slug, user_id=user_id, role=body.role)
+
+
+@router.delete("/projects/{slug}/members/{user_id}", status_code=204)
+def remove_project_role(slug: Slug, user_id: Id, core: CoreDep, ctx: MemberManage) -> Response:
+    accounts.remove_project_role(core, ctx=ctx, slug=slug, user_id=user_id)
+    return Response(status_code=204)
+
+
+# -- API keys -------------------------------------------------------------------------
+
+
+@router.get("/keys")
+def list_keys(core: CoreDep, ctx: SelfManage) -> dict[str, Any]:
+    """Own keys (every key of the workspace with key:manage); prefixes only, never secrets."""
+    return {"items": accounts.list_keys(core, ctx.actor)}
+
+
+@router.post("/keys", status_code=201)
+def create_key(body: KeyCreate, core: CoreDep, ctx: SelfManage) -> dict[str, Any]:
+    """A new key; the plain ``key`` is in this answer only, never again."""
+    created = accounts.create_key(
+        core,
+        ctx=ctx,
+        name=body.name,
+        role=body.role,
+        project=body.project,
+        expires_at=body.expires_at,
+        service_account=body.service_account,
+        kind=body.kind,
+    )
+    return {**created.key, "key": created.secret}
+
+
+@router.delete("/keys/{key_id}", status_code=204)
+def revoke_key(key_id: Id, core: CoreDep, ctx: SelfManage) -> Response:
+    accounts.revoke_key(core, ctx=ctx, key_id=key_id)
+    return Response(status_code=204)
+
+
+# -- workspaces -----------------------------------------------------------------------
+
+
+@router.get("/workspaces")
+def list_workspaces(core: CoreDep, ctx: SelfManage) -> dict[str, Any]:
+    return {"items": accounts.list_workspaces(core, ctx.actor)}
+
+
+@router.post("/workspaces", status_code=201)
+def create_workspace(body: WorkspaceCreate, core: CoreDep, ctx: SelfManage) -> dict[str, Any]:
+    """A new workspace (with its default project); you become its admin."""
+    return accounts.create_workspace(core, ctx=ctx, slug=body.slug, name=body.name)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from promptyard.domain.actor import Actor
-from promptyard.domain.schemas import Input
-from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep
-from promptyard.services import auth, projects
+from promptyard.domain.actor import Actor, RequestContext
+from promptyard.domain.errors import Forbidden, TooManyRequests
+from promptyard.domain.schemas import SLUG_PATTERN, Input
+from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep, require
+from promptyard.server.errors import error_response
+from promptyard.services import accounts, auth, projects
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -20,6 +22,7 @@ class LoginInput(Input):
     email: str | None = Field(default=None, max_length=320)
     password: str | None = Field(default=None, max_length=1000)
     api_key: str | None = Field(default=None, max_length=500)
+    workspace: str | None = Field(default=None, pattern=SLUG_PATTERN)
 
     @model_validator(mode="after")
     def _one_way(self) -> LoginInput:
@@ -34,16 +37,46 @@ def actor_json(actor: Actor) -> dict[str, Any]:
     return {"type": actor.type, "id": actor.id, "name": actor.name, "role": actor.role}
 
 
-@router.post("/login")
-async def login(
-    body: LoginInput, request: Request, response: Response, core: CoreDep
-) -> dict[str, Any]:
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+class SwitchInput(Input):
+    workspace: str = Field(pattern=SLUG_PATTERN)
+
+
+SelfManage = Annotated[RequestContext, Depends(require("self:manage"))]
+
+
+@router.post("/login", responses={429: {"description": "too many failed sign-ins"}})
+async def login(body: LoginInput, request: Request, response: Response, core: CoreDep) -> Any:
+    """Sign in; after repeated failures answers 429 with ``Retry-After``."""
+    ip = request.client.host if request.client else None
+    request_id = request.scope.get("promptyard.request_id")
     if body.api_key:
         actor = await run_in_threadpool(auth.authenticate_api_key, core, body.api_key)
     else:
         assert body.email and body.password
-        actor = await run_in_threadpool(auth.authenticate_password, core, body.email, body.password)
-    new = await run_in_threadpool(auth.create_session, core, actor)
+        try:
+            actor = await run_in_threadpool(
+                lambda: auth.authenticate_password(
+                    core,
+                    body.email or "",
+                    body.password or "",
+                    ip=ip,
+                    request_id=request_id,
+                    workspace=body.workspace,
+                )
+            )
+        except TooManyRequests as exc:
+            retry = (exc.details or {}).get("retry_after", 1)
+            return error_response(
+                429, exc.code, exc.message, exc.details, headers={"Retry-After": str(retry)}
+            )
+    new = await run_in_threadpool(
+        lambda: auth.create_session(core, actor, ip=ip, request_id=request_id)
+    )
     max_age = core.settings.session_days * 86400
     secure = core.settings.secure_cookies
     response.set_cookie(
@@ -81,4 +114,37 @@ def me(actor: ActorDep, core: CoreDep) -> dict[str, Any]:
     return {
         "actor": actor_json(actor),
         "workspace": projects.workspace_of(core, actor.workspace_id),
+    }
+
+
+@router.post("/password", status_code=204)
+async def change_password(
+    body: PasswordChange, request: Request, core: CoreDep, ctx: SelfManage
+) -> Response:
+    """Change your own password; your other sessions end."""
+    token = request.cookies.get(SESSION_COOKIE)
+    await run_in_threadpool(
+        lambda: accounts.change_password(
+            core,
+            ctx=ctx,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            session_token=token,
+        )
+    )
+    return Response(status_code=204)
+
+
+@router.post("/switch")
+async def switch_workspace(
+    body: SwitchInput, request: Request, core: CoreDep, ctx: SelfManage
+) -> dict[str, Any]:
+    """Point your console session at another workspace you are a member of."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or request.headers.get("authorization"):
+        raise Forbidden("switching workspace needs a console session; an API key has one workspace")
+    actor = await run_in_threadpool(auth.switch_workspace, core, token, ctx.actor, body.workspace)
+    return {
+        "actor": actor_json(actor),
+        "workspace": await run_in_threadpool(projects.workspace_of, core, actor.workspace_id),
     }

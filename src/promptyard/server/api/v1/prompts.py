@@ -135,7 +135,10 @@ async def get_prompt(
             label=label,
         )
     body, number = entry
-    return Response(content=body, media_type="application/json", headers={"ETag": f'"{number}"'})
+    headers = {"ETag": f'"{number}"'}
+    if b'"lifecycle":"deprecated"' in body:
+        headers["Deprecation"] = "true"
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 @router.patch("/{name}", response_model=PromptPublic)

@@ -1,0 +1,159 @@
+"""Every route of the app and the permission it needs, in one place.
+
+:data:`ROUTE_PERMISSIONS` maps ``(METHOD, path template)`` (the full path, as FastAPI
+formats it: ``/api/v1/prompts/{name}``) to a permission of
+:data:`promptyard.domain.actor.PERMISSIONS`, or to one of two markers:
+
+- :data:`PUBLIC`: anyone, no credentials (health checks, sign-in, the console's files);
+- :data:`AUTHENTICATED`: any signed-in actor, whatever their role (``/auth/me``).
+
+The table is enforced at request time (``server/deps.py``): the caller must hold the
+table's permission *and* the one a route declares with ``require(...)``; a route missing
+from the table falls back to its ``require``. tests/security/test_access_matrix.py fails
+when a route of :func:`create_app` is missing here, when an entry names no route, or
+when a route's ``require`` disagrees with its entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from starlette.types import Scope
+
+from promptyard.domain.actor import PERMISSIONS
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+_V1 = "/api/v1"
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
+    # service, docs and the console
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/{path}"): PUBLIC,  # the console's files (only when it is mounted)
+    # the original specification's routes
+    ("GET", f"{_V1}/prompts/templates"): "prompt:read",
+    ("POST", f"{_V1}/prompts/templates"): "prompt:write",
+    ("PUT", f"{_V1}/prompts/templates/{{prompt_id}}"): "prompt:write",
+    ("GET", f"{_V1}/prompts/templates/{{prompt_id}}/versions"): "prompt:read",
+    ("POST", f"{_V1}/prompts/execute"): "prompt:execute",
+    # templates and models
+    ("POST", f"{_V1}/templates/validate"): "prompt:read",
+    ("POST", f"{_V1}/templates/render"): "prompt:read",
+    ("GET", f"{_V1}/models"): "prompt:read",
+    # prompts, versions, labels, branches
+    ("GET", f"{_V1}/prompts"): "prompt:read",
+    ("POST", f"{_V1}/prompts"): "prompt:write",
+    ("POST", f"{_V1}/prompts/bulk"): "prompt:write",
+    ("GET", f"{_V1}/prompts/{{name}}"): "prompt:read",
+    ("PATCH", f"{_V1}/prompts/{{name}}"): "prompt:write",
+    ("DELETE", f"{_V1}/prompts/{{name}}"): "prompt:write",
+    ("POST", f"{_V1}/prompts/{{name}}/restore"): "prompt:write",
+    ("GET", f"{_V1}/prompts/{{name}}/versions"): "prompt:read",
+    ("GET", f"{_V1}/prompts/{{name}}/versions/{{number}}"): "prompt:read",
+    ("GET", f"{_V1}/prompts/{{name}}/diff"): "prompt:read",
+    ("POST", f"{_V1}/prompts/{{name}}/rollback"): "prompt:write",
+    ("GET", f"{_V1}/prompts/{{name}}/labels"): "prompt:read",
+    ("PUT", f"{_V1}/prompts/{{name}}/labels/{{label}}"): "prompt:label",
+    ("DELETE", f"{_V1}/prompts/{{name}}/labels/{{label}}"): "prompt:label",
+    ("GET", f"{_V1}/prompts/{{name}}/label-events"): "prompt:read",
+    ("GET", f"{_V1}/prompts/{{name}}/branches"): "prompt:read",
+    ("POST", f"{_V1}/prompts/{{name}}/branches"): "prompt:write",
+    ("POST", f"{_V1}/prompts/{{name}}/branches/{{branch}}/merge"): "prompt:write",
+    ("DELETE", f"{_V1}/prompts/{{name}}/branches/{{branch}}"): "prompt:write",
+    ("POST", f"{_V1}/prompts/{{name}}/render"): "prompt:read",
+    ("GET", f"{_V1}/folders"): "prompt:read",
+    ("GET", f"{_V1}/tags"): "prompt:read",
+    # projects
+    ("GET", f"{_V1}/projects"): "prompt:read",
+    ("POST", f"{_V1}/projects"): "project:write",
+    ("GET", f"{_V1}/projects/{{slug}}/export"): "project:export",
+    ("POST", f"{_V1}/projects/{{slug}}/import"): "project:import",
+    # sign-in
+    ("POST", f"{_V1}/auth/login"): PUBLIC,
+    ("POST", f"{_V1}/auth/logout"): AUTHENTICATED,
+    ("GET", f"{_V1}/auth/me"): AUTHENTICATED,
+    ("POST", f"{_V1}/auth/password"): "self:manage",
+    ("POST", f"{_V1}/auth/switch"): "self:manage",
+    # accounts: users, members, keys, workspaces
+    ("GET", f"{_V1}/users"): "member:manage",
+    ("POST", f"{_V1}/users"): "member:manage",
+    ("PATCH", f"{_V1}/users/{{user_id}}"): "member:manage",
+    ("POST", f"{_V1}/users/{{user_id}}/password"): "member:manage",
+    ("GET", f"{_V1}/members"): "member:read",
+    ("PUT", f"{_V1}/members/{{user_id}}"): "member:manage",
+    ("DELETE", f"{_V1}/members/{{user_id}}"): "member:manage",
+    ("GET", f"{_V1}/projects/{{slug}}/members"): "member:read",
+    ("PUT", f"{_V1}/projects/{{slug}}/members/{{user_id}}"): "member:manage",
+    ("DELETE", f"{_V1}/projects/{{slug}}/members/{{user_id}}"): "member:manage",
+    ("GET", f"{_V1}/keys"): "self:manage",
+    ("POST", f"{_V1}/keys"): "self:manage",
+    ("DELETE", f"{_V1}/keys/{{key_id}}"): "self:manage",
+    ("GET", f"{_V1}/workspaces"): "self:manage",
+    ("POST", f"{_V1}/workspaces"): "self:manage",
+    # review workflow
+    ("GET", f"{_V1}/projects/{{slug}}/policy"): "review:read",
+    ("PUT", f"{_V1}/projects/{{slug}}/policy"): "policy:manage",
+    ("POST", f"{_V1}/change-requests"): "review:open",
+    ("GET", f"{_V1}/change-requests"): "review:read",
+    ("GET", f"{_V1}/change-requests/{{request_id}}"): "review:read",
+    ("POST", f"{_V1}/change-requests/{{request_id}}/comments"): "review:comment",
+    ("POST", f"{_V1}/change-requests/{{request_id}}/approve"): "review:approve",
+    ("POST", f"{_V1}/change-requests/{{request_id}}/request-changes"): "review:approve",
+    ("POST", f"{_V1}/change-requests/{{request_id}}/apply"): "review:apply",
+    ("POST", f"{_V1}/change-requests/{{request_id}}/close"): "review:open",
+    ("POST", f"{_V1}/prompts/{{name}}/lifecycle"): "prompt:write",
+    ("GET", f"{_V1}/prompts/{{name}}/impact"): "prompt:read",
+    ("POST", f"{_V1}/webhooks"): "webhook:manage",
+    ("GET", f"{_V1}/webhooks"): "webhook:manage",
+    ("DELETE", f"{_V1}/webhooks/{{webhook_id}}"): "webhook:manage",
+    ("GET", f"{_V1}/webhooks/{{webhook_id}}/deliveries"): "webhook:manage",
+    # audit
+    ("GET", f"{_V1}/audit"): "audit:read",
+    ("GET", f"{_V1}/audit/verify"): "audit:read",
+    ("GET", f"{_V1}/audit/export"): "audit:read",
+}
+
+_MARKERS = frozenset({PUBLIC, AUTHENTICATED})
+
+
+def is_known(permission: str) -> bool:
+    return permission in _MARKERS or permission in PERMISSIONS
+
+
+def route_key(scope: Scope) -> tuple[str, str] | None:
+    """``(METHOD, full path template)`` of the route a request matched, if any."""
+    method = scope.get("method", "GET")
+    if method == "HEAD":
+        method = "GET"
+    context: Any = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(context, "path_format", None)
+    if path is None:
+        path = getattr(scope.get("route"), "path_format", None)
+    return (method, path) if path is not None else None
+
+
+def declared_permission(scope: Scope) -> str | None:
+    """The table's entry for the request's route (``None`` for a route not in it)."""
+    key = route_key(scope)
+    return ROUTE_PERMISSIONS.get(key) if key is not None else None
+
+
+def iter_app_routes(routes: Iterable[Any]) -> Iterator[tuple[str, str, Any]]:
+    """``(METHOD, path template, endpoint)`` of every HTTP route (HEAD folded into GET)."""
+    from fastapi.routing import iter_route_contexts
+
+    for context in iter_route_contexts(list(routes)):
+        methods = context.methods
+        path = context.path_format
+        if not methods or path is None:
+            continue  # mounts (static files) and websockets
+        for method in sorted(methods):
+            if method == "HEAD" and "GET" in methods:
+                continue
+            yield method, path, context

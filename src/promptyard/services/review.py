@@ -1,0 +1,729 @@
+"""Review and publishing: policies, change requests, quality gates, lifecycle, impact.
+
+A project's *policy* (in ``projects.settings["policy"]``) can require review for its
+protected labels. Then the only way to move such a label is a *change request*: it is
+opened for ``(prompt, version, label)``, passes the quality gates, collects approvals
+from people other than its author, and is applied, which moves the label through the
+history service (label event + audit) and publishes the prompt.
+
+Quality gates are a plain registry: :func:`register_gate` adds one. Built in are
+``variables_declared`` and ``renders_with_samples``; later checks (evaluation scores,
+security scans) plug in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from promptyard.domain.actor import Actor, RequestContext
+from promptyard.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from promptyard.domain.schemas import LATEST_LABEL, label_problem
+from promptyard.services import audit, webhooks
+from promptyard.services._prompts import (
+    labels_of,
+    load_prompt,
+    load_version,
+    make_resolver,
+    prompt_key,
+)
+from promptyard.services.core import Core
+from promptyard.services.projects import resolve_project
+from promptyard.services.rendering import render_content
+from promptyard.store.models import (
+    SqlChangeRequest,
+    SqlChangeRequestEvent,
+    SqlLabel,
+    SqlProject,
+    SqlPrompt,
+    SqlVersion,
+)
+
+ACTIVE = ("open", "changes_requested", "approved")
+LIFECYCLE_STATES = ("draft", "in_review", "published", "deprecated", "archived")
+
+# -- policy ------------------------------------------------------------------------
+
+
+def _labels_ok(labels: list[str]) -> list[str]:
+    for label in labels:
+        problem = label_problem(label)
+        if problem:
+            raise ValueError(problem)
+        if label == LATEST_LABEL:
+            raise ValueError("'latest' is managed by the server and cannot be protected")
+    return list(dict.fromkeys(labels))
+
+
+class Policy(BaseModel):
+    """The review policy of one project."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    require_review: bool = False
+    protected_labels: list[str] = Field(default_factory=lambda: ["production"], max_length=50)
+    required_approvals: int = Field(1, ge=1, le=10)
+    gates: dict[str, bool] = Field(
+        default_factory=lambda: {"variables_declared": True, "renders_with_samples": True}
+    )
+
+    _check_labels = field_validator("protected_labels")(_labels_ok)
+
+
+class PolicyUpdate(BaseModel):
+    """Fields to change; the ones left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    require_review: bool | None = None
+    protected_labels: list[str] | None = Field(None, max_length=50)
+    required_approvals: int | None = Field(None, ge=1, le=10)
+    gates: dict[str, bool] | None = None
+
+    @field_validator("protected_labels")
+    @classmethod
+    def _labels(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _labels_ok(value)
+
+
+def load_policy(session: Session, project_id: int) -> Policy:
+    settings = session.execute(
+        select(SqlProject.settings).where(SqlProject.id == project_id)
+    ).scalar_one_or_none()
+    stored = (settings or {}).get("policy") or {}
+    return Policy.model_validate(stored)
+
+
+def check_label_move(session: Session, project_id: int, label: str) -> None:
+    """Refuse a direct move of a protected label while the project requires review."""
+    policy = load_policy(session, project_id)
+    if policy.require_review and label in policy.protected_labels:
+        raise Conflict(
+            f"label {label!r} is protected in this project: open a change request "
+            "(POST /api/v1/change-requests or `promptyard review open`) to move it",
+            code="review_required",
+            details={"label": label},
+        )
+
+
+def get_policy(core: Core, *, project_id: int) -> Policy:
+    with core.store.read() as session:
+        return load_policy(session, project_id)
+
+
+def set_policy(core: Core, *, ctx: RequestContext, project_id: int, data: PolicyUpdate) -> Policy:
+    with core.store.write() as session:
+        project = session.execute(
+            select(SqlProject).where(SqlProject.id == project_id).with_for_update()
+        ).scalar_one()
+        current = load_policy(session, project_id)
+        merged = Policy.model_validate(
+            {**current.model_dump(), **data.model_dump(exclude_none=True)}
+        )
+        unknown = sorted(set(merged.gates) - set(GATES))
+        if unknown:
+            raise ValidationFailed(
+                f"unknown gate(s): {', '.join(unknown)}; known gates: {', '.join(sorted(GATES))}"
+            )
+        project.settings = {**(project.settings or {}), "policy": merged.model_dump()}
+        audit.append(
+            core,
+            session,
+            ctx=ctx,
+            action="policy.update",
+            object_type="project",
+            object_id=str(project_id),
+            summary=merged.model_dump(),
+        )
+    return merged
+
+
+# -- quality gates -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a gate sees: the version under review and the sample variables."""
+
+    core: Core
+    session: Session
+    project_id: int
+    prompt: SqlPrompt
+    version: SqlVersion
+    sample_variables: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    ok: bool
+    message: str = ""
+
+
+GateFn = Callable[[GateContext], GateResult]
+GATES: dict[str, GateFn] = {}
+
+
+def register_gate(name: str, fn: GateFn) -> None:
+    """Add (or replace) quality gate ``name``.
+
+    ``fn(ctx)`` gets a :class:`GateContext` and returns a :class:`GateResult`; it must
+    not write. Gates run when a change request is opened and again at each approval. A
+    project's policy can turn a gate off with ``gates: {name: false}``; a gate the
+    policy does not mention runs.
+    """
+    GATES[name] = fn
+
+
+def _variables_declared(ctx: GateContext) -> GateResult:
+    required = [str(v["name"]) for v in ctx.version.variables if v.get("required")]
+    missing = sorted(name for name in required if name not in ctx.sample_variables)
+    if missing:
+        return GateResult(
+            False, f"sample_variables must give every required variable; missing: {missing}"
+        )
+    return GateResult(True, f"{len(required)} required variable(s) declared")
+
+
+def _renders_with_samples(ctx: GateContext) -> GateResult:
+    resolver = make_resolver(ctx.session, ctx.project_id)
+    try:
+        render_content(
+            ctx.core, ctx.version.type, ctx.version.content, ctx.sample_variables, resolver
+        )
+    except DomainError as exc:
+        return GateResult(False, f"{exc.code}: {exc.message}")
+    return GateResult(True, "renders with the sample variables")
+
+
+register_gate("variables_declared", _variables_declared)
+register_gate("renders_with_samples", _renders_with_samples)
+
+
+def run_gates(ctx: GateContext, policy: Policy) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for name, fn in GATES.items():
+        if not policy.gates.get(name, True):
+            continue
+        try:
+            result = fn(ctx)
+        except DomainError as exc:
+            result = GateResult(False, exc.message)
+        results.append({"gate": name, "ok": result.ok, "message": result.message})
+    return results
+
+
+def _require_gates(results: list[dict[str, Any]]) -> None:
+    failed = [result["gate"] for result in results if not result["ok"]]
+    if failed:
+        raise ValidationFailed(
+            f"quality gate(s) failed: {', '.join(failed)}",
+            code="gate_failed",
+            details={"gates": results},
+        )
+
+
+# -- change requests -----------------------------------------------------------------
+
+
+class ChangeRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=128)
+    version: int = Field(ge=1, le=1_000_000_000)
+    label: str = Field(min_length=1, max_length=64)
+    description: str = Field("", max_length=20_000)
+    sample_variables: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        return _labels_ok([value])[0]
+
+
+def _event_public(row: SqlChangeRequestEvent) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "actor": row.actor,
+        "body": row.body,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def _approvers(events: list[SqlChangeRequestEvent]) -> list[str]:
+    """Distinct approvers since the last request for changes."""
+    approvers: list[str] = []
+    for event in events:
+        if event.kind == "request_changes":
+            approvers = []
+        elif event.kind == "approve" and event.actor not in approvers:
+            approvers.append(event.actor)
+    return approvers
+
+
+def _events(session: Session, request_id: int) -> list[SqlChangeRequestEvent]:
+    return list(
+        session.execute(
+            select(SqlChangeRequestEvent)
+            .where(SqlChangeRequestEvent.change_request_id == request_id)
+            .order_by(SqlChangeRequestEvent.id)
+        ).scalars()
+    )
+
+
+def _public(
+    core: Core,
+    session: Session,
+    row: SqlChangeRequest,
+    *,
+    with_events: bool = False,
+) -> dict[str, Any]:
+    prompt_name, project = session.execute(
+        select(SqlPrompt.name, SqlProject.slug)
+        .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+        .where(SqlPrompt.id == row.prompt_id)
+    ).one()
+    events = _events(session, row.id)
+    result: dict[str, Any] = {
+        "id": row.id,
+        "project": project,
+        "prompt": prompt_name,
+        "version": row.version,
+        "label": row.label,
+        "description": row.description,
+        "status": row.status,
+        "author": row.author,
+        "required_approvals": row.required_approvals,
+        "approvals": _approvers(events),
+        "sample_variables": row.sample_variables,
+        "gate_results": row.gate_results,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+        "applied_at": row.applied_at.isoformat() if row.applied_at else None,
+        "applied_by": row.applied_by,
+    }
+    if with_events:
+        result["events"] = [_event_public(event) for event in events]
+    return result
+
+
+def _load_request(
+    session: Session, actor: Actor, request_id: int, *, for_update: bool = False
+) -> SqlChangeRequest:
+    query = (
+        select(SqlChangeRequest)
+        .join(SqlProject, SqlProject.id == SqlChangeRequest.project_id)
+        .where(SqlChangeRequest.id == request_id, SqlProject.workspace_id == actor.workspace_id)
+    )
+    if actor.project_id is not None:
+        query = query.where(SqlChangeRequest.project_id == actor.project_id)
+    if for_update:
+        query = query.with_for_update(of=SqlChangeRequest)
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"change request {request_id} not found")
+    return row
+
+
+def settle_lifecycle(session: Session, prompt: SqlPrompt) -> None:
+    """``in_review`` while a request is active; back to published/draft after."""
+    if prompt.lifecycle in ("deprecated", "archived"):
+        return
+    active = session.execute(
+        select(func.count())
+        .select_from(SqlChangeRequest)
+        .where(SqlChangeRequest.prompt_id == prompt.id, SqlChangeRequest.status.in_(ACTIVE))
+    ).scalar_one()
+    if active:
+        prompt.lifecycle = "in_review"
+    elif prompt.lifecycle == "in_review":
+        applied = session.execute(
+            select(
+                exists().where(
+                    SqlChangeRequest.prompt_id == prompt.id, SqlChangeRequest.status == "applied"
+                )
+            )
+        ).scalar_one()
+        prompt.lifecycle = "published" if applied else "draft"
+
+
+def _record(
+    core: Core,
+    session: Session,
+    *,
+    ctx: RequestContext,
+    row: SqlChangeRequest,
+    kind: str,
+    body: str,
+    action: str,
+    event: str | None,
+) -> None:
+    """One change-request event, its audit entry and its webhook deliveries."""
+    now = core.clock()
+    row.updated_at = now
+    session.add(
+        SqlChangeRequestEvent(
+            change_request_id=row.id, actor=ctx.actor.ref, kind=kind, body=body, created_at=now
+        )
+    )
+    session.flush()
+    audit.append(
+        core,
+        session,
+        ctx=ctx,
+        action=action,
+        object_type="change_request",
+        object_id=str(row.id),
+        summary={"status": row.status, "label": row.label, "version": row.version},
+    )
+    if event is not None:
+        payload = _public(core, session, row)
+        payload["actor"] = ctx.actor.ref
+        webhooks.enqueue(core, session, project_id=row.project_id, event=event, payload=payload)
+
+
+def _gate_context(
+    core: Core, session: Session, row_project: int, prompt: SqlPrompt, number: int, samples: Any
+) -> GateContext:
+    version = load_version(session, prompt, number)
+    return GateContext(
+        core=core,
+        session=session,
+        project_id=row_project,
+        prompt=prompt,
+        version=version,
+        sample_variables=dict(samples or {}),
+    )
+
+
+def open_request(
+    core: Core, *, ctx: RequestContext, project_id: int, data: ChangeRequestCreate
+) -> dict[str, Any]:
+    with core.store.write() as session:
+        prompt = load_prompt(session, project_id, data.prompt, for_update=True)
+        if prompt.lifecycle == "archived":
+            raise Conflict(
+                f"prompt {data.prompt!r} is archived; set its lifecycle back to draft first",
+                code="prompt_archived",
+            )
+        policy = load_policy(session, project_id)
+        gate_ctx = _gate_context(
+            core, session, project_id, prompt, data.version, data.sample_variables
+        )
+        results = run_gates(gate_ctx, policy)
+        _require_gates(results)
+        now = core.clock()
+        row = SqlChangeRequest(
+            project_id=project_id,
+            prompt_id=prompt.id,
+            version=data.version,
+            label=data.label,
+            description=data.description,
+            status="open",
+            author=ctx.actor.ref,
+            required_approvals=policy.required_approvals,
+            sample_variables=data.sample_variables,
+            gate_results=results,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        _record(
+            core,
+            session,
+            ctx=ctx,
+            row=row,
+            kind="opened",
+            body=data.description,
+            action="change_request.open",
+            event="change_request.opened",
+        )
+        settle_lifecycle(session, prompt)
+        result = _public(core, session, row, with_events=True)
+    core.cache.invalidate(prompt_key(project_id, data.prompt))
+    return result
+
+
+def list_requests(
+    core: Core,
+    *,
+    project_id: int,
+    status: str | None = None,
+    prompt: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    with core.store.read() as session:
+        query = select(SqlChangeRequest).where(SqlChangeRequest.project_id == project_id)
+        if status:
+            query = query.where(SqlChangeRequest.status == status)
+        if prompt:
+            query = query.join(SqlPrompt, SqlPrompt.id == SqlChangeRequest.prompt_id).where(
+                SqlPrompt.name == prompt
+            )
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = session.execute(
+            query.order_by(SqlChangeRequest.id.desc()).limit(limit).offset(offset)
+        ).scalars()
+        items = [_public(core, session, row) for row in rows]
+    return {"items": items, "total": int(total), "limit": limit, "offset": offset}
+
+
+def get_request(core: Core, *, actor: Actor, request_id: int) -> dict[str, Any]:
+    with core.store.read() as session:
+        row = _load_request(session, actor, request_id)
+        return _public(core, session, row, with_events=True)
+
+
+def _require_status(row: SqlChangeRequest, allowed: tuple[str, ...], doing: str) -> None:
+    if row.status not in allowed:
+        raise Conflict(
+            f"change request {row.id} is {row.status}; it cannot be {doing}",
+            code="invalid_status",
+            details={"status": row.status, "allowed": list(allowed)},
+        )
+
+
+def comment(core: Core, *, ctx: RequestContext, request_id: int, body: str) -> dict[str, Any]:
+    with core.store.write() as session:
+        row = _load_request(session, ctx.actor, request_id, for_update=True)
+        _record(
+            core,
+            session,
+            ctx=ctx,
+            row=row,
+            kind="comment",
+            body=body,
+            action="change_request.comment",
+            event="change_request.commented",
+        )
+        return _public(core, session, row, with_events=True)
+
+
+def approve(core: Core, *, ctx: RequestContext, request_id: int, body: str = "") -> dict[str, Any]:
+    with core.store.write() as session:
+        row = _load_request(session, ctx.actor, request_id, for_update=True)
+        _require_status(row, ("open", "changes_requested", "approved"), "approved")
+        if row.author == ctx.actor.ref:
+            raise Forbidden(
+                "the author of a change request cannot approve it; ask another reviewer",
+                code="self_approval",
+            )
+        events = _events(session, row.id)
+        if ctx.actor.ref in _approvers(events):
+            raise Conflict("you already approved this change request", code="already_approved")
+        prompt = session.get(SqlPrompt, row.prompt_id)
+        assert prompt is not None
+        policy = load_policy(session, row.project_id)
+        results = run_gates(
+            _gate_context(core, session, row.project_id, prompt, row.version, row.sample_variables),
+            policy,
+        )
+        _require_gates(results)
+        row.gate_results = results
+        count = len(_approvers(events)) + 1
+        row.status = "approved" if count >= row.required_approvals else "open"
+        _record(
+            core,
+            session,
+            ctx=ctx,
+            row=row,
+            kind="approve",
+            body=body,
+            action="change_request.approve",
+            event="change_request.approved",
+        )
+        return _public(core, session, row, with_events=True)
+
+
+def request_changes(
+    core: Core, *, ctx: RequestContext, request_id: int, body: str
+) -> dict[str, Any]:
+    with core.store.write() as session:
+        row = _load_request(session, ctx.actor, request_id, for_update=True)
+        _require_status(row, ("open", "changes_requested", "approved"), "sent back")
+        row.status = "changes_requested"
+        _record(
+            core,
+            session,
+            ctx=ctx,
+            row=row,
+            kind="request_changes",
+            body=body,
+            action="change_request.request_changes",
+            event="change_request.changes_requested",
+        )
+        return _public(core, session, row, with_events=True)
+
+
+def apply(core: Core, *, ctx: RequestContext, request_id: int) -> dict[str, Any]:
+    from promptyard.services.history import move_label
+
+    with core.store.write() as session:
+        row = _load_request(session, ctx.actor, request_id, for_update=True)
+        _require_status(row, ("approved",), "applied (it needs its approvals first)")
+        prompt = session.execute(
+            select(SqlPrompt).where(SqlPrompt.id == row.prompt_id).with_for_update()
+        ).scalar_one()
+        if prompt.deleted_at is not None:
+            raise Conflict(f"prompt {prompt.name!r} is deleted; restore it first")
+        move_label(
+            core,
+            session,
+            ctx=ctx,
+            prompt=prompt,
+            label=row.label,
+            version=row.version,
+            change_request=row.id,
+        )
+        now = core.clock()
+        row.status = "applied"
+        row.applied_at = now
+        row.applied_by = ctx.actor.ref
+        prompt.lifecycle = "published"
+        settle_lifecycle(session, prompt)
+        _record(
+            core,
+            session,
+            ctx=ctx,
+            row=row,
+            kind="apply",
+            body="",
+            action="change_request.apply",
+            event="change_request.applied",
+        )
+        result = _public(core, session, row, with_events=True)
+        project_id, name = prompt.project_id, prompt.name
+    core.cache.invalidate(prompt_key(project_id, name))
+    return result
+
+
+def close(core: Core, *, ctx: RequestContext, request_id: int, body: str = "") -> dict[str, Any]:
+    with core.store.write() as session:
+        row = _load_request(session, ctx.actor, request_id, for_update=True)
+        _require_status(row, ACTIVE, "closed")
+        if row.author != ctx.actor.ref and not ctx.actor.can("review:approve"):
+            raise Forbidden("only the author or a reviewer can close a change request")
+        row.status = "closed"
+        _record(
+            core,
+            session,
+            ctx=ctx,
+            row=row,
+            kind="close",
+            body=body,
+            action="change_request.close",
+            event="change_request.closed",
+        )
+        prompt = session.get(SqlPrompt, row.prompt_id)
+        assert prompt is not None
+        settle_lifecycle(session, prompt)
+        result = _public(core, session, row, with_events=True)
+        project_id, name = prompt.project_id, prompt.name
+    core.cache.invalidate(prompt_key(project_id, name))
+    return result
+
+
+# -- lifecycle and impact ----------------------------------------------------------
+
+
+LifecycleTarget = Literal["draft", "published", "deprecated", "archived"]
+
+
+def set_lifecycle(
+    core: Core, *, ctx: RequestContext, project_id: int, name: str, state: LifecycleTarget
+) -> dict[str, Any]:
+    with core.store.write() as session:
+        prompt = load_prompt(session, project_id, name, for_update=True)
+        before = prompt.lifecycle
+        prompt.lifecycle = state
+        prompt.updated_at = core.clock()
+        prompt.updated_by = ctx.actor.ref
+        audit.append(
+            core,
+            session,
+            ctx=ctx,
+            action="prompt.lifecycle",
+            object_type="prompt",
+            object_id=str(prompt.id),
+            summary={"name": name, "from": before, "to": state},
+        )
+    core.cache.invalidate(prompt_key(project_id, name))
+    return {"name": name, "lifecycle": state, "previous": before}
+
+
+def impact(core: Core, *, project_id: int, name: str, version: int | None = None) -> dict[str, Any]:
+    """Labels on the version, prompts that include this one, and open requests."""
+    with core.store.read() as session:
+        prompt = load_prompt(session, project_id, name)
+        if version is not None:
+            load_version(session, prompt, version)
+        labels = labels_of(session, prompt.id)
+        label_items = [
+            {"name": label, "version": number}
+            for label, number in labels.items()
+            if version is None or number == version
+        ]
+        labelled = exists().where(
+            SqlLabel.prompt_id == SqlVersion.prompt_id, SqlLabel.version == SqlVersion.number
+        )
+        rows = session.execute(
+            select(SqlPrompt.name, SqlVersion.number, SqlVersion.references)
+            .join(SqlVersion, SqlVersion.prompt_id == SqlPrompt.id)
+            .where(
+                SqlPrompt.project_id == project_id,
+                SqlPrompt.id != prompt.id,
+                SqlPrompt.deleted_at.is_(None),
+                or_(SqlVersion.number == SqlPrompt.latest_version, labelled),
+            )
+            .order_by(SqlPrompt.name, SqlVersion.number)
+        ).all()
+        prefix = f"prompt:{name}@"
+        dependents: list[dict[str, Any]] = []
+        for other, number, references in rows:
+            for reference in references or []:
+                if not str(reference).startswith(prefix):
+                    continue
+                selector = str(reference)[len(prefix) :]
+                if selector.startswith("v") and selector[1:].isdigit():
+                    target: int | None = int(selector[1:])
+                else:
+                    target = labels.get(selector)
+                dependents.append(
+                    {
+                        "prompt": other,
+                        "version": number,
+                        "reference": reference,
+                        "resolves_to": target,
+                    }
+                )
+        requests = session.execute(
+            select(SqlChangeRequest)
+            .where(SqlChangeRequest.prompt_id == prompt.id, SqlChangeRequest.status.in_(ACTIVE))
+            .order_by(SqlChangeRequest.id)
+        ).scalars()
+        open_requests = [_public(core, session, row) for row in requests]
+    return {
+        "prompt": name,
+        "version": version,
+        "lifecycle": prompt.lifecycle,
+        "labels": label_items,
+        "dependents": dependents,
+        "change_requests": open_requests,
+    }
+
+
+def project_for(core: Core, actor: Actor, slug: str) -> int:
+    return resolve_project(core, actor, slug)

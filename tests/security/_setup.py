@@ -1,0 +1,253 @@
+"""Keys of every role, a second workspace, and one request per route of the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from promptyard.domain.actor import ROLES
+from promptyard.services import auth
+from promptyard.services.core import Core
+from promptyard.store.models import SqlApiKey, SqlProject, SqlWorkspace
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+OTHER = "other-admin"  # the admin key of a second workspace
+
+
+def add_key(core: Core, *, role: str, workspace_id: int, name: str) -> str:
+    """An API key with ``role``, written straight to the database; the plain token."""
+    token = f"py_test_{name}_{role}_0123456789"
+    with core.store.write() as session:
+        session.add(
+            SqlApiKey(
+                workspace_id=workspace_id,
+                name=name,
+                kind="api",
+                prefix=token[:8],
+                key_hash=auth.hash_secret(token),
+                role=role,
+                created_at=core.clock(),
+            )
+        )
+    return token
+
+
+def set_key_role(core: Core, token: str, role: str) -> None:
+    with core.store.write() as session:
+        row = session.execute(
+            select(SqlApiKey).where(SqlApiKey.key_hash == auth.hash_secret(token))
+        ).scalar_one()
+        row.role = role
+    core.actors.clear()  # actors are cached for 30 s
+
+
+def default_workspace_id(core: Core) -> int:
+    with core.store.read() as session:
+        return int(
+            session.execute(
+                select(SqlWorkspace.id).where(SqlWorkspace.slug == "default")
+            ).scalar_one()
+        )
+
+
+def other_workspace(core: Core) -> str:
+    """A second workspace with one project, ``other``, and an admin key; its token."""
+    with core.store.write() as session:
+        workspace = SqlWorkspace(slug="acme", name="Acme", created_at=core.clock())
+        session.add(workspace)
+        session.flush()
+        session.add(
+            SqlProject(
+                workspace_id=workspace.id,
+                slug="other",
+                name="Other",
+                settings={},
+                created_at=core.clock(),
+            )
+        )
+        workspace_id = workspace.id
+    return add_key(core, role="admin", workspace_id=workspace_id, name="acme")
+
+
+def role_keys(core: Core) -> dict[str, str]:
+    """One key per role in the default workspace, plus :data:`OTHER`."""
+    workspace_id = default_workspace_id(core)
+    keys = {role: add_key(core, role=role, workspace_id=workspace_id, name="t") for role in ROLES}
+    keys[OTHER] = other_workspace(core)
+    return keys
+
+
+def seed(client: TestClient) -> None:
+    """Prompt ``p`` with versions 1 and 2, as the admin."""
+    created = client.post("/api/v1/prompts", json={"name": "p", "content": "Hi {{ who }}"})
+    assert created.status_code == 201, created.text
+    updated = client.patch("/api/v1/prompts/p", json={"content": "Hello {{ who }}"})
+    assert updated.status_code == 200, updated.text
+
+
+@dataclass(frozen=True)
+class Call:
+    """A minimal, mostly valid request for one route of the table.
+
+    ``foreign``: what the admin of another workspace gets. ``404`` when the request
+    names this workspace's project or objects; ``None`` when the route is about the
+    caller's own workspace (it then succeeds, on their own data).
+    """
+
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    foreign: int | None = 404
+
+
+P = {"project": "default"}
+CALLS: dict[tuple[str, str], Call] = {
+    ("GET", "/healthz"): Call("/healthz", foreign=None),
+    ("GET", "/readyz"): Call("/readyz", foreign=None),
+    ("GET", "/openapi.json"): Call("/openapi.json", foreign=None),
+    ("GET", "/docs"): Call("/docs", foreign=None),
+    ("GET", "/docs/oauth2-redirect"): Call("/docs/oauth2-redirect", foreign=None),
+    ("GET", "/{path}"): Call("/index.html", foreign=None),
+    # original routes
+    ("GET", "/api/v1/prompts/templates"): Call("/api/v1/prompts/templates", P),
+    ("POST", "/api/v1/prompts/templates"): Call(
+        "/api/v1/prompts/templates", P, {"name": "t1", "content": "x"}
+    ),
+    ("PUT", "/api/v1/prompts/templates/{prompt_id}"): Call(
+        "/api/v1/prompts/templates/1", json={"content": "changed"}
+    ),
+    ("GET", "/api/v1/prompts/templates/{prompt_id}/versions"): Call(
+        "/api/v1/prompts/templates/1/versions"
+    ),
+    ("POST", "/api/v1/prompts/execute"): Call(
+        "/api/v1/prompts/execute", P, {"model": "fake/echo", "prompt": "p", "variables": {}}
+    ),
+    ("POST", "/api/v1/templates/validate"): Call("/api/v1/templates/validate", P, {"content": "x"}),
+    ("POST", "/api/v1/templates/render"): Call("/api/v1/templates/render", P, {"content": "x"}),
+    ("GET", "/api/v1/models"): Call("/api/v1/models", foreign=None),
+    # prompts
+    ("GET", "/api/v1/prompts"): Call("/api/v1/prompts", P),
+    ("POST", "/api/v1/prompts"): Call("/api/v1/prompts", P, {"name": "q", "content": "x"}),
+    ("POST", "/api/v1/prompts/bulk"): Call(
+        "/api/v1/prompts/bulk", P, {"names": ["p"], "action": "add_tags", "tags": ["x"]}
+    ),
+    ("GET", "/api/v1/prompts/{name}"): Call("/api/v1/prompts/p", P),
+    ("PATCH", "/api/v1/prompts/{name}"): Call("/api/v1/prompts/p", P, {"description": "d"}),
+    ("DELETE", "/api/v1/prompts/{name}"): Call("/api/v1/prompts/p", P),
+    ("POST", "/api/v1/prompts/{name}/restore"): Call("/api/v1/prompts/p/restore", P),
+    ("GET", "/api/v1/prompts/{name}/versions"): Call("/api/v1/prompts/p/versions", P),
+    ("GET", "/api/v1/prompts/{name}/versions/{number}"): Call("/api/v1/prompts/p/versions/1", P),
+    ("GET", "/api/v1/prompts/{name}/diff"): Call(
+        "/api/v1/prompts/p/diff", {**P, "from": "1", "to": "2"}
+    ),
+    ("POST", "/api/v1/prompts/{name}/rollback"): Call(
+        "/api/v1/prompts/p/rollback", P, {"version": 1}
+    ),
+    ("GET", "/api/v1/prompts/{name}/labels"): Call("/api/v1/prompts/p/labels", P),
+    ("PUT", "/api/v1/prompts/{name}/labels/{label}"): Call(
+        "/api/v1/prompts/p/labels/staging", P, {"version": 1}
+    ),
+    ("DELETE", "/api/v1/prompts/{name}/labels/{label}"): Call(
+        "/api/v1/prompts/p/labels/staging", P
+    ),
+    ("GET", "/api/v1/prompts/{name}/label-events"): Call("/api/v1/prompts/p/label-events", P),
+    ("GET", "/api/v1/prompts/{name}/branches"): Call("/api/v1/prompts/p/branches", P),
+    ("POST", "/api/v1/prompts/{name}/branches"): Call(
+        "/api/v1/prompts/p/branches", P, {"name": "b1", "from_version": 1}
+    ),
+    ("POST", "/api/v1/prompts/{name}/branches/{branch}/merge"): Call(
+        "/api/v1/prompts/p/branches/b1/merge", P, {}
+    ),
+    ("DELETE", "/api/v1/prompts/{name}/branches/{branch}"): Call(
+        "/api/v1/prompts/p/branches/b1", P
+    ),
+    ("POST", "/api/v1/prompts/{name}/render"): Call(
+        "/api/v1/prompts/p/render", P, {"variables": {"who": "x"}}
+    ),
+    ("GET", "/api/v1/folders"): Call("/api/v1/folders", P),
+    ("GET", "/api/v1/tags"): Call("/api/v1/tags", P),
+    # projects
+    ("GET", "/api/v1/projects"): Call("/api/v1/projects", foreign=None),
+    ("POST", "/api/v1/projects"): Call(
+        "/api/v1/projects", json={"slug": "np", "name": "N"}, foreign=None
+    ),
+    ("GET", "/api/v1/projects/{slug}/export"): Call("/api/v1/projects/default/export"),
+    ("POST", "/api/v1/projects/{slug}/import"): Call(
+        "/api/v1/projects/default/import", json={"prompts": []}
+    ),
+    # sign-in and accounts
+    ("POST", "/api/v1/auth/login"): Call(
+        "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, foreign=None
+    ),
+    ("POST", "/api/v1/auth/logout"): Call("/api/v1/auth/logout", foreign=None),
+    ("GET", "/api/v1/auth/me"): Call("/api/v1/auth/me", foreign=None),
+    ("POST", "/api/v1/auth/password"): Call("/api/v1/auth/password", json={}, foreign=None),
+    ("POST", "/api/v1/auth/switch"): Call("/api/v1/auth/switch", json={}, foreign=None),
+    ("GET", "/api/v1/users"): Call("/api/v1/users", foreign=None),
+    ("POST", "/api/v1/users"): Call("/api/v1/users", json={}, foreign=None),
+    ("PATCH", "/api/v1/users/{user_id}"): Call("/api/v1/users/1", json={"name": "A"}),
+    ("POST", "/api/v1/users/{user_id}/password"): Call(
+        "/api/v1/users/99999/password", json={"password": "a long enough new password 1"}
+    ),
+    ("GET", "/api/v1/members"): Call("/api/v1/members", foreign=None),
+    ("PUT", "/api/v1/members/{user_id}"): Call("/api/v1/members/99999", json={"role": "viewer"}),
+    ("DELETE", "/api/v1/members/{user_id}"): Call("/api/v1/members/99999"),
+    ("GET", "/api/v1/projects/{slug}/members"): Call("/api/v1/projects/default/members"),
+    ("PUT", "/api/v1/projects/{slug}/members/{user_id}"): Call(
+        "/api/v1/projects/default/members/99999", json={"role": "viewer"}
+    ),
+    ("DELETE", "/api/v1/projects/{slug}/members/{user_id}"): Call(
+        "/api/v1/projects/default/members/99999"
+    ),
+    ("GET", "/api/v1/keys"): Call("/api/v1/keys", foreign=None),
+    ("POST", "/api/v1/keys"): Call("/api/v1/keys", json={}, foreign=None),
+    ("DELETE", "/api/v1/keys/{key_id}"): Call("/api/v1/keys/99999"),
+    ("GET", "/api/v1/workspaces"): Call("/api/v1/workspaces", foreign=None),
+    ("POST", "/api/v1/workspaces"): Call("/api/v1/workspaces", json={}, foreign=None),
+    # review workflow
+    ("GET", "/api/v1/projects/{slug}/policy"): Call("/api/v1/projects/default/policy"),
+    ("PUT", "/api/v1/projects/{slug}/policy"): Call("/api/v1/projects/default/policy", json={}),
+    ("POST", "/api/v1/change-requests"): Call(
+        "/api/v1/change-requests", P, {"prompt": "p", "version": 1, "label": "production"}
+    ),
+    ("GET", "/api/v1/change-requests"): Call("/api/v1/change-requests", P),
+    ("GET", "/api/v1/change-requests/{request_id}"): Call("/api/v1/change-requests/99999"),
+    ("POST", "/api/v1/change-requests/{request_id}/comments"): Call(
+        "/api/v1/change-requests/99999/comments", json={"body": "hi"}
+    ),
+    ("POST", "/api/v1/change-requests/{request_id}/approve"): Call(
+        "/api/v1/change-requests/99999/approve", json={}
+    ),
+    ("POST", "/api/v1/change-requests/{request_id}/request-changes"): Call(
+        "/api/v1/change-requests/99999/request-changes", json={"comment": "no"}
+    ),
+    ("POST", "/api/v1/change-requests/{request_id}/apply"): Call(
+        "/api/v1/change-requests/99999/apply"
+    ),
+    ("POST", "/api/v1/change-requests/{request_id}/close"): Call(
+        "/api/v1/change-requests/99999/close", json={}
+    ),
+    ("POST", "/api/v1/prompts/{name}/lifecycle"): Call(
+        "/api/v1/prompts/p/lifecycle", P, {"state": "published"}
+    ),
+    ("GET", "/api/v1/prompts/{name}/impact"): Call("/api/v1/prompts/p/impact", P),
+    ("POST", "/api/v1/webhooks"): Call(
+        "/api/v1/webhooks", P, {"url": "http://127.0.0.1:9/hook", "events": ["prompt.updated"]}
+    ),
+    ("GET", "/api/v1/webhooks"): Call("/api/v1/webhooks", P),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): Call("/api/v1/webhooks/99999"),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Call("/api/v1/webhooks/99999/deliveries"),
+    # audit
+    ("GET", "/api/v1/audit"): Call("/api/v1/audit", foreign=None),
+    ("GET", "/api/v1/audit/verify"): Call("/api/v1/audit/verify", foreign=None),
+    ("GET", "/api/v1/audit/export"): Call("/api/v1/audit/export", {"format": "csv"}, foreign=None),
+}
+
+
+def send(client: TestClient, method: str, call: Call, token: str | None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # an explicit empty Authorization header would override the client's default one
+    return client.request(method, call.path, params=call.params, json=call.json, headers=headers)
