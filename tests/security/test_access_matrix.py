@@ -147,7 +147,15 @@ def test_other_workspace_sees_nothing(client: TestClient, keys: dict[str, str]) 
     )
     assert any(row["action"] == "prompt.create" for row in rows)
     verify = client.get("/api/v1/audit/verify", headers=other).json()
-    assert set(verify) == {"ok", "checked", "first_broken_seq", "first_broken_id", "reason"}
+    assert set(verify) == {
+        "ok",
+        "checked",
+        "first_broken_seq",
+        "first_broken_id",
+        "reason",
+        "head_seq",
+        "head_hash",
+    }
     assert verify["ok"] is True
     assert "p" not in json.dumps(verify).replace("checked", "").replace("first", "")
 

@@ -36,6 +36,11 @@ def test_writes_are_attributed_and_chained(core: Core) -> None:
     result = audit.verify(core)
     assert result.ok, result
     with core.store.read() as session:
+        last = session.execute(
+            text("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        ).one()
+    assert (result.head_seq, result.head_hash) == (last.seq, last.hash)
+    with core.store.read() as session:
         rows = session.execute(
             text("SELECT actor, action, request_id, ip FROM audit_events ORDER BY seq")
         ).all()

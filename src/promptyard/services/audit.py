@@ -93,6 +93,9 @@ class VerifyResult:
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
     reason: str | None = None
+    #: The verified chain head, to record outside the database as an anchor.
+    head_seq: int | None = None
+    head_hash: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,8 @@ class VerifyResult:
             "first_broken_seq": self.first_broken_seq,
             "first_broken_id": self.first_broken_id,
             "reason": self.reason,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
         }
 
 
@@ -145,7 +150,7 @@ def verify(core: Core) -> VerifyResult:
                 f"chain ends at sequence {expected_seq - 1} but the head records {head.seq}: "
                 "events were removed from the end",
             )
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, head_seq=expected_seq - 1, head_hash=previous)
 
 
 # -- search and export -------------------------------------------------------------
