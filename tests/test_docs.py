@@ -38,3 +38,14 @@ def test_every_api_route_is_documented(core: Core) -> None:
             assert (method.upper(), _shape(route)) in documented, (
                 f"{method.upper()} {path} not in api.md"
             )
+
+
+def test_every_hook_is_documented() -> None:
+    from promptyard.plugins.hookspecs import PromptyardSpec
+
+    text = (DOCS / "plugins.md").read_text()
+    hooks = [name for name in vars(PromptyardSpec) if not name.startswith("_")]
+    assert hooks
+    for name in hooks:
+        assert getattr(PromptyardSpec, name).__doc__, f"hook {name} has no docstring"
+        assert f"`{name}(" in text, f"hook {name} missing from docs/plugins.md"

@@ -11,6 +11,15 @@ import { NotFound } from "./components/NotFound";
 import { LAST_PROJECT_KEY } from "./components/ProjectSwitcher";
 import { PromptLayout } from "./pages/PromptLayout";
 import {
+  AuditPage,
+  ChangeRequestPage,
+  ChangeRequestsPage,
+  KeysPage,
+  MembersPage,
+  NewChangeRequestPage,
+  PoliciesPage,
+  SettingsLayout,
+  WebhooksPage,
   EditorPage,
   HistoryPage,
   LabelsPage,
@@ -65,6 +74,16 @@ export function AppRoutes() {
           <Route index element={<LibraryPage />} />
           <Route path="new" element={<EditorPage />} />
           <Route path="transfer" element={<TransferPage />} />
+          <Route path="settings" element={<SettingsLayout />}>
+            <Route index element={<MembersPage />} />
+            <Route path="keys" element={<KeysPage />} />
+            <Route path="policies" element={<PoliciesPage />} />
+            <Route path="webhooks" element={<WebhooksPage />} />
+          </Route>
+          <Route path="reviews" element={<ChangeRequestsPage />} />
+          <Route path="reviews/new" element={<NewChangeRequestPage />} />
+          <Route path="reviews/:id" element={<ChangeRequestPage />} />
+          <Route path="audit" element={<AuditPage />} />
           <Route path="prompts/:name" element={<PromptLayout />}>
             <Route index element={<EditorPage />} />
             <Route path="history" element={<HistoryPage />} />

@@ -156,3 +156,41 @@ def editor_text(page, label: str) -> str:  # type: ignore[no-untyped-def]
     return page.get_by_role("textbox", name=label, exact=True).evaluate(
         "el => Array.from(el.querySelectorAll('.cm-line')).map(l => l.textContent).join('\\n')"
     )
+
+
+def create_member(api: httpx.Client, email: str, password: str, role: str, name: str = "") -> dict:  # type: ignore[type-arg]
+    """Add a workspace member through the API (issue 4 accounts routes)."""
+    response = api.post(
+        "/users", json={"email": email, "name": name or email, "password": password, "role": role}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def signed_in_context(browser, base_url: str, email: str, password: str, viewport=None):  # type: ignore[no-untyped-def]
+    """A second browser context, signed in as another user (same cookies the form sets)."""
+    context = browser.new_context(
+        base_url=base_url, viewport=viewport or DESKTOP, accept_downloads=True
+    )
+    context.set_default_timeout(10_000)
+    response = context.request.post(
+        "/api/v1/auth/login", data={"email": email, "password": password}
+    )
+    assert response.ok, response.text()
+    return context
+
+
+def csrf_headers(context) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The CSRF header a console session needs for writes made with context.request."""
+    for cookie in context.cookies():
+        if cookie["name"] == "promptyard_csrf":
+            return {"X-CSRF-Token": cookie["value"]}
+    return {}
+
+
+def check_page(page, what: str, shot: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """axe-core, no sideways scrolling, and (optionally) a screenshot of the page."""
+    check_axe(page, what)
+    assert_no_horizontal_scroll(page, what)
+    if shot:
+        screenshot(page, shot)

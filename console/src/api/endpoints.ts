@@ -1,7 +1,20 @@
 // One function per API route the console uses (docs/api.md).
-import { request } from "./client";
+import { buildUrl, request } from "./client";
 import type {
+  ApiKey,
+  AuditEvent,
+  AuditVerify,
   BulkAction,
+  ChangeRequest,
+  ChangeRequestStatus,
+  CreatedKey,
+  Policy,
+  ProjectMember,
+  Role,
+  User,
+  Webhook,
+  WebhookDelivery,
+  Workspace,
   Content,
   Diff,
   ExecuteResult,
@@ -29,6 +42,10 @@ export const auth = {
     request<{ actor: Me["actor"] }>("/auth/login", { method: "POST", body }),
   logout: () => request<undefined>("/auth/logout", { method: "POST" }),
   me: () => request<Me>("/auth/me"),
+  changePassword: (body: { current_password: string; new_password: string }) =>
+    request<undefined>("/auth/password", { method: "POST", body }),
+  switchWorkspace: (workspace: string) =>
+    request<Me>("/auth/switch", { method: "POST", body: { workspace } }),
 };
 
 export const projects = {
@@ -150,4 +167,97 @@ export const runtime = {
     project: string,
     body: { prompt: string; version?: number; label?: string; variables: Record<string, unknown>; model: string },
   ) => request<ExecuteResult>("/prompts/execute", { method: "POST", query: { project }, body }),
+};
+
+const enc = encodeURIComponent;
+
+export const accounts = {
+  members: () => request<{ items: User[] }>("/members"),
+  createUser: (body: { email: string; name: string; password: string; role: Role }) =>
+    request<User>("/users", { method: "POST", body }),
+  updateUser: (id: number, body: { name?: string; is_active?: boolean }) =>
+    request<User>(`/users/${id}`, { method: "PATCH", body }),
+  resetPassword: (id: number, password: string) =>
+    request<undefined>(`/users/${id}/password`, { method: "POST", body: { password } }),
+  setRole: (id: number, role: Role) => request<User>(`/members/${id}`, { method: "PUT", body: { role } }),
+  removeMember: (id: number) => request<undefined>(`/members/${id}`, { method: "DELETE" }),
+  projectMembers: (slug: string) =>
+    request<{ items: ProjectMember[] }>(`/projects/${enc(slug)}/members`),
+  setProjectRole: (slug: string, id: number, role: Role) =>
+    request<ProjectMember>(`/projects/${enc(slug)}/members/${id}`, { method: "PUT", body: { role } }),
+  removeProjectRole: (slug: string, id: number) =>
+    request<undefined>(`/projects/${enc(slug)}/members/${id}`, { method: "DELETE" }),
+  keys: () => request<{ items: ApiKey[] }>("/keys"),
+  createKey: (body: {
+    name: string;
+    role: Role;
+    project?: string;
+    expires_at?: string;
+    service_account?: boolean;
+    kind?: "api" | "langfuse";
+  }) => request<CreatedKey>("/keys", { method: "POST", body }),
+  revokeKey: (id: number) => request<undefined>(`/keys/${id}`, { method: "DELETE" }),
+  workspaces: () => request<{ items: Workspace[] }>("/workspaces"),
+};
+
+export interface ChangeRequestQuery {
+  status?: ChangeRequestStatus | "";
+  prompt?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface OpenChangeRequestBody {
+  prompt: string;
+  version: number;
+  label: string;
+  description: string;
+  sample_variables?: Record<string, unknown>;
+}
+
+export const reviews = {
+  policy: (slug: string) => request<Policy>(`/projects/${enc(slug)}/policy`),
+  setPolicy: (slug: string, body: Partial<Policy>) =>
+    request<Policy>(`/projects/${enc(slug)}/policy`, { method: "PUT", body }),
+  list: (project: string, q: ChangeRequestQuery) =>
+    request<Page<ChangeRequest>>("/change-requests", { query: { project, ...q } }),
+  get: (id: number) => request<ChangeRequest>(`/change-requests/${id}`),
+  open: (project: string, body: OpenChangeRequestBody) =>
+    request<ChangeRequest>("/change-requests", { method: "POST", query: { project }, body }),
+  comment: (id: number, body: string) =>
+    request<ChangeRequest>(`/change-requests/${id}/comments`, { method: "POST", body: { body } }),
+  approve: (id: number, comment: string) =>
+    request<ChangeRequest>(`/change-requests/${id}/approve`, { method: "POST", body: { comment } }),
+  requestChanges: (id: number, comment: string) =>
+    request<ChangeRequest>(`/change-requests/${id}/request-changes`, { method: "POST", body: { comment } }),
+  apply: (id: number) => request<ChangeRequest>(`/change-requests/${id}/apply`, { method: "POST" }),
+  close: (id: number, comment: string) =>
+    request<ChangeRequest>(`/change-requests/${id}/close`, { method: "POST", body: { comment } }),
+};
+
+export const webhooks = {
+  list: (project: string) => request<{ items: Webhook[] }>("/webhooks", { query: { project } }),
+  create: (project: string, body: { url: string; events: string[]; secret?: string }) =>
+    request<Webhook>("/webhooks", { method: "POST", query: { project }, body }),
+  remove: (id: number) => request<undefined>(`/webhooks/${id}`, { method: "DELETE" }),
+  deliveries: (id: number) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
+};
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  object_type?: string;
+  object_id?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export const audit = {
+  list: (q: AuditQuery) => request<{ items: AuditEvent[]; total: number }>("/audit", { query: { ...q } }),
+  verify: () => request<AuditVerify>("/audit/verify"),
+  exportUrl: (format: "csv" | "jsonl", q: AuditQuery) => {
+    return buildUrl("/audit/export", { ...q, limit: undefined, offset: undefined, format });
+  },
 };

@@ -189,3 +189,142 @@ export interface Tag {
 }
 
 export type BulkAction = "tag" | "untag" | "move" | "label" | "delete" | "restore";
+
+// -- accounts, review and audit (docs/api-accounts.md, api-review.md, api-audit.md) ----
+
+export type Role = "viewer" | "editor" | "reviewer" | "admin";
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  is_active: boolean;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface ProjectMember {
+  user_id: number;
+  email: string;
+  role: Role;
+  workspace_role: Role;
+}
+
+export interface ApiKey {
+  id: number;
+  name: string;
+  kind: "api" | "langfuse";
+  prefix: string;
+  public_key: string | null;
+  role: Role;
+  project: string | null;
+  user_id: number | null;
+  service_account: boolean;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** The answer to POST /keys: the key plus its secret, shown this once. */
+export interface CreatedKey extends ApiKey {
+  key: string;
+}
+
+export interface Workspace {
+  slug: string;
+  name: string;
+  role: Role;
+  current: boolean;
+}
+
+export interface Policy {
+  require_review: boolean;
+  protected_labels: string[];
+  required_approvals: number;
+  gates: Record<string, boolean>;
+}
+
+export interface GateResult {
+  gate: string;
+  ok: boolean;
+  message: string;
+}
+
+export type ChangeRequestStatus = "open" | "changes_requested" | "approved" | "applied" | "closed";
+
+export interface ChangeRequestEvent {
+  id: number;
+  kind: string;
+  actor: string;
+  body: string;
+  created_at: string;
+}
+
+export interface ChangeRequest {
+  id: number;
+  project: string;
+  prompt: string;
+  version: number;
+  label: string;
+  description: string;
+  status: ChangeRequestStatus;
+  author: string;
+  required_approvals: number;
+  approvals: string[];
+  sample_variables: Record<string, unknown>;
+  gate_results: GateResult[] | null;
+  created_at: string;
+  updated_at: string;
+  applied_at: string | null;
+  applied_by: string | null;
+  events?: ChangeRequestEvent[];
+}
+
+export interface Webhook {
+  id: number;
+  url: string;
+  events: string[];
+  active: boolean;
+  created_at: string;
+  created_by: string;
+  secret?: string;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  webhook_id: number;
+  event: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface AuditEvent {
+  seq: number;
+  id: number;
+  created_at: string;
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  summary: Record<string, unknown> | null;
+  request_id: string | null;
+  ip: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditVerify {
+  ok: boolean;
+  checked: number;
+  first_broken_seq: number | null;
+  first_broken_id: number | null;
+  reason: string | null;
+}

@@ -5,6 +5,8 @@ import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { Loading } from "./Loading";
 import { ProjectSwitcher } from "./ProjectSwitcher";
+import { roleCan } from "../lib/permissions";
+import { AccountMenu } from "./AccountMenu";
 import { SignOutButton } from "./SignOutButton";
 
 export function Layout() {
@@ -25,12 +27,13 @@ export function Layout() {
           <NavLink to={`/p/${project}`} end>
             Library
           </NavLink>
+          <NavLink to={`/p/${project}/reviews`}>Change requests</NavLink>
           <NavLink to={`/p/${project}/transfer`}>Import / export</NavLink>
+          <NavLink to={`/p/${project}/settings`}>Settings</NavLink>
+          {roleCan(me.data?.actor.role, "audit:read") && <NavLink to={`/p/${project}/audit`}>Audit log</NavLink>}
         </nav>
         <div className="who">
-          <span className="who-name" title={me.data?.actor.role}>
-            {me.data?.actor.name}
-          </span>
+          <AccountMenu />
           <SignOutButton />
         </div>
       </header>

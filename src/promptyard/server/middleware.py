@@ -32,6 +32,31 @@ class RequestIdMiddleware:
         request_id = request_id or secrets.token_hex(8)
         scope["promptyard.request_id"] = request_id
         raw_id = request_id.encode("latin-1")
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"].lower():
+            # No database can store or compare text with NUL in it: refuse it at the door
+            # for every route, rather than filter by filter.
+            body = orjson.dumps(
+                {
+                    "error": {
+                        "code": "bad_request",
+                        "message": "the URL contains a NUL character (%00), which is not allowed",
+                        "details": None,
+                    }
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-request-id", raw_id),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -111,6 +111,8 @@ class Core:
     cache: ReadCache = field(default_factory=ReadCache)
     actors: TTLCache = field(default_factory=lambda: TTLCache(ttl=30.0))
     project_slugs: dict[int, str] = field(default_factory=dict)
+    #: Quality gates by name, collected from plugins (see plugins/hookspecs.py).
+    gates: dict[str, Callable[..., Any]] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
 
     @classmethod
@@ -120,4 +122,8 @@ class Core:
             max_source_chars=settings.max_content_chars,
             max_seconds=settings.render_timeout_seconds,
         )
-        return cls(store=store, settings=settings, templates=TemplateEngine(limits))
+        from promptyard.plugins.manager import build_plugin_manager, collect_gates
+
+        core = cls(store=store, settings=settings, templates=TemplateEngine(limits))
+        core.gates = collect_gates(build_plugin_manager())
+        return core

@@ -6,41 +6,37 @@ opened for ``(prompt, version, label)``, passes the quality gates, collects appr
 from people other than its author, and is applied, which moves the label through the
 history service (label event + audit) and publishes the prompt.
 
-Quality gates are a plain registry: :func:`register_gate` adds one. Built in are
+Quality gates come from plugins (the ``register_gates`` hook); built in are
 ``variables_declared`` and ``renders_with_samples``; later checks (evaluation scores,
 security scans) plug in the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import (
     Conflict,
-    DomainError,
     Forbidden,
     NotFound,
     ValidationFailed,
 )
-from promptyard.domain.schemas import LATEST_LABEL, label_problem
+from promptyard.domain.schemas import LATEST_LABEL, Input, label_problem
 from promptyard.services import audit, webhooks
 from promptyard.services._prompts import (
     labels_of,
     load_prompt,
     load_version,
-    make_resolver,
     prompt_key,
 )
 from promptyard.services.core import Core
+from promptyard.services.gates import GateContext, run_gates
 from promptyard.services.projects import resolve_project
-from promptyard.services.rendering import render_content
 from promptyard.store.models import (
     SqlChangeRequest,
     SqlChangeRequestEvent,
@@ -66,10 +62,8 @@ def _labels_ok(labels: list[str]) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
-class Policy(BaseModel):
+class Policy(Input):
     """The review policy of one project."""
-
-    model_config = ConfigDict(extra="forbid")
 
     require_review: bool = False
     protected_labels: list[str] = Field(default_factory=lambda: ["production"], max_length=50)
@@ -81,10 +75,8 @@ class Policy(BaseModel):
     _check_labels = field_validator("protected_labels")(_labels_ok)
 
 
-class PolicyUpdate(BaseModel):
+class PolicyUpdate(Input):
     """Fields to change; the ones left out keep their value."""
-
-    model_config = ConfigDict(extra="forbid")
 
     require_review: bool | None = None
     protected_labels: list[str] | None = Field(None, max_length=50)
@@ -131,11 +123,10 @@ def set_policy(core: Core, *, ctx: RequestContext, project_id: int, data: Policy
         merged = Policy.model_validate(
             {**current.model_dump(), **data.model_dump(exclude_none=True)}
         )
-        unknown = sorted(set(merged.gates) - set(GATES))
+        unknown = sorted(set(merged.gates) - set(core.gates))
         if unknown:
-            raise ValidationFailed(
-                f"unknown gate(s): {', '.join(unknown)}; known gates: {', '.join(sorted(GATES))}"
-            )
+            known = ", ".join(sorted(core.gates))
+            raise ValidationFailed(f"unknown gate(s): {', '.join(unknown)}; known gates: {known}")
         project.settings = {**(project.settings or {}), "policy": merged.model_dump()}
         audit.append(
             core,
@@ -152,77 +143,6 @@ def set_policy(core: Core, *, ctx: RequestContext, project_id: int, data: Policy
 # -- quality gates -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GateContext:
-    """What a gate sees: the version under review and the sample variables."""
-
-    core: Core
-    session: Session
-    project_id: int
-    prompt: SqlPrompt
-    version: SqlVersion
-    sample_variables: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class GateResult:
-    ok: bool
-    message: str = ""
-
-
-GateFn = Callable[[GateContext], GateResult]
-GATES: dict[str, GateFn] = {}
-
-
-def register_gate(name: str, fn: GateFn) -> None:
-    """Add (or replace) quality gate ``name``.
-
-    ``fn(ctx)`` gets a :class:`GateContext` and returns a :class:`GateResult`; it must
-    not write. Gates run when a change request is opened and again at each approval. A
-    project's policy can turn a gate off with ``gates: {name: false}``; a gate the
-    policy does not mention runs.
-    """
-    GATES[name] = fn
-
-
-def _variables_declared(ctx: GateContext) -> GateResult:
-    required = [str(v["name"]) for v in ctx.version.variables if v.get("required")]
-    missing = sorted(name for name in required if name not in ctx.sample_variables)
-    if missing:
-        return GateResult(
-            False, f"sample_variables must give every required variable; missing: {missing}"
-        )
-    return GateResult(True, f"{len(required)} required variable(s) declared")
-
-
-def _renders_with_samples(ctx: GateContext) -> GateResult:
-    resolver = make_resolver(ctx.session, ctx.project_id)
-    try:
-        render_content(
-            ctx.core, ctx.version.type, ctx.version.content, ctx.sample_variables, resolver
-        )
-    except DomainError as exc:
-        return GateResult(False, f"{exc.code}: {exc.message}")
-    return GateResult(True, "renders with the sample variables")
-
-
-register_gate("variables_declared", _variables_declared)
-register_gate("renders_with_samples", _renders_with_samples)
-
-
-def run_gates(ctx: GateContext, policy: Policy) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    for name, fn in GATES.items():
-        if not policy.gates.get(name, True):
-            continue
-        try:
-            result = fn(ctx)
-        except DomainError as exc:
-            result = GateResult(False, exc.message)
-        results.append({"gate": name, "ok": result.ok, "message": result.message})
-    return results
-
-
 def _require_gates(results: list[dict[str, Any]]) -> None:
     failed = [result["gate"] for result in results if not result["ok"]]
     if failed:
@@ -236,9 +156,7 @@ def _require_gates(results: list[dict[str, Any]]) -> None:
 # -- change requests -----------------------------------------------------------------
 
 
-class ChangeRequestCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChangeRequestCreate(Input):
     prompt: str = Field(min_length=1, max_length=128)
     version: int = Field(ge=1, le=1_000_000_000)
     label: str = Field(min_length=1, max_length=64)
@@ -421,7 +339,7 @@ def open_request(
         gate_ctx = _gate_context(
             core, session, project_id, prompt, data.version, data.sample_variables
         )
-        results = run_gates(gate_ctx, policy)
+        results = run_gates(gate_ctx, policy.gates)
         _require_gates(results)
         now = core.clock()
         row = SqlChangeRequest(
@@ -529,7 +447,7 @@ def approve(core: Core, *, ctx: RequestContext, request_id: int, body: str = "")
         policy = load_policy(session, row.project_id)
         results = run_gates(
             _gate_context(core, session, row.project_id, prompt, row.version, row.sample_variables),
-            policy,
+            policy.gates,
         )
         _require_gates(results)
         row.gate_results = results

@@ -24,12 +24,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import NotFound
+from promptyard.domain.schemas import Input
 from promptyard.services import audit
 from promptyard.services.core import Core
 from promptyard.store.models import SqlProject, SqlWebhook, SqlWebhookDelivery
@@ -50,9 +51,7 @@ CLAIM_SECONDS = 60.0
 TIMEOUT_SECONDS = 5.0
 
 
-class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WebhookCreate(Input):
     url: str = Field(min_length=1, max_length=2000)
     events: list[str] = Field(min_length=1, max_length=len(EVENTS))
     secret: str | None = Field(None, min_length=16, max_length=200)

@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Link } from "react-router";
+import { ApiError } from "../../api/client";
 import { prompts } from "../../api/endpoints";
 import { projectScope } from "../../api/keys";
 import type { Version } from "../../api/types";
@@ -44,6 +46,12 @@ export function MoveLabelDialog(props: Props) {
   }
 
   if (confirming) {
+    const review = move.error instanceof ApiError && move.error.code === "review_required";
+    const crLink = `/p/${encodeURIComponent(project)}/reviews/new?${new URLSearchParams({
+      prompt: name,
+      version: String(version),
+      label,
+    }).toString()}`;
     return (
       <ConfirmDialog
         title={from === undefined ? `Create label ${label}?` : `Move label ${label}?`}
@@ -51,7 +59,7 @@ export function MoveLabelDialog(props: Props) {
         onConfirm={() => move.mutate()}
         onCancel={onClose}
         busy={move.isPending}
-        error={move.error}
+        error={review ? null : move.error}
       >
         <p>
           {from === undefined ? (
@@ -67,6 +75,15 @@ export function MoveLabelDialog(props: Props) {
           )}{" "}
           Apps that fetch <code>{`${name}@${label}`}</code> get that version from now on.
         </p>
+        {review && (
+          <div className="notice warn" role="alert">
+            <strong>{label} is protected in this project.</strong>
+            <span>It moves only through an approved change request.</span>
+            <Link className="btn small primary" to={crLink}>
+              Open a change request
+            </Link>
+          </div>
+        )}
       </ConfirmDialog>
     );
   }

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, SLUG_PATTERN
+from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, SLUG_PATTERN, Input
 from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx, require
 from promptyard.services import review, webhooks
 
@@ -28,23 +28,19 @@ WebhookManage = Annotated[RequestContext, Depends(require("webhook:manage"))]
 Status = Literal["open", "changes_requested", "approved", "applied", "closed"]
 
 
-class CommentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CommentBody(Input):
     body: str = Field(min_length=1, max_length=20_000)
 
 
-class ApproveBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApproveBody(Input):
     comment: str = Field("", max_length=20_000)
 
 
-class RequestChangesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RequestChangesBody(Input):
     comment: str = Field(min_length=1, max_length=20_000)
 
 
-class LifecycleBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LifecycleBody(Input):
     state: review.LifecycleTarget
 
 

@@ -1,0 +1,31 @@
+"""Every hook a Promptyard plugin can implement, one docstring each.
+
+A plugin is a module or object with functions marked ``@hookimpl``, registered through
+the ``promptyard`` entry-point group (``[project.entry-points.promptyard]``) or passed to
+:func:`promptyard.plugins.manager.build_plugin_manager`. Built-in features register the
+same way (``promptyard.plugins.builtin``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from promptyard.services.gates import GateFn
+
+hookspec = pluggy.HookspecMarker("promptyard")
+hookimpl = pluggy.HookimplMarker("promptyard")
+
+
+class PromptyardSpec:
+    @hookspec
+    def register_gates(self, register: Callable[[str, GateFn], Any]) -> None:
+        """Add quality gates: call ``register(name, fn)`` for each.
+
+        ``fn(ctx: GateContext) -> GateResult`` checks the version a change request wants
+        to publish; it runs when the request is opened and again at every approval, must
+        not write, and a project's policy can switch it off with ``gates: {name: false}``.
+        """
