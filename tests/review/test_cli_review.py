@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from promptyard.services.core import Core
 from tests.cli._cli import Cli
 from tests.conftest import API_KEY, LiveServer
@@ -44,3 +46,24 @@ def test_review_commands_end_to_end(live_server: LiveServer, core: Core) -> None
 
     second = cli.json("review", "open", "greet", "1", "--label", "staging", "--var", "name=x")
     assert cli.json("review", "close", str(second["id"]))["status"] == "closed"
+
+
+def test_prompt_lifecycle_and_impact_commands(live_server: LiveServer) -> None:
+    env = {"PROMPTYARD_URL": live_server.url, "PROMPTYARD_API_KEY": API_KEY, "COLUMNS": "200"}
+    cli = Cli(env)
+    cli("prompt", "create", "tone", "--content", "Be kind.")
+    cli("prompt", "create", "reply", "--content", 'Hi. {% include "prompt:tone@latest" %}')
+
+    impact = cli.json("prompt", "impact", "tone")
+    assert [d["prompt"] for d in impact["dependents"]] == ["reply"]
+    assert impact["dependents"][0]["reference"] == "prompt:tone@latest"
+    assert impact["lifecycle"] == "draft"
+    table = cli("prompt", "impact", "tone").stdout
+    assert "reply" in table and "prompt:tone@latest" in table
+
+    assert cli.json("prompt", "lifecycle", "tone", "deprecated")["lifecycle"] == "deprecated"
+    with pytest.warns(DeprecationWarning, match="'tone' is deprecated"):
+        assert cli.json("prompt", "get", "tone")["lifecycle"] == "deprecated"
+    assert "deprecated" in cli("prompt", "impact", "tone").stdout
+    bad = cli("prompt", "lifecycle", "tone", "vanished", code=1)
+    assert "error" in bad.stderr

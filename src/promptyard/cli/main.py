@@ -36,6 +36,7 @@ app.add_typer(prompt_app, name="prompt")
 app.add_typer(project_app, name="project")
 accounts.register(app)  # user, key, member
 review.register(app)  # review
+review.register_prompt_commands(prompt_app)  # prompt lifecycle, prompt impact
 audit.register(app)  # audit
 
 

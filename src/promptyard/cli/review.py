@@ -213,6 +213,74 @@ def policy(
         console.print(Text(f"{key}: {json.dumps(value)}"))
 
 
+PromptName = Annotated[str, typer.Argument(help="Prompt name.", show_default=False)]
+
+
+def lifecycle(
+    name: PromptName,
+    state: Annotated[
+        str,
+        typer.Argument(help="draft, published, deprecated or archived.", show_default=False),
+    ],
+    as_json: JsonOpt = False,
+    url: UrlOpt = DEFAULT_URL,
+    api_key: ApiKeyOpt = None,
+    project: ProjectOpt = "default",
+) -> None:
+    """Set a prompt's lifecycle state (deprecated prompts still serve, and say so)."""
+    with connect(url, api_key, project) as client:
+        result = client.set_lifecycle(name, state)
+    if as_json:
+        print_json(result)
+    else:
+        out().print(Text(f"{name}: {result.get('lifecycle', state)}"))
+
+
+def impact(
+    name: PromptName,
+    version: Annotated[
+        int | None,
+        typer.Option("--version", "-v", help="Only this version.", show_default=False),
+    ] = None,
+    as_json: JsonOpt = False,
+    url: UrlOpt = DEFAULT_URL,
+    api_key: ApiKeyOpt = None,
+    project: ProjectOpt = "default",
+) -> None:
+    """What depends on a prompt: its labels, prompts that include it, open requests."""
+    with connect(url, api_key, project) as client:
+        result = client.impact(name, version)
+    if as_json:
+        print_json(result)
+        return
+    console = out()
+    console.print(Text(f"{name} ({result['lifecycle']})"))
+    labels = Table("label", "version")
+    for item in result["labels"]:
+        labels.add_row(item["name"], f"v{item['version']}")
+    console.print(labels)
+    dependents = Table("prompt", "version", "reference", "resolves to")
+    for item in result["dependents"]:
+        target = item["resolves_to"]
+        dependents.add_row(
+            item["prompt"],
+            f"v{item['version']}",
+            item["reference"],
+            f"v{target}" if target is not None else "-",
+        )
+    console.print(dependents)
+    if result["change_requests"]:
+        console.print(_table(result["change_requests"]))
+    else:
+        console.print(Text("no open change requests"))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's command groups to the main app."""
     app.add_typer(review_app, name="review")
+
+
+def register_prompt_commands(prompt_app: typer.Typer) -> None:
+    """``promptyard prompt lifecycle|impact``: review-area commands about one prompt."""
+    prompt_app.command("lifecycle")(lifecycle)
+    prompt_app.command("impact")(impact)
