@@ -22,6 +22,7 @@ import {
   WebhooksPage,
   EditorPage,
   HistoryPage,
+  ImpactPage,
   LabelsPage,
   LibraryPage,
   PlaygroundPage,
@@ -89,6 +90,7 @@ export function AppRoutes() {
             <Route path="history" element={<HistoryPage />} />
             <Route path="labels" element={<LabelsPage />} />
             <Route path="playground" element={<PlaygroundPage />} />
+            <Route path="impact" element={<ImpactPage />} />
           </Route>
         </Route>
         <Route path="*" element={<NotFound />} />

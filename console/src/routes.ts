@@ -9,6 +9,7 @@ export const EditorPage = lazy(() => import("./pages/editor/EditorPage"));
 export const HistoryPage = lazy(() => import("./pages/history/HistoryPage"));
 export const LabelsPage = lazy(() => import("./pages/history/LabelsPage"));
 export const PlaygroundPage = lazy(() => import("./pages/playground/PlaygroundPage"));
+export const ImpactPage = lazy(() => import("./pages/impact/ImpactPage"));
 export const TransferPage = lazy(() => import("./pages/transfer/TransferPage"));
 export const SettingsLayout = lazy(() => import("./pages/settings/SettingsLayout"));
 export const MembersPage = lazy(() => import("./pages/settings/MembersPage"));

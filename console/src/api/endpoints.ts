@@ -19,6 +19,9 @@ import type {
   Diff,
   ExecuteResult,
   Folder,
+  Impact,
+  Lifecycle,
+  LifecycleTarget,
   Label,
   LabelEvent,
   Me,
@@ -134,6 +137,14 @@ export const prompts = {
     project: string,
     body: { action: BulkAction; names: string[]; tags?: string[]; folder?: string; label?: string },
   ) => request<{ updated: number }>("/prompts/bulk", { method: "POST", query: { project }, body }),
+  setLifecycle: (project: string, name: string, state: LifecycleTarget) =>
+    request<{ name: string; lifecycle: Lifecycle; previous: Lifecycle }>(`${p(name)}/lifecycle`, {
+      method: "POST",
+      query: { project },
+      body: { state },
+    }),
+  impact: (project: string, name: string, version?: number) =>
+    request<Impact>(`${p(name)}/impact`, { query: { project, version } }),
   folders: (project: string) => request<{ items: Folder[] }>("/folders", { query: { project } }),
   tags: (project: string) => request<{ items: Tag[] }>("/tags", { query: { project } }),
 };

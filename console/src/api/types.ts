@@ -74,7 +74,21 @@ export interface PromptSummary {
   updated_at: string;
   updated_by: string;
   deleted_at: string | null;
+  /** Set by review (draft, in_review, …, published) or by hand (deprecated, archived). */
+  lifecycle?: Lifecycle;
 }
+
+export type Lifecycle =
+  | "draft"
+  | "in_review"
+  | "changes_requested"
+  | "approved"
+  | "published"
+  | "deprecated"
+  | "archived";
+
+/** The states POST /prompts/{name}/lifecycle accepts. */
+export type LifecycleTarget = "draft" | "published" | "deprecated" | "archived";
 
 export interface Prompt extends PromptSummary {
   version: Version;
@@ -327,4 +341,21 @@ export interface AuditVerify {
   first_broken_seq: number | null;
   first_broken_id: number | null;
   reason: string | null;
+}
+
+/** GET /prompts/{name}/impact (docs/api-review.md). */
+export interface Dependent {
+  prompt: string;
+  version: number;
+  reference: string;
+  resolves_to: number | null;
+}
+
+export interface Impact {
+  prompt: string;
+  version: number | null;
+  lifecycle: Lifecycle;
+  labels: { name: string; version: number }[];
+  dependents: Dependent[];
+  change_requests: ChangeRequest[];
 }

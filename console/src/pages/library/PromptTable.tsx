@@ -1,5 +1,6 @@
 import { Link } from "react-router";
 import type { PromptSummary } from "../../api/types";
+import { LifecycleBadge } from "../../components/LifecycleBadge";
 import { absoluteTime, relativeTime } from "../../lib/format";
 
 interface Props {
@@ -106,6 +107,12 @@ function PromptRow(props: {
         >
           {prompt.name}
         </Link>
+        {(prompt.lifecycle === "deprecated" || prompt.lifecycle === "archived") && (
+          <>
+            {" "}
+            <LifecycleBadge state={prompt.lifecycle} />
+          </>
+        )}
         {prompt.folder && <span className="folder">{prompt.folder}/</span>}
         <span className="mobile-meta">
           v{prompt.latest_version} · {relativeTime(prompt.updated_at)}
