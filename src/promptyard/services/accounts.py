@@ -540,37 +540,20 @@ def create_key(
         project_row = _project(session, actor, project) if project is not None else None
         if project_row is None and actor.project_id is not None:
             raise Forbidden("a key scoped to one project can only create keys for that project")
-        row = SqlApiKey(
+        row = auth.insert_key(
+            core,
+            session,
+            ctx=ctx,
             workspace_id=actor.workspace_id,
             project_id=project_row.id if project_row else None,
             user_id=actor.id if actor.type == "user" and not service_account else None,
             name=name,
             kind=kind,
-            prefix=secret[:10],
-            key_hash=auth.hash_secret(secret),
+            secret=secret,
             public_key=public_key,
             role=role,
-            created_at=now,
             expires_at=expires_at,
-            created_by=actor.ref,
-        )
-        session.add(row)
-        session.flush()
-        audit.append(
-            core,
-            session,
-            ctx=ctx,
-            action="key.create",
-            object_type="key",
-            object_id=str(row.id),
-            summary={
-                "name": name,
-                "kind": kind,
-                "role": role,
-                "project": project_row.slug if project_row else None,
-                "service_account": row.user_id is None,
-                "prefix": row.prefix,
-            },
+            project_slug=project_row.slug if project_row else None,
         )
         key = _key_json(row, project_row.slug if project_row else None)
     return CreatedKey(key=key, secret=secret, public_key=public_key)

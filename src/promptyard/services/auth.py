@@ -460,16 +460,53 @@ def _ensure_key(
     ).scalar_one_or_none()
     if exists is not None:
         return
+    insert_key(
+        core,
+        session,
+        ctx=ctx,
+        workspace_id=workspace_id,
+        project_id=project_id,
+        user_id=None,
+        name=name,
+        kind=kind,
+        secret=secret,
+        public_key=public_key,
+        role="admin",
+        prefix_length=8,
+    )
+
+
+def insert_key(
+    core: Core,
+    session: Session,
+    *,
+    ctx: RequestContext,
+    workspace_id: int,
+    project_id: int | None,
+    user_id: int | None,
+    name: str,
+    kind: str,
+    secret: str,
+    public_key: str | None,
+    role: str,
+    expires_at: datetime | None = None,
+    project_slug: str | None = None,
+    prefix_length: int = 10,
+) -> SqlApiKey:
+    """Store a key (its hash only) and audit its creation, inside the caller's transaction."""
     row = SqlApiKey(
         workspace_id=workspace_id,
         project_id=project_id,
+        user_id=user_id,
         name=name,
         kind=kind,
-        prefix=secret[:8],
-        key_hash=key_hash,
+        prefix=secret[:prefix_length],
+        key_hash=hash_secret(secret),
         public_key=public_key,
-        role="admin",
+        role=role,
         created_at=core.clock(),
+        expires_at=expires_at,
+        created_by=ctx.actor.ref,
     )
     session.add(row)
     session.flush()
@@ -480,6 +517,14 @@ def _ensure_key(
         action="key.create",
         object_type="key",
         object_id=str(row.id),
-        summary={"name": name, "kind": kind, "role": "admin"},
+        summary={
+            "name": name,
+            "kind": kind,
+            "role": role,
+            "project": project_slug,
+            "service_account": user_id is None,
+            "prefix": row.prefix,
+        },
         workspace_id=workspace_id,
     )
+    return row
