@@ -107,7 +107,7 @@ def _check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 MAX_JSON_NUMBER = 2**53
 
 
-def _surrogate_path(value: Any, path: str = "") -> str | None:
+def _unstorable_path(value: Any, path: str = "") -> str | None:
     """Where parsed JSON holds what cannot be stored and read back intact: a NUL character
     or a lone UTF-16 surrogate in text, a NaN/Infinity, or a number beyond +-2**53."""
     if isinstance(value, bool):
@@ -126,17 +126,27 @@ def _surrogate_path(value: Any, path: str = "") -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _surrogate_path(key, path) or _surrogate_path(
+            found = _unstorable_path(key, path) or _unstorable_path(
                 item, f"{path}.{key}" if path else str(key)
             )
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _surrogate_path(item, f"{path}[{index}]")
+            found = _unstorable_path(item, f"{path}[{index}]")
             if found:
                 return found
     return None
+
+
+def check_storable(data: Any) -> None:
+    """Raise ValueError naming where ``data`` holds something that cannot be stored."""
+    where = _unstorable_path(data)
+    if where:
+        raise ValueError(
+            f"{where} contains a NUL character, an unpaired surrogate (\\ud800-\\udfff), "
+            "NaN/Infinity, or a number beyond +-2**53; none of them can be stored intact"
+        )
 
 
 class Input(BaseModel):
@@ -146,13 +156,8 @@ class Input(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        where = _surrogate_path(data)
-        if where:
-            raise ValueError(
-                f"{where} contains a NUL character, an unpaired surrogate (\\ud800-\\udfff), "
-                "NaN/Infinity, or a number beyond +-2**53; none of them can be stored intact"
-            )
+    def _storable(cls, data: Any) -> Any:
+        check_storable(data)
         return data
 
 
@@ -477,7 +482,7 @@ class ListQuery(BaseModel):
 
     @model_validator(mode="after")
     def _storable_text(self) -> ListQuery:
-        where = _surrogate_path(
+        check_storable(
             {
                 "q": self.q,
                 "tag": self.tags,
@@ -486,6 +491,4 @@ class ListQuery(BaseModel):
                 "meta": self.metadata,
             }
         )
-        if where:
-            raise ValueError(f"{where} contains a NUL character or an unpaired surrogate")
         return self

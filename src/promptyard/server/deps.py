@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import hmac
 import importlib
 import re
@@ -67,7 +66,7 @@ async def _authenticate(request: Request) -> Actor:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("use 'Authorization: Bearer <api key>'")
         token = token.strip()
-        cached = core.actors.get(hashlib.sha256(token.encode()).hexdigest())
+        cached = core.actors.get(auth.hash_secret(token))
         if isinstance(cached, Actor):
             return cached
         return await run_in_threadpool(auth.authenticate_api_key, core, token)

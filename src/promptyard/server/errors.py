@@ -30,11 +30,16 @@ _HTTP_CODES = {
 }
 
 
+def error_body(code: str, message: str, details: Any = None) -> bytes:
+    """The JSON of every error answer, for routes and for the ASGI middleware alike."""
+    return orjson.dumps({"error": {"code": code, "message": message, "details": details}})
+
+
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        orjson.dumps({"error": {"code": code, "message": message, "details": details}}),
+        error_body(code, message, details),
         status_code=status,
         headers=headers,
         media_type="application/json",

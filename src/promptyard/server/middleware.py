@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, SLUG_PATTERN
+from promptyard.server.errors import error_body
+from promptyard.services.auth import hash_secret
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer with a JSON body straight from ASGI, without a route."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestIdMiddleware:
@@ -32,31 +50,6 @@ class RequestIdMiddleware:
         request_id = request_id or secrets.token_hex(8)
         scope["promptyard.request_id"] = request_id
         raw_id = request_id.encode("latin-1")
-        if "\x00" in scope["path"] or b"%00" in scope["query_string"].lower():
-            # No database can store or compare text with NUL in it: refuse it at the door
-            # for every route, rather than filter by filter.
-            body = orjson.dumps(
-                {
-                    "error": {
-                        "code": "bad_request",
-                        "message": "the URL contains a NUL character (%00), which is not allowed",
-                        "details": None,
-                    }
-                }
-            )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"x-request-id", raw_id),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            return
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -65,6 +58,12 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"].lower():
+            # No database can store or compare text with NUL in it: refuse it at the door
+            # for every route, rather than filter by filter.
+            message = "the URL contains a NUL character (%00), which is not allowed"
+            await send_json(send_with_id, 400, error_body("bad_request", message))
+            return
         await self.app(scope, receive, send_with_id)
 
 
@@ -76,26 +75,12 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"the request body is larger than {self.max_bytes} bytes",
-                    "details": {"max_bytes": self.max_bytes},
-                }
-            }
+        body = error_body(
+            "payload_too_large",
+            f"the request body is larger than {self.max_bytes} bytes",
+            {"max_bytes": self.max_bytes},
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -156,15 +141,10 @@ class PromptReadFastPath:
             hit = self._hit(scope)
             if hit is not None:
                 body, number = hit
-                headers = [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"etag", b'"%d"' % number),
-                ]
+                headers = [(b"etag", b'"%d"' % number)]
                 if _DEPRECATED in body:
                     headers.append((b"deprecation", b"true"))
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await send_json(send, 200, body, headers)
                 return
         await self.app(scope, receive, send)
 
@@ -185,7 +165,7 @@ class PromptReadFastPath:
                 break
         if not token:
             return None
-        actor = self.core.actors.get(hashlib.sha256(token.encode()).hexdigest())
+        actor = self.core.actors.get(hash_secret(token))
         if actor is None or not actor.can("prompt:read"):
             return None
         version: int | None = None

@@ -91,16 +91,29 @@ def labels_of(session: Session, prompt_id: int) -> dict[str, int]:
 
 
 def resolve_selector(
-    session: Session, prompt: SqlPrompt, *, version: int | None, label: str | None
+    session: Session,
+    prompt: SqlPrompt,
+    *,
+    version: int | None,
+    label: str | None,
+    labels: dict[str, int] | None = None,
 ) -> SqlVersion:
-    """The version named by ``version`` or ``label`` (default: ``latest``)."""
+    """The version named by ``version`` or ``label`` (default: ``latest``).
+
+    ``labels``, when the caller has already read them (:func:`labels_of`), saves a query.
+    """
     if version is not None and label is not None:
         raise ValidationFailed("give either version or label, not both")
     if version is None:
         label = label or LATEST_LABEL
-        number = session.execute(
-            select(SqlLabel.version).where(SqlLabel.prompt_id == prompt.id, SqlLabel.name == label)
-        ).scalar_one_or_none()
+        if labels is not None:
+            number = labels.get(label)
+        else:
+            number = session.execute(
+                select(SqlLabel.version).where(
+                    SqlLabel.prompt_id == prompt.id, SqlLabel.name == label
+                )
+            ).scalar_one_or_none()
         if number is None:
             raise NotFound(
                 f"prompt {prompt.name!r} has no label {label!r}", details={"label": label}

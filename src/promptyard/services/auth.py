@@ -443,7 +443,7 @@ def bootstrap(core: Core) -> None:
 
 def _ensure_key(
     core: Core,
-    session: object,
+    session: Session,
     ctx: RequestContext,
     *,
     workspace_id: int,
@@ -453,7 +453,6 @@ def _ensure_key(
     kind: str,
     public_key: str | None,
 ) -> None:
-    assert isinstance(session, Session)
     key_hash = hash_secret(secret)
     exists = session.execute(
         select(SqlApiKey.id).where(SqlApiKey.key_hash == key_hash)

@@ -223,12 +223,7 @@ def get_prompt(
     with core.store.read() as session:
         prompt = load_prompt(session, project_id, name, include_deleted=include_deleted)
         labels = labels_of(session, prompt.id)
-        if version is None and label is not None and label not in labels:
-            raise NotFound(f"prompt {name!r} has no label {label!r}", details={"label": label})
-        if version is not None and label is not None:
-            raise ValidationFailed("give either version or label, not both")
-        number = version if version is not None else labels[label or LATEST_LABEL]
-        selected = load_version(session, prompt, number)
+        selected = resolve_selector(session, prompt, version=version, label=label, labels=labels)
         return prompt_public(prompt, project_slug(core, session, project_id), labels, selected)
 
 
@@ -618,12 +613,3 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
     for name in names:
         core.cache.invalidate(prompt_key(project_id, name))
     return len(prompts)
-
-
-def prompt_exists(session: Session, project_id: int, names: list[str]) -> list[str]:
-    rows = session.execute(
-        select(SqlPrompt.name).where(
-            and_(SqlPrompt.project_id == project_id, SqlPrompt.name.in_(names))
-        )
-    ).scalars()
-    return sorted(rows)
