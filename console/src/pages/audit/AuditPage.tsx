@@ -5,10 +5,10 @@ import { audit, type AuditQuery } from "../../api/endpoints";
 import { keys } from "../../api/keys";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Loading } from "../../components/Loading";
+import { offsetOf, Pager, withOffset } from "../../components/Pager";
 import { absoluteTime } from "../../lib/format";
 import { useCan } from "../../lib/permissions";
 import { useTitle } from "../../lib/title";
-import { Pager } from "../reviews/ChangeRequestsPage";
 import { VerifyResult } from "./VerifyResult";
 
 const PAGE = 50;
@@ -50,7 +50,7 @@ function Audit() {
   const [draft, setDraft] = useState<Record<Field, string>>(() =>
     Object.fromEntries(FIELDS.map((f) => [f, value(f)])) as Record<Field, string>,
   );
-  const offset = Number(params.get("offset") ?? 0) || 0;
+  const offset = offsetOf(params);
   const query: AuditQuery = {
     actor: value("actor") || undefined,
     action: value("action") || undefined,
@@ -164,12 +164,7 @@ function Audit() {
           <Pager
             offset={offset}
             total={list.data.total}
-            onChange={(o) => {
-              const next = new URLSearchParams(params);
-              if (o) next.set("offset", String(o));
-              else next.delete("offset");
-              setParams(next);
-            }}
+            onChange={(o) => setParams(withOffset(params, o))}
           />
         </>
       )}

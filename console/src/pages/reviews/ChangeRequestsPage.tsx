@@ -6,6 +6,7 @@ import type { ChangeRequestStatus } from "../../api/types";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Loading } from "../../components/Loading";
+import { offsetOf, Pager, withOffset } from "../../components/Pager";
 import { absoluteTime, relativeTime } from "../../lib/format";
 import { useDebounced } from "../../lib/hooks";
 import { useCan } from "../../lib/permissions";
@@ -23,7 +24,7 @@ export default function ChangeRequestsPage() {
   const status = (params.get("status") ?? "") as ChangeRequestStatus | "";
   const promptText = params.get("prompt") ?? "";
   const prompt = useDebounced(promptText.trim(), 300);
-  const offset = Number(params.get("offset") ?? 0) || 0;
+  const offset = offsetOf(params);
   const query = { status, prompt, limit: PAGE, offset };
   const list = useQuery({
     queryKey: keys.changeRequestList(project, query),
@@ -120,32 +121,10 @@ export default function ChangeRequestsPage() {
           <Pager
             offset={offset}
             total={list.data.total}
-            onChange={(o) => {
-              const next = new URLSearchParams(params);
-              if (o) next.set("offset", String(o));
-              else next.delete("offset");
-              setParams(next);
-            }}
+            onChange={(o) => setParams(withOffset(params, o))}
           />
         </>
       )}
     </div>
-  );
-}
-
-export function Pager({ offset, total, onChange, size = PAGE }: { offset: number; total: number; onChange: (offset: number) => void; size?: number }) {
-  if (total <= size) return <p className="pager muted">{total} in all</p>;
-  return (
-    <nav className="pager" aria-label="Pages">
-      <button type="button" className="btn small" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - size))}>
-        Previous
-      </button>
-      <span>
-        {offset + 1}–{Math.min(offset + size, total)} of {total}
-      </span>
-      <button type="button" className="btn small" disabled={offset + size >= total} onClick={() => onChange(offset + size)}>
-        Next
-      </button>
-    </nav>
   );
 }
