@@ -445,3 +445,26 @@ def test_big_numbers_in_json_fields_are_refused_or_stay_readable(
         outcomes[label] = outcome
     outcomes["export"] = [app_client.get(f"{API}/projects/default/export").status_code]
     assert {k: v for k, v in outcomes.items() if any(s >= 500 for s in v)} == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"config": {"model": "a\x00b"}},
+        {"config": {"provider_options": {"k": "\ud800"}}},
+        {"metadata": {"n": float("nan")}},
+        {"description": "x\x00"},
+        {"content": "ok", "commit_message": "\x00"},
+    ],
+)
+def test_updates_with_unstorable_values_are_422_and_change_nothing(
+    app_client: TestClient, core: Core, seeded: dict[str, Any], body: dict[str, Any]
+) -> None:
+    """Every field of an update is checked like a create (found by the fuzz test on PG)."""
+    state = snapshot(core)
+    raw = json.dumps(body).encode()
+    response = app_client.patch(
+        f"{PROMPTS}/p", content=raw, headers={"Content-Type": "application/json"}
+    )
+    error(response, 422, "validation_error")
+    assert snapshot(core) == state

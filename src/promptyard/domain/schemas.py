@@ -272,10 +272,8 @@ class PromptCreate(Input):
         return self
 
 
-class PromptUpdate(BaseModel):
+class PromptUpdate(Input):
     """A change to a prompt. Content, config or type changes make a new version."""
-
-    model_config = ConfigDict(extra="forbid")
     type: PromptType | None = None
     content: str | list[dict[str, Any]] | None = None
     config: ModelConfig | None = None
