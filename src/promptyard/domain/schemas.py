@@ -274,6 +274,7 @@ class PromptCreate(Input):
 
 class PromptUpdate(Input):
     """A change to a prompt. Content, config or type changes make a new version."""
+
     type: PromptType | None = None
     content: str | list[dict[str, Any]] | None = None
     config: ModelConfig | None = None
