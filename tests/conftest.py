@@ -69,7 +69,7 @@ def _pg_database() -> Iterator[str]:
 _PG_TABLES = (
     "audit_events, sessions, label_events, labels, branches, prompt_tags, prompt_versions, "
     "change_request_events, change_requests, webhook_deliveries, webhooks, login_throttle, "
-    "project_members, prompts, api_keys, memberships, users, projects, workspaces"
+    "invitations, project_members, prompts, api_keys, memberships, users, projects, workspaces"
 )
 
 

@@ -11,6 +11,7 @@ import { NotFound } from "./components/NotFound";
 import { LAST_PROJECT_KEY } from "./components/ProjectSwitcher";
 import { PromptLayout } from "./pages/PromptLayout";
 import {
+  AcceptInvitationPage,
   AuditPage,
   ChangeRequestPage,
   ChangeRequestsPage,
@@ -63,6 +64,7 @@ export function AppRoutes() {
   return (
     <Routes>
       <Route path="/signin" element={<SignInPage />} />
+      <Route path="/invite" element={<AcceptInvitationPage />} />
       <Route
         element={
           <RequireAuth>

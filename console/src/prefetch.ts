@@ -8,6 +8,8 @@ import { readFilters, toListQuery } from "./pages/library/filters";
 
 export function prefetchFirstPage(client: QueryClient, location: Location): void {
   void client.prefetchQuery({ queryKey: keys.me, queryFn: auth.me });
+  // The public pages (sign-in, accept an invitation) need no project data.
+  if (/^\/(?:signin|invite)\/?$/.test(location.pathname)) return;
   void client.prefetchQuery({ queryKey: keys.projects, queryFn: projects.list });
   const library = /^\/(?:p\/([^/]+)\/?)?$/.exec(location.pathname);
   if (!library) return;

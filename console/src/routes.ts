@@ -5,6 +5,7 @@ import { lazy } from "react";
 
 export { default as LibraryPage } from "./pages/library/LibraryPage";
 export const SignInPage = lazy(() => import("./auth/SignInPage"));
+export const AcceptInvitationPage = lazy(() => import("./auth/AcceptInvitationPage"));
 export const EditorPage = lazy(() => import("./pages/editor/EditorPage"));
 export const HistoryPage = lazy(() => import("./pages/history/HistoryPage"));
 export const LabelsPage = lazy(() => import("./pages/history/LabelsPage"));

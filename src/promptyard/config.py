@@ -7,6 +7,7 @@ and passed explicitly to whatever needs them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,17 +44,51 @@ class Settings(BaseSettings):
         default=None, description="Secret key paired with init_public_key."
     )
     max_request_bytes: int = Field(
-        default=5_000_000, description="Largest request body accepted (import bundles included)."
+        default=5_000_000,
+        description="Largest request body of any route; import bundles may use all of it.",
+    )
+    max_render_request_bytes: int = Field(
+        default=1_000_000,
+        description="Largest body of a render, validate or execute request (content plus "
+        "variables) and of a change request (sample variables).",
+    )
+    max_prompt_request_bytes: int = Field(
+        default=1_000_000,
+        description="Largest body of a prompt write (create, update, bulk): content up to "
+        "max_content_chars, however it is escaped, plus metadata.",
     )
     max_content_chars: int = Field(
         default=100_000, description="Largest prompt content (text or all messages together)."
+    )
+    workspace_creation: Literal["instance_admins", "any_user"] = Field(
+        default="instance_admins",
+        description="Who may create workspaces: only instance administrators (default), "
+        "or any signed-in user.",
+    )
+    invitation_days: int = Field(
+        default=7, ge=1, le=90, description="Days a workspace invitation stays valid."
     )
     session_days: int = Field(default=14, description="Lifetime of a console sign-in session.")
     secure_cookies: bool = Field(
         default=False, description="Mark session cookies Secure (turn on behind HTTPS)."
     )
     render_timeout_seconds: float = Field(
-        default=1.0, description="Wall-clock budget of one template render."
+        default=1.0,
+        gt=0,
+        description="Wall-clock budget of one render request (all its messages and "
+        "references together); also the longest a render waits for a free worker.",
+    )
+    render_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads that run template renders (a pool separate from other routes).",
+    )
+    render_queue: int = Field(
+        default=16,
+        ge=0,
+        description="Renders that may wait for a worker; beyond workers + queue a render "
+        "request is answered 503 overloaded with Retry-After.",
     )
     webhook_worker: bool = Field(
         default=True,
@@ -61,6 +96,23 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (unencrypted PEM) signing audit checkpoints; "
+        "default: audit-signing.key in data_dir, created on first use (mode 0600).",
+    )
+    audit_checkpoint_events: int = Field(
+        default=1000,
+        ge=0,
+        description="Publish an audit checkpoint once this many events were appended "
+        "since the last one (0: not by count).",
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=60.0,
+        ge=0,
+        description="Publish an audit checkpoint at least this often while events are "
+        "appended (0: not by time).",
     )
 
     def resolved_database_url(self) -> str:

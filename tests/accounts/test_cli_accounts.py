@@ -43,3 +43,21 @@ def test_user_member_key_commands(server: LiveServer, tmp_path: Path) -> None:
     cli("member", "remove", str(user["id"]))
     result = cli("member", "remove", "999999", code=1)
     assert "not found" in result.stderr
+
+
+def test_invite_list_accept_and_revoke(server: LiveServer) -> None:
+    cli = Cli({**server.env(), "COLUMNS": "200"})
+    invited = cli("member", "invite", "ned@example.com", "--role", "editor").stdout
+    token = next(word for word in invited.split() if word.startswith("pyi_"))
+    listing = cli("member", "invitations").stdout
+    assert "ned@example.com" in listing and "pending" in listing and token not in listing
+    anonymous = Cli({k: v for k, v in server.env().items() if k != "PROMPTYARD_API_KEY"})
+    joined = anonymous("member", "accept", token, "--password", "ned's password 1", "--name", "Ned")
+    assert "as editor" in joined.stdout
+    reused = anonymous("member", "accept", token, "--password", "x" * 12, code=1)
+    assert "already accepted" in reused.stderr
+    statuses = {i["email"]: i["status"] for i in cli.json("member", "invitations")["items"]}
+    assert statuses["ned@example.com"] == "accepted"
+    other = cli.json("member", "invite", "ora@example.com")
+    cli("member", "revoke-invitation", str(other["id"]))
+    assert cli.json("member", "invitations")["items"][0]["status"] == "revoked"

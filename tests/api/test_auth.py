@@ -136,6 +136,7 @@ def test_api_key_login_session_records_the_key(anon_client: TestClient, core: Co
         "id": data["actor"]["id"],
         "name": KEY_AUTHOR,
         "role": "admin",
+        "instance_admin": True,
     }
     csrf = anon_client.cookies.get("promptyard_csrf")
     error(anon_client.post(PROMPTS, json={"name": "k", "content": "c"}), 403, "csrf_failed")

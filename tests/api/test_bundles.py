@@ -112,7 +112,7 @@ def _rich_project(client: TestClient) -> None:
 
 def _without_envelope(bundle: dict[str, Any]) -> dict[str, Any]:
     out = dict(bundle)
-    for key in ("exported_at", "project"):
+    for key in ("exported_at", "project", "audit_checkpoint"):
         out.pop(key)
     return out
 
@@ -303,3 +303,79 @@ def test_garbage_bodies_are_4xx(app_client: TestClient, core: Core) -> None:
         app_client.post(f"{API}/projects/target/import", params={"on_conflict": "merge"}, json={}),
         422,
     )
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+def test_stored_json_that_cannot_be_read_back_is_named_then_repaired(
+    app_client: TestClient, core: Core
+) -> None:
+    """A value stored before the write-time checks (issue 15 §4) broke the prompt's reads
+    and the project's export for good, even after an update and a delete. Now reads and
+    the export name it (409), and ``db check --repair`` makes both work again."""
+    from sqlalchemy import select, update
+
+    from promptyard.services import audit, integrity
+    from promptyard.store.models import SqlAuditEvent, SqlPrompt, SqlVersion
+
+    create(app_client, "fine", "All good", metadata={"k": "v"})
+    create(app_client, "deep", "Hello {{ name }}", config={"model": "m"})
+    ok(patch(app_client, "deep", content="Hi {{ name }}"))
+    with core.store.write() as session:  # as an older server let it be stored
+        prompt_id = session.execute(
+            select(SqlPrompt.id).where(SqlPrompt.name == "deep")
+        ).scalar_one()
+        session.execute(
+            update(SqlVersion)
+            .where(SqlVersion.prompt_id == prompt_id, SqlVersion.number == 1)
+            .values(config=_nested(260))
+        )
+        session.execute(update(SqlPrompt).where(SqlPrompt.id == prompt_id).values(meta=_nested(30)))
+    core.cache.clear()
+
+    err = error(get(app_client, "deep", version=1), 409, "stored_data_unreadable")
+    assert "'deep' (version 1)" in err["message"] and "db check --repair" in err["message"]
+    assert ok(get(app_client, "fine"))["metadata"] == {"k": "v"}
+    ok(patch(app_client, "deep", content="Hey {{ name }}"))
+    assert app_client.delete(f"{PROMPTS}/deep").status_code == 204
+    for fmt in ("json", "yaml"):
+        response = app_client.get(f"{API}/projects/default/export", params={"format": fmt})
+        err = error(response, 409, "stored_data_unreadable")
+        assert err["details"] == {"prompts": ["deep"]}, err
+
+    findings = integrity.check_stored_json(core)
+    assert {(f.table, f.column, f.repaired) for f in findings} == {
+        ("prompts", "metadata", False),
+        ("prompt_versions", "config", False),
+    }
+    assert all(f.repairable and "deep" in f.where for f in findings)
+    repaired = integrity.check_stored_json(core, repair=True)
+    assert [f.repaired for f in repaired] == [True, True]
+    assert integrity.check_stored_json(core) == []
+    core.cache.clear()
+
+    bundle = _export(app_client, "default")
+    deep = next(p for p in bundle["prompts"] if p["name"] == "deep")
+    assert deep["metadata"] == {} and deep["versions"][0]["config"] == {}
+    assert deep["deleted_at"] is not None and len(deep["versions"]) == 3
+    new_project(app_client, "restored")  # content hashes were recomputed: it imports back
+    assert sorted(ok(_import(app_client, "restored", json.dumps(bundle).encode()))["created"]) == [
+        "deep",
+        "fine",
+    ]
+    with core.store.read() as session:
+        events = (
+            session.execute(select(SqlAuditEvent).where(SqlAuditEvent.action == "db.repair"))
+            .scalars()
+            .all()
+        )
+    assert sorted(event.object_type for event in events) == ["prompt_versions", "prompts"]
+    version_event = next(e for e in events if e.object_type == "prompt_versions")
+    assert version_event.summary["columns"]["config"]["replaced_with"] == {}
+    assert set(version_event.summary["content_hash"]) == {"old", "new"}
+    assert audit.verify(core).ok

@@ -109,7 +109,8 @@ def test_response_shapes_match_the_contract(app_client: TestClient) -> None:
 def test_me_names_the_actor_and_the_workspace(app_client: TestClient) -> None:
     me = ok(app_client.get(f"{API}/auth/me"))
     assert _keys(me) == {"actor", "workspace"}
-    assert _keys(me["actor"]) == {"type", "id", "name", "role"}
+    assert _keys(me["actor"]) == {"type", "id", "name", "role", "instance_admin"}
     assert me["actor"]["name"] == "key:bootstrap-admin"
+    assert me["actor"]["instance_admin"] is True  # the operator's PROMPTYARD_INIT_API_KEY
     assert _keys(me["workspace"]) == {"slug", "name"}
     assert me["workspace"]["slug"] == "default" and me["workspace"]["name"]

@@ -1,13 +1,19 @@
-"""`promptyard db upgrade|current` on a fresh SQLite file."""
+"""`promptyard db upgrade|current` on a fresh SQLite file; `db check` on every backend."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+from fastapi.testclient import TestClient
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from promptyard.cli.main import app
+from promptyard.services.core import Core
+from promptyard.store.models import SqlPrompt
 
 
 def test_upgrade_fresh_sqlite(tmp_path: Path) -> None:
@@ -43,3 +49,40 @@ def test_unsupported_url() -> None:
     result = CliRunner().invoke(app, ["db", "upgrade", "--database-url", "mysql://x/y"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cannot use database mysql://x/y")
+
+
+def test_db_check_reports_then_repairs_stored_json(app_client: TestClient, core: Core) -> None:
+    """``db check`` finds a value reads cannot serve back (issue 15 §4); ``--repair`` fixes
+    it; exit 1 while something is left."""
+    response = app_client.post("/api/v1/prompts", json={"name": "deep", "content": "x"})
+    assert response.status_code == 201, response.text
+    with core.store.write() as session:  # as an older server let it be stored
+        session.execute(update(SqlPrompt).where(SqlPrompt.name == "deep").values(meta=_nested(300)))
+    runner = CliRunner()
+    env = {"COLUMNS": "250"}
+    url = ["--database-url", core.store.url]
+
+    found = runner.invoke(app, ["db", "check", *url], env=env)
+    assert found.exit_code == 1, found.output
+    assert "prompts" in found.stdout and "metadata" in found.stdout and "--repair" in found.stdout
+    as_json = runner.invoke(app, ["db", "check", *url, "--json"], env=env)
+    assert as_json.exit_code == 1
+    [finding] = json.loads(as_json.stdout)
+    assert finding["table"] == "prompts" and finding["column"] == "metadata"
+    assert "24 levels" in finding["problem"] and finding["repaired"] is False
+
+    repaired = runner.invoke(app, ["db", "check", *url, "--repair"], env=env)
+    assert repaired.exit_code == 0, repaired.output
+    assert "repaired" in repaired.stdout and "restart the server" in repaired.stdout
+    clean = runner.invoke(app, ["db", "check", *url], env=env)
+    assert clean.exit_code == 0, clean.output
+    assert "every stored JSON value can be served back" in clean.stdout
+    core.cache.clear()
+    assert app_client.get("/api/v1/prompts/deep").json()["metadata"] == {}
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import resource
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -11,11 +13,13 @@ from promptyard.domain.errors import (
     DomainError,
     MissingVariables,
     NotFound,
+    RenderCancelled,
     TemplateLimitExceeded,
     TemplateRenderProblem,
     TemplateSecurityViolation,
 )
-from promptyard.domain.templates import PromptRef, TemplateEngine, TemplateLimits
+from promptyard.domain.templates import Deadline, PromptRef, TemplateEngine, TemplateLimits
+from promptyard.domain.templating.messages import scrub
 
 LEAKS = ("object at 0x", "<class", "<function", "<built-in", "<bound method", "<module")
 
@@ -290,3 +294,196 @@ def test_a_refused_render_does_not_affect_the_next() -> None:
     with pytest.raises(TemplateLimitExceeded):
         engine.render("{% for i in range(101) %}{% endfor %}", {})
     assert engine.render("{% for i in range(100) %}{% endfor %}ok", {}) == "ok"
+
+
+# ---------------------------------------------------------------- one deadline, fan-out, cancel
+
+
+def _chain(levels: int, fan_out: int = 20) -> dict[str, str]:
+    """``l0`` prints nothing; ``lN`` includes ``l(N-1)`` ``fan_out`` times (issue 15, §2)."""
+    prompts = {"prompt:l0@v1": "{% set a = 1 %}"}
+    for level in range(1, levels + 1):
+        prompts[f"prompt:l{level}@v1"] = f"{{% include 'prompt:l{level - 1}@v1' %}}" * fan_out
+    return prompts
+
+
+def test_include_fan_out_is_limited_with_a_clear_error() -> None:
+    prompts = _chain(5)
+    start = time.perf_counter()
+    with pytest.raises(TemplateLimitExceeded) as info:
+        TemplateEngine().render(prompts["prompt:l5@v1"], {}, resolver=resolver_of(prompts))
+    assert time.perf_counter() - start < 2.0
+    assert info.value.details == {"limit": "max_includes", "value": 1000}
+    assert "expanded more than 1000 times" in info.value.message
+
+
+def test_include_fan_out_counts_every_expansion() -> None:
+    engine = TemplateEngine(TemplateLimits(max_includes=5))
+    prompts = {"prompt:row@v1": "<{{ i }}>", "prompt:m@v1": "{% macro g() %}g{% endmacro %}"}
+    loop = "{% for i in range(N) %}{% include 'prompt:row@v1' %}{% endfor %}"
+    resolver = resolver_of(prompts)
+    assert engine.render(loop.replace("N", "5"), {}, resolver=resolver) == "<0><1><2><3><4>"
+    with pytest.raises(TemplateLimitExceeded, match="more than 5 times"):
+        engine.render(loop.replace("N", "6"), {}, resolver=resolver)
+    imports = "{% for i in range(6) %}{% from 'prompt:m@v1' import g %}{{ g() }}{% endfor %}"
+    with pytest.raises(TemplateLimitExceeded, match="more than 5 times"):
+        engine.render(imports, {}, resolver=resolver)
+
+
+def test_the_deadline_is_checked_where_work_happens_not_only_at_output() -> None:
+    # Without the fan-out limit, the silent l5 chain (3.2 million includes, no output)
+    # ran for 30-45 s: the clock was only read when something was printed.
+    engine = TemplateEngine(TemplateLimits(max_includes=10**9, max_seconds=0.3))
+    prompts = _chain(5)
+    start = time.perf_counter()
+    with pytest.raises(TemplateLimitExceeded) as info:
+        engine.render(prompts["prompt:l5@v1"], {}, resolver=resolver_of(prompts))
+    assert info.value.details == {"limit": "max_seconds", "value": 0.3}
+    assert time.perf_counter() - start < 0.3 + 1.5
+
+
+def test_renders_sharing_a_deadline_share_its_budget() -> None:
+    engine = TemplateEngine(TemplateLimits(max_seconds=60))
+    deadline = Deadline(0.5)
+    assert engine.render("first message", {}, deadline=deadline) == "first message"
+    deadline.expires = time.monotonic() - 0.001  # the earlier messages used the budget up
+    with pytest.raises(TemplateLimitExceeded) as info:
+        engine.render("second message", {}, deadline=deadline)
+    assert info.value.details == {"limit": "max_seconds", "value": 0.5}
+
+
+def test_a_cancelled_deadline_stops_the_render_at_the_next_check() -> None:
+    engine = TemplateEngine(TemplateLimits(max_seconds=60))
+    deadline = Deadline(60)
+    source = (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    )
+    timer = threading.Timer(0.2, deadline.cancel)
+    timer.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(RenderCancelled):
+            engine.render(source, {}, deadline=deadline)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start < 0.2 + 1.5
+
+
+def resolver_of(prompts: dict[str, str]) -> Callable[[PromptRef], str]:
+    def resolve(ref: PromptRef) -> str:
+        if str(ref) in prompts:
+            return prompts[str(ref)]
+        raise NotFound(str(ref))
+
+    return resolve
+
+
+# ---------------------------------------------------------------- messages speak of the template
+
+#: What must never appear in a message or in rendered text: Python and Jinja internals.
+INTERNALS = (
+    "<function",
+    "<class",
+    "<built-in",
+    "<Macro",
+    "<Namespace",
+    "<LoopContext",
+    "<TemplateReference",
+    "jinja2",
+    "_bounded_range",
+    "do_",
+    "builtin_function_or_method",
+    "TypeError",
+    "ValueError",
+    "'int'",
+    "'str'",
+    "'dict'",
+    "'list'",
+    "object at",
+    "dict_items",
+    "range(0,",
+    "Undefined",
+)
+
+MACRO = "{% macro m() %}{% endmacro %}"
+NS = "{% set ns = namespace(a=1) %}"
+
+TEMPLATE_MESSAGES = [
+    ("{{ y[range] }}", "a list cannot be indexed with a callable"),
+    ("{{ y[dict] }}", "a list cannot be indexed with a callable"),
+    ("{{ d[y] }}", "a dict cannot be indexed with a list"),
+    ("{{ y[5] }}", "a list has no item 5"),
+    ("{{ d['nope'] }}", "the dict has no key 'nope'"),
+    ("{{ x.foo }}", "a string has no attribute 'foo'"),
+    ("{{ x.upper.x }}", "a callable has no attribute 'x'"),
+    (MACRO + "{{ m.x }}", "a macro has no attribute 'x'"),
+    (NS + "{{ ns.b }}", "a namespace has no attribute 'b'"),
+    ("{{ range('a') }}", "range() needs integer arguments"),
+    ("{{ range(1.5) }}", "range() needs integer arguments"),
+    ("{{ range() }}", "range() takes 1 to 3 arguments"),
+    ("{{ range(stop=3) }}", "range() takes no keyword arguments"),
+    ("{{ range(1, 5, 0) }}", "range() step must not be zero"),
+    (MACRO + "{{ m }}", "cannot render a macro as text"),
+    (MACRO + "{{ [m] }}", "cannot render a macro as text"),
+    (MACRO + "{{ m ~ '!' }}", "cannot render a macro as text"),
+    (MACRO + "{{ m|string }}", "cannot render a macro as text"),
+    (MACRO + "{{ '%s' % m }}", "cannot render a macro as text"),
+    (MACRO + "{{ '{}'.format(m) }}", "cannot render a macro as text"),
+    (NS + "{{ ns }}", "cannot render a namespace as text"),
+    (NS + "{{ ns|pprint }}", "cannot render a namespace as text"),
+    ("{% for i in y %}{{ loop }}{% endfor %}", "cannot render the loop variable as text"),
+    ("{{ self }}", "cannot render 'self' as text"),
+    ("{{ range(3) }}", "cannot render a range as text; use |list or |join"),
+    ("{{ d.items() }}", "cannot render a dict view as text; use |list or |join"),
+    ("{{ y|reverse }}", "cannot render an iterator as text; use |list or |join"),
+    ("{{ y|map(attribute='a')|list }}", "an integer has no attribute 'a'"),
+    (MACRO + "{{ m|tojson }}", "tojson can only convert"),
+    ("{{ y|first(1) }}", "wrong arguments for the filter 'first'"),
+    ("{{ x|round(1, 2, 3) }}", "wrong arguments for the filter 'round'"),
+    ("{{ y|batch }}", "wrong arguments for the filter 'batch'"),
+    ("{{ {'a': 1} + 1 }}", "cannot use + with a dict and an integer"),
+    ("{{ 1 + 'a' }}", "cannot use + with an integer and a string"),
+    ("{{ [] + {} }}", "cannot add a dict to a list"),
+    ("{{ [1] < 'a' }}", "cannot compare a list and a string with <"),
+    ("{{ 'a' * 'b' }}", "can only be multiplied by an integer, not a string"),
+    ("{{ x() }}", "a string cannot be called"),
+    ("{{ range|length }}", "a callable has no length"),
+    ("{{ {y: 1} }}", "a list cannot be a dict key or set item"),
+    ("{% for a, b in y %}{% endfor %}", "cannot unpack an integer"),
+    ("{{ 'x'|round }}", "round needs a number, got a string"),
+    ("{{ y|sum(start='a') }}", "sum cannot add strings"),
+    ("{{ 1 / 0 }}", "division by zero"),
+    ("{{ x.__class__ }}", "access to attribute '__class__' of a string is unsafe"),
+    ("{{ y.append }}", "access to attribute 'append' of a list is unsafe"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), TEMPLATE_MESSAGES)
+def test_errors_speak_of_the_template_not_the_implementation(source: str, expected: str) -> None:
+    with pytest.raises(TemplateRenderProblem) as info:
+        TemplateEngine().render(source, VARIABLES)
+    message = info.value.message
+    assert expected in message, message
+    for internal in INTERNALS:
+        assert internal not in message, message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [MACRO + "{{ m }}", NS + "{{ ns }}", "{% for i in y %}{{ loop }}{% endfor %}", "{{ self }}"],
+)
+def test_template_objects_are_never_printed_as_python_reprs(source: str) -> None:
+    with pytest.raises(TemplateRenderProblem):
+        out = TemplateEngine().render(source, VARIABLES)
+        raise AssertionError(f"rendered {out!r}")
+
+
+def test_the_last_pass_removes_whatever_still_names_the_implementation() -> None:
+    assert scrub("no element <function _bounded_range at 0x7f00deadbeef>") == (
+        "no element a callable"
+    )
+    assert scrub("'jinja2.runtime.Macro object' has no attribute 'x'") == (
+        "a macro has no attribute 'x'"
+    )
+    assert scrub("unexpected <class 'dict'>") == "unexpected a dict"
+    assert "jinja2" not in scrub("see jinja2.sandbox.SandboxedEnvironment")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from e2e_helpers import MOBILE, check_page, create_member, csrf_headers, signed_in_context
+from e2e_helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    MOBILE,
+    check_page,
+    create_member,
+    csrf_headers,
+    signed_in_context,
+)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -13,15 +21,17 @@ pytestmark = pytest.mark.e2e
 def test_create_a_user_change_role_disable_and_narrow(page, api, base_url):  # type: ignore[no-untyped-def]
     page.goto("/p/default/settings")
     expect(page.get_by_role("heading", name="Members & roles")).to_be_visible()
-    page.get_by_role("button", name="Add member").click()
-    dialog = page.get_by_role("dialog", name="Add a member")
+    page.get_by_role("button", name="Create account…").click()
+    dialog = page.get_by_role("dialog", name="Create an account")
     dialog.get_by_label("Email").fill("carol@example.com")
     dialog.get_by_label("Name").fill("Carol Editor")
     dialog.get_by_label("Initial password").fill("carol-pass-123")
     dialog.get_by_label("Role").select_option("editor")
-    dialog.get_by_role("button", name="Add member").click()
+    dialog.get_by_role("button", name="Create account").click()
     expect(dialog).to_be_hidden()
-    expect(page.locator(".notice.ok")).to_have_text("carol@example.com was added as editor.")
+    expect(page.locator(".notice.ok")).to_have_text(
+        "An account for carol@example.com was created; they are editor here."
+    )
     row = page.get_by_test_id("member-carol@example.com")
     expect(row).to_contain_text("Carol Editor")
     members = {m["email"]: m for m in api.get("/members").json()["items"]}
@@ -44,7 +54,7 @@ def test_create_a_user_change_role_disable_and_narrow(page, api, base_url):  # t
 
     # disable (with a confirm step): she cannot sign in; enable again
     page.get_by_role("button", name="Disable carol@example.com").click()
-    page.get_by_role("alertdialog").get_by_role("button", name="Disable member").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Disable account").click()
     expect(row.locator(".badge")).to_have_text("disabled")
     assert not {m["id"]: m for m in api.get("/members").json()["items"]}[carol]["is_active"]
     login = httpx.post(
@@ -53,7 +63,7 @@ def test_create_a_user_change_role_disable_and_narrow(page, api, base_url):  # t
     )
     assert login.status_code == 401, login.text
     page.get_by_role("button", name="Enable carol@example.com").click()
-    page.get_by_role("alertdialog").get_by_role("button", name="Enable member").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Enable account").click()
     expect(row.locator(".badge")).to_have_text("active")
     assert {m["id"]: m for m in api.get("/members").json()["items"]}[carol]["is_active"]
 
@@ -138,14 +148,27 @@ def test_create_and_revoke_an_api_key(page, api, base_url):  # type: ignore[no-u
 
 def test_change_password_and_switch_workspace_from_the_account_menu(browser, base_url, api):  # type: ignore[no-untyped-def]
     create_member(api, "dave@example.com", "dave-pass-1234", "editor", "Dave")
+    # Only an instance administrator creates workspaces (the default setting): the admin
+    # makes Dave's lab and invites him as its admin; he joins with his password.
+    owner = signed_in_context(browser, base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        for path, body in [
+            ("/api/v1/workspaces", {"slug": "dave-lab", "name": "Dave's lab"}),
+            ("/api/v1/auth/switch", {"workspace": "dave-lab"}),
+            ("/api/v1/invitations", {"email": "dave@example.com", "role": "admin"}),
+        ]:
+            made = owner.request.post(path, data=body, headers=csrf_headers(owner))
+            assert made.ok, made.text()
+        token = made.json()["token"]
+    finally:
+        owner.close()
+    joined = httpx.post(
+        f"{base_url}/api/v1/auth/invitations/accept",
+        json={"token": token, "password": "dave-pass-1234"},
+    )
+    assert joined.status_code == 200, joined.text
     context = signed_in_context(browser, base_url, "dave@example.com", "dave-pass-1234")
     try:
-        made = context.request.post(
-            "/api/v1/workspaces",
-            data={"slug": "dave-lab", "name": "Dave's lab"},
-            headers=csrf_headers(context),
-        )
-        assert made.status == 201, made.text()
         page = context.new_page()
         page.goto("/p/default")
         page.get_by_role("button", name="dave@example.com (account menu)").click()
@@ -188,7 +211,8 @@ def test_an_editor_sees_no_admin_controls(browser, base_url, api):  # type: igno
         page = context.new_page()
         page.goto("/p/default/settings")
         expect(page.get_by_role("heading", name="Members & roles")).to_be_visible()
-        expect(page.get_by_role("button", name="Add member")).to_have_count(0)
+        expect(page.get_by_role("button", name="Invite…")).to_have_count(0)
+        expect(page.get_by_role("button", name="Create account…")).to_have_count(0)
         expect(page.get_by_label("Role of erin@example.com")).to_have_count(0)
         expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
         page.goto("/p/default/settings/policies")

@@ -93,8 +93,9 @@ class Call:
     """A minimal, mostly valid request for one route of the table.
 
     ``foreign``: what the admin of another workspace gets. ``404`` when the request
-    names this workspace's project or objects; ``None`` when the route is about the
-    caller's own workspace (it then succeeds, on their own data).
+    names this workspace's project or objects; ``403`` when it acts on an account, which
+    only an instance administrator may; ``None`` when the route is about the caller's own
+    workspace (it then succeeds, on their own data).
     """
 
     path: str
@@ -187,10 +188,22 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/auth/password"): Call("/api/v1/auth/password", json={}, foreign=None),
     ("POST", "/api/v1/auth/switch"): Call("/api/v1/auth/switch", json={}, foreign=None),
     ("GET", "/api/v1/users"): Call("/api/v1/users", foreign=None),
-    ("POST", "/api/v1/users"): Call("/api/v1/users", json={}, foreign=None),
-    ("PATCH", "/api/v1/users/{user_id}"): Call("/api/v1/users/1", json={"name": "A"}),
+    ("POST", "/api/v1/users"): Call("/api/v1/users", json={}, foreign=403),
+    ("PATCH", "/api/v1/users/{user_id}"): Call("/api/v1/users/1", json={"name": "A"}, foreign=403),
     ("POST", "/api/v1/users/{user_id}/password"): Call(
-        "/api/v1/users/99999/password", json={"password": "a long enough new password 1"}
+        "/api/v1/users/99999/password",
+        json={"password": "a long enough new password 1"},
+        foreign=403,
+    ),
+    ("GET", "/api/v1/invitations"): Call("/api/v1/invitations", foreign=None),
+    ("POST", "/api/v1/invitations"): Call(
+        "/api/v1/invitations", json={"email": "new@example.com"}, foreign=None
+    ),
+    ("DELETE", "/api/v1/invitations/{invitation_id}"): Call("/api/v1/invitations/99999"),
+    ("POST", "/api/v1/auth/invitations/accept"): Call(
+        "/api/v1/auth/invitations/accept",
+        json={"token": "pyi_not_a_token", "password": "x"},
+        foreign=None,
     ),
     ("GET", "/api/v1/members"): Call("/api/v1/members", foreign=None),
     ("PUT", "/api/v1/members/{user_id}"): Call("/api/v1/members/99999", json={"role": "viewer"}),
@@ -243,6 +256,23 @@ CALLS: dict[tuple[str, str], Call] = {
     # audit
     ("GET", "/api/v1/audit"): Call("/api/v1/audit", foreign=None),
     ("GET", "/api/v1/audit/verify"): Call("/api/v1/audit/verify", foreign=None),
+    ("POST", "/api/v1/audit/verify"): Call(
+        "/api/v1/audit/verify",
+        json={
+            "checkpoint": {
+                "format": "promptyard-audit-checkpoint",
+                "seq": 1,
+                "hash": "0" * 64,
+                "created_at": "2026-01-01T00:00:00+00:00",
+                "key_id": "0" * 16,
+                "public_key": "AAAA",
+                "signature": "AAAA",
+            }
+        },
+        foreign=None,
+    ),
+    ("GET", "/api/v1/audit/checkpoints"): Call("/api/v1/audit/checkpoints", foreign=None),
+    ("POST", "/api/v1/audit/checkpoints"): Call("/api/v1/audit/checkpoints", foreign=None),
     ("GET", "/api/v1/audit/export"): Call("/api/v1/audit/export", {"format": "csv"}, foreign=None),
 }
 

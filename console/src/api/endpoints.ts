@@ -8,6 +8,8 @@ import type {
   ChangeRequest,
   ChangeRequestStatus,
   CreatedKey,
+  CreatedInvitation,
+  Invitation,
   Policy,
   ProjectMember,
   Role,
@@ -49,6 +51,9 @@ export const auth = {
     request<undefined>("/auth/password", { method: "POST", body }),
   switchWorkspace: (workspace: string) =>
     request<Me>("/auth/switch", { method: "POST", body: { workspace } }),
+  /** Public: joins the invitation's workspace and signs in (session cookies, like login). */
+  acceptInvitation: (body: { token: string; password: string; name?: string }) =>
+    request<Me>("/auth/invitations/accept", { method: "POST", body }),
 };
 
 export const projects = {
@@ -186,10 +191,14 @@ export const accounts = {
   members: () => request<{ items: User[] }>("/members"),
   createUser: (body: { email: string; name: string; password: string; role: Role }) =>
     request<User>("/users", { method: "POST", body }),
-  updateUser: (id: number, body: { name?: string; is_active?: boolean }) =>
+  updateUser: (id: number, body: { name?: string; is_active?: boolean; is_instance_admin?: boolean }) =>
     request<User>(`/users/${id}`, { method: "PATCH", body }),
   resetPassword: (id: number, password: string) =>
     request<undefined>(`/users/${id}/password`, { method: "POST", body: { password } }),
+  invitations: () => request<{ items: Invitation[] }>("/invitations"),
+  invite: (body: { email: string; role: Role }) =>
+    request<CreatedInvitation>("/invitations", { method: "POST", body }),
+  revokeInvitation: (id: number) => request<undefined>(`/invitations/${id}`, { method: "DELETE" }),
   setRole: (id: number, role: Role) => request<User>(`/members/${id}`, { method: "PUT", body: { role } }),
   removeMember: (id: number) => request<undefined>(`/members/${id}`, { method: "DELETE" }),
   projectMembers: (slug: string) =>

@@ -4,6 +4,7 @@ export const keys = {
   projects: ["projects"] as const,
   models: ["models"] as const,
   members: ["members"] as const,
+  invitations: ["invitations"] as const,
   projectMembers: (project: string) => ["members", "project", project] as const,
   apiKeys: ["api-keys"] as const,
   workspaces: ["workspaces"] as const,

@@ -5,6 +5,8 @@ export interface Actor {
   id: number;
   name: string;
   role: string;
+  /** Manages accounts of the whole instance (create, reset passwords, disable). */
+  instance_admin: boolean;
 }
 
 export interface Me {
@@ -245,6 +247,24 @@ export interface ApiKey {
 /** The answer to POST /keys: the key plus its secret, shown this once. */
 export interface CreatedKey extends ApiKey {
   key: string;
+}
+
+export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+
+export interface Invitation {
+  id: number;
+  email: string;
+  role: Role;
+  status: InvitationStatus;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+}
+
+/** The answer to POST /invitations: the invitation plus its token, shown this once. */
+export interface CreatedInvitation extends Invitation {
+  token: string;
 }
 
 export interface Workspace {

@@ -22,12 +22,17 @@ const AT_LEAST: Record<string, number> = {
   "project:write": 3,
 };
 
+/** Held by instance administrators only, never through a workspace role (actor.py
+ * INSTANCE_PERMISSIONS): create accounts, set passwords, disable or enable accounts. */
+const INSTANCE_PERMISSIONS: ReadonlySet<string> = new Set(["account:manage"]);
+
 export type Permission = keyof typeof AT_LEAST;
 
 export function roleRank(role: string | undefined): number {
   return ROLES.indexOf((role ?? "") as (typeof ROLES)[number]);
 }
 
+/** What a workspace role allows (never an instance permission: see useCan). */
 export function roleCan(role: string | undefined, permission: Permission): boolean {
   const needed = AT_LEAST[permission];
   return needed !== undefined && roleRank(role) >= needed;
@@ -37,5 +42,6 @@ export function roleCan(role: string | undefined, permission: Permission): boole
 export function useCan(): (permission: Permission) => boolean {
   const me = useMe();
   const role = me.data?.actor.role;
-  return (permission) => roleCan(role, permission);
+  const instanceAdmin = me.data?.actor.instance_admin === true;
+  return (permission) => (INSTANCE_PERMISSIONS.has(permission) ? instanceAdmin : roleCan(role, permission));
 }

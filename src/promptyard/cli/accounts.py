@@ -10,8 +10,13 @@ from rich.text import Text
 
 from promptyard.cli._common import DEFAULT_URL, ApiKeyOpt, JsonOpt, UrlOpt, connect, out, print_json
 
-user_app = typer.Typer(help="Users of the workspace (needs an admin key).", no_args_is_help=True)
-member_app = typer.Typer(help="Members of the workspace and their roles.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Accounts: creating, disabling, passwords (instance administrators).",
+    no_args_is_help=True,
+)
+member_app = typer.Typer(
+    help="Members of the workspace, their roles, and invitations.", no_args_is_help=True
+)
 key_app = typer.Typer(help="API keys: list, create (shown once), revoke.", no_args_is_help=True)
 
 UserId = Annotated[int, typer.Argument(help="User id (see `promptyard user list`).")]
@@ -94,7 +99,10 @@ def user_create(
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Add a user to the workspace (creating the account when the email is new)."""
+    """Create an account and add it to the workspace (instance administrators).
+
+    An email that already has an account is refused: invite it with `member invite`.
+    """
     secret = _prompt_password(password)
     with connect(url, api_key, "default") as client:
         user = client.create_user(email, secret, name=name, role=role)
@@ -144,7 +152,7 @@ def user_reset_password(
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Set a user's password; every session of theirs ends."""
+    """Set a user's password (instance administrators); every session of theirs ends."""
     secret = _prompt_password(password)
     with connect(url, api_key, "default") as client:
         client.reset_password(user_id, secret)
@@ -261,6 +269,91 @@ def key_revoke(
     with connect(url, api_key, "default") as client:
         client.revoke_key(key_id)
     out().print(Text(f"revoked key {key_id}"))
+
+
+# -- invitations ----------------------------------------------------------------------
+
+
+@member_app.command("invite")
+def member_invite(
+    email: Annotated[str, typer.Argument(help="Email address of the person to invite.")],
+    role: RoleOpt = "viewer",
+    as_json: JsonOpt = False,
+    url: UrlOpt = DEFAULT_URL,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Invite a person to the workspace; prints the one-time token to hand to them."""
+    with connect(url, api_key, "default") as client:
+        invitation = client.invite(email, role=role)
+    if as_json:
+        print_json(invitation)
+    else:
+        out().print(
+            Text(
+                f"invited {invitation['email']} as {invitation['role']} until "
+                f"{invitation['expires_at'][:19]}; token (shown once): {invitation['token']}"
+            )
+        )
+
+
+@member_app.command("invitations")
+def member_invitations(
+    as_json: JsonOpt = False, url: UrlOpt = DEFAULT_URL, api_key: ApiKeyOpt = None
+) -> None:
+    """List the workspace's invitations and their status."""
+    with connect(url, api_key, "default") as client:
+        found = client.list_invitations()
+    if as_json:
+        print_json(found)
+        return
+    table = Table("id", "email", "role", "status", "invited by", "expires")
+    for item in found["items"]:
+        table.add_row(
+            str(item["id"]),
+            item["email"],
+            item["role"],
+            item["status"],
+            item["created_by"],
+            item["expires_at"][:19],
+        )
+    out().print(table)
+
+
+@member_app.command("revoke-invitation")
+def member_revoke_invitation(
+    invitation_id: Annotated[int, typer.Argument(help="Invitation id.")],
+    url: UrlOpt = DEFAULT_URL,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Revoke a pending invitation; its token stops working."""
+    with connect(url, api_key, "default") as client:
+        client.revoke_invitation(invitation_id)
+    out().print(Text(f"revoked invitation {invitation_id}"))
+
+
+@member_app.command("accept")
+def member_accept(
+    token: Annotated[str, typer.Argument(help="The invitation token (pyi_…).")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            envvar="PROMPTYARD_PASSWORD",
+            help="Your account's current password, or the new account's (asked when omitted).",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Your name, for a new account.")] = "",
+    url: UrlOpt = DEFAULT_URL,
+) -> None:
+    """Accept an invitation (no API key needed): join its workspace."""
+    secret = password or typer.prompt("Password", hide_input=True)
+    with connect(url, None, "default") as client:
+        joined = client.accept_invitation(token, secret, name=name)
+    workspace = joined["workspace"]
+    out().print(
+        Text(f"joined {workspace['name']} ({workspace['slug']}) as {joined['actor']['role']}")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""``promptyard audit list|verify|export``: the workspace's tamper-evident audit trail."""
+"""``promptyard audit list|verify|checkpoint|export``: the tamper-evident audit trail."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+import yaml
 from rich.table import Table
 from rich.text import Text
 
@@ -101,25 +102,110 @@ def list_events(
     console.print(Text(f"{len(found['items'])} of {found['total']} event(s)"))
 
 
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """A checkpoint from a file: the checkpoint itself, a copy of the checkpoint file
+    (JSON Lines: its last line), a webhook delivery's body, or a project export."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    lines = [line for line in text.splitlines() if line.strip()]
+    value: Any = None
+    for candidate in (text, lines[-1] if lines else ""):
+        try:
+            value = json.loads(candidate)
+            break
+        except ValueError:
+            continue
+    else:
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = None
+    if isinstance(value, dict) and isinstance(value.get("audit_checkpoint"), dict):
+        value = value["audit_checkpoint"]  # a project export
+    elif isinstance(value, dict) and value.get("event") == "audit.checkpoint":
+        value = value.get("data")  # a webhook delivery
+    if not isinstance(value, dict) or "signature" not in value:
+        fail(
+            f"{path} holds no audit checkpoint",
+            hints=[
+                "give a checkpoint (JSON), audit-checkpoints.jsonl, a webhook body or an export"
+            ],
+        )
+    return value
+
+
 @audit_app.command("verify")
 def verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Check against this checkpoint (a copy of audit-checkpoints.jsonl, a "
+            "webhook body, an export) instead of the server's latest.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
 ) -> None:
-    """Re-walk the whole audit chain; exit 1 and name the first broken event if any."""
+    """Re-walk the whole audit chain and check it still reaches the latest signed
+    checkpoint; exit 1 and say why if not."""
+    given = read_checkpoint(checkpoint) if checkpoint is not None else None
     with connect(url, api_key, "default") as client:
-        result = client.verify_audit()
+        result = client.verify_audit(given)
     if as_json:
         print_json(result)
+    anchor = result.get("checkpoint")
     if result["ok"]:
         if not as_json:
-            out().print(Text(f"audit chain intact: {result['checked']} event(s) checked"))
+            line = f"audit chain intact: {result['checked']} event(s) checked"
+            if anchor:
+                line += f"; reaches the checkpoint of {anchor['created_at']} (seq {anchor['seq']})"
+            out().print(Text(line))
+            if not anchor:
+                out().print(
+                    Text(
+                        "no checkpoint yet: a cut tail would go unnoticed; "
+                        "run `promptyard audit checkpoint`"
+                    )
+                )
         return
+    if result.get("first_broken_seq") is None:
+        fail(f"audit verification failed: {result['reason']}")
     event = f"seq {result['first_broken_seq']}"
     if result.get("first_broken_id") is not None:
         event += f" (id {result['first_broken_id']})"
     fail(f"audit chain broken at {event}: {result['reason']}")
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    list_: Annotated[
+        bool, typer.Option("--list", help="Show the signing key and recent checkpoints instead.")
+    ] = False,
+    as_json: JsonOpt = False,
+    url: UrlOpt = DEFAULT_URL,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Sign the audit chain's head now and publish it (checkpoint file, webhooks)."""
+    with connect(url, api_key, "default") as client:
+        result = client.list_audit_checkpoints() if list_ else client.create_audit_checkpoint()
+    if as_json:
+        print_json(result)
+        return
+    console = out()
+    if list_:
+        console.print(Text(f"signing key {result['key_id']}: {result['public_key']}"))
+        for item in result["items"]:
+            console.print(Text(f"seq {item['seq']}  {item['created_at']}  {item['hash']}"))
+        return
+    item = result["checkpoint"]
+    verb = "signed" if result["created"] else "unchanged since the checkpoint"
+    console.print(Text(f"{verb} at seq {item['seq']} ({item['created_at']}), key {item['key_id']}"))
 
 
 @audit_app.command("export")

@@ -1,7 +1,9 @@
-"""``promptyard db upgrade|current``: the schema of the configured database."""
+"""``promptyard db upgrade|current|check``: the schema and the stored data of the
+configured database."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,9 +12,10 @@ from rich.console import Console
 from promptyard.cli._common import fail
 
 if TYPE_CHECKING:
+    from promptyard.services.integrity import Finding
     from promptyard.store.engine import Store
 
-app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app = typer.Typer(help="Database schema migrations and checks.", no_args_is_help=True)
 
 DatabaseUrlOpt = Annotated[
     str | None,
@@ -111,3 +114,81 @@ def current(
     )
     if check:
         raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    database_url: DatabaseUrlOpt = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Replace each value that cannot be served back with a safe placeholder "
+            "({} or []), with an audit event per row.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Find stored JSON that reads or exports cannot serve back (too deep, not
+    serializable); exit 1 while any is left.
+
+    Audit summaries and project settings are reported, never changed. Restart the server
+    after a repair: its read cache may still hold the old values.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from promptyard.config import load_settings
+    from promptyard.services.core import Core
+    from promptyard.services.integrity import check_stored_json
+    from promptyard.store import migrate
+
+    url = _resolve(database_url)
+    store = open_store(url)
+    try:
+        if migrate.current_revision(store) != migrate.head_revision():
+            fail(f"{safe_url(url)} is not at the latest schema: run `promptyard db upgrade`")
+        core = Core.build(load_settings(database_url=url), store=store)
+        findings = check_stored_json(core, repair=repair)
+    except SQLAlchemyError as exc:
+        fail(f"cannot check {safe_url(url)}: {getattr(exc, 'orig', None) or exc}")
+    finally:
+        store.dispose()
+    left = [finding for finding in findings if not finding.repaired]
+    if as_json:
+        typer.echo(json.dumps([finding.to_dict() for finding in findings], indent=2))
+    else:
+        _print_findings(safe_url(url), findings, repair)
+    if left:
+        raise typer.Exit(1)
+
+
+def _print_findings(url: str, findings: list[Finding], repair: bool) -> None:
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not findings:
+        console.print(f"{url}: every stored JSON value can be served back", soft_wrap=True)
+        return
+    table = Table("table", "row", "column", "where", "problem", "action")
+    for finding in findings:
+        if finding.repaired:
+            action = "repaired"
+        elif finding.repairable:
+            action = "run with --repair"
+        else:
+            action = "report only: fix by hand"
+        table.add_row(
+            finding.table,
+            str(finding.row_id),
+            finding.column,
+            finding.where,
+            finding.problem,
+            action,
+        )
+    console.print(table)
+    repaired = sum(finding.repaired for finding in findings)
+    console.print(
+        f"{len(findings)} problem(s), {repaired} repaired"
+        + ("; restart the server so its cache drops the old values" if repaired else ""),
+        soft_wrap=True,
+    )

@@ -38,6 +38,26 @@ class AccountsMixin:
             "POST", f"/users/{user_id}/password", json_body={"password": password}, in_project=False
         )
 
+    # -- invitations ----------------------------------------------------------------
+
+    def invite(self, email: str, *, role: str = "viewer") -> dict[str, Any]:
+        """Invite ``email`` to the workspace; the answer's ``token`` is shown only here."""
+        body = {"email": email, "role": role}
+        return dict(self._json("POST", "/invitations", json_body=body, in_project=False))
+
+    def list_invitations(self) -> dict[str, Any]:
+        return dict(self._json("GET", "/invitations", in_project=False))
+
+    def revoke_invitation(self, invitation_id: int) -> None:
+        self._json("DELETE", f"/invitations/{invitation_id}", in_project=False)
+
+    def accept_invitation(self, token: str, password: str, *, name: str = "") -> dict[str, Any]:
+        """Join a workspace: ``password`` is the existing account's, or the new one's."""
+        body = {"token": token, "password": password, "name": name}
+        return dict(
+            self._json("POST", "/auth/invitations/accept", json_body=body, in_project=False)
+        )
+
     # -- members --------------------------------------------------------------------
 
     def list_members(self) -> dict[str, Any]:

@@ -54,9 +54,31 @@ class AuditMixin:
         result: dict[str, Any] = self._json("GET", "/audit", params=params, in_project=False)
         return result
 
-    def verify_audit(self) -> dict[str, Any]:
-        """Re-walk the audit chain: ``{"ok", "checked", "first_broken_seq", …}``."""
+    def verify_audit(self, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Re-walk the audit chain: ``{"ok", "checked", "first_broken_seq", …}``.
+
+        It must also still reach a signed checkpoint: ``checkpoint`` when given (one kept
+        outside the server), else the latest one the server wrote.
+        """
+        if checkpoint is not None:
+            return dict(
+                self._json(
+                    "POST", "/audit/verify", json_body={"checkpoint": checkpoint}, in_project=False
+                )
+            )
         result: dict[str, Any] = self._json("GET", "/audit/verify", in_project=False)
+        return result
+
+    def create_audit_checkpoint(self) -> dict[str, Any]:
+        """Sign the chain's head now: ``{"checkpoint": {...}, "created": bool}``."""
+        result: dict[str, Any] = self._json("POST", "/audit/checkpoints", in_project=False)
+        return result
+
+    def list_audit_checkpoints(self, *, limit: int = 20) -> dict[str, Any]:
+        """``{"key_id", "public_key", "items"}``: the signing key and recent checkpoints."""
+        result: dict[str, Any] = self._json(
+            "GET", "/audit/checkpoints", params=[("limit", str(limit))], in_project=False
+        )
         return result
 
     def export_audit(

@@ -41,7 +41,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "key:manage": _AT_LEAST["admin"],  # every key of the workspace, service accounts
     # audit
     "audit:read": _AT_LEAST["admin"],
+    # the instance: no workspace role holds these, only an instance administrator
+    "account:manage": frozenset(),  # any person's password, name, active state
 }
+
+#: Permissions that come from being an instance administrator, not from a role.
+INSTANCE_PERMISSIONS = frozenset({"account:manage"})
 
 
 def role_rank(role: str) -> int:
@@ -59,6 +64,8 @@ class Actor:
     role: str
     workspace_id: int
     project_id: int | None = None  # a key scoped to one project
+    #: Manages accounts and workspaces of the whole instance (never through a role).
+    instance_admin: bool = False
 
     @property
     def ref(self) -> str:
@@ -66,6 +73,8 @@ class Actor:
         return self.name
 
     def can(self, permission: str) -> bool:
+        if permission in INSTANCE_PERMISSIONS:
+            return self.instance_admin
         return self.role in PERMISSIONS.get(permission, frozenset())
 
 

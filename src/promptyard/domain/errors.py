@@ -110,3 +110,37 @@ class BadReference(ValidationFailed):
     """A ``prompt:`` reference is malformed or points to nothing."""
 
     code = "bad_reference"
+
+
+class JsonTooDeep(ValidationFailed):
+    """A JSON body nests deeper than the limit. ``details`` holds ``{"max_depth": n}``."""
+
+    code = "json_too_deep"
+
+
+class StoredDataUnreadable(DomainError):
+    """A stored value cannot be served back (written before today's checks, or edited in
+    the database). ``promptyard db check --repair`` finds and fixes such rows."""
+
+    code = "stored_data_unreadable"
+    status = 409
+
+
+class RenderCancelled(DomainError):
+    """The caller went away (its HTTP client disconnected), so its render was stopped.
+
+    Status 499 (as nginx logs a client that closed its request): nobody reads the answer.
+    """
+
+    code = "render_cancelled"
+    status = 499
+
+
+class Overloaded(DomainError):
+    """The server is too busy for this request now: try again later.
+
+    ``details`` holds ``{"retry_after": seconds}``, also sent as the ``Retry-After`` header.
+    """
+
+    code = "overloaded"
+    status = 503

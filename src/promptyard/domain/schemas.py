@@ -11,6 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from promptyard.domain.jsonvalues import (
+    MAX_JSON_DEPTH,
+    check_stored_json,
+    json_depth,
+    was_checked,
+)
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 LABEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 BRANCH_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -97,6 +104,7 @@ def _check_tags(tags: list[str]) -> list[str]:
 def _check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     import orjson
 
+    check_stored_json(metadata, "metadata")
     if len(orjson.dumps(metadata)) > MAX_METADATA_BYTES:
         raise ValueError(f"metadata is larger than {MAX_METADATA_BYTES} bytes of JSON")
     return metadata
@@ -139,8 +147,65 @@ def _unstorable_path(value: Any, path: str = "") -> str | None:
     return None
 
 
+class NestedTooDeep(ValueError):
+    """Raised by :func:`check_storable` for data nested past ``MAX_JSON_DEPTH``."""
+
+
+def _storable_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_storable(value: Any) -> bool:
+    """Fast, iterative yes/no of :func:`_unstorable_path` (which then finds the place)."""
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if not _storable_text(item):
+                return False
+        elif kind is bool or item is None:
+            continue
+        elif kind is int:
+            if abs(item) > MAX_JSON_NUMBER:
+                return False
+        elif kind is float:
+            if not math.isfinite(item) or abs(item) > MAX_JSON_NUMBER:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is str and not _storable_text(key):
+                    return False
+            push(item.values())
+        elif kind is list:
+            push(item)
+        elif _unstorable_path(item) is not None:  # subclasses and other types: the slow way
+            return False
+    return True
+
+
 def check_storable(data: Any) -> None:
-    """Raise ValueError naming where ``data`` holds something that cannot be stored."""
+    """Raise ValueError naming where ``data`` holds something that cannot be stored.
+
+    Also refuses data nested deeper than :data:`MAX_JSON_DEPTH` (before walking it). A
+    request body the HTTP edge already checked (``jsonvalues.mark_checked``) is not
+    walked again.
+    """
+    if was_checked(data):
+        return
+    if json_depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise NestedTooDeep(f"the value is nested more than {MAX_JSON_DEPTH} levels deep")
+    if _all_storable(data):
+        return
     where = _unstorable_path(data)
     if where:
         raise ValueError(
@@ -186,6 +251,11 @@ class ModelConfig(BaseModel):
     top_p: float | None = Field(default=None, ge=0, le=1)
     stop: list[str] | None = Field(default=None, max_length=16)
     provider_options: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _storable_config(self) -> ModelConfig:
+        check_stored_json(self.to_dict(), "config")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

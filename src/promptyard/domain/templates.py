@@ -60,9 +60,19 @@ Limits (:class:`TemplateLimits`, per render unless stated)
     exponent above it is refused.
 ``max_include_depth`` (8)
     Length of a chain of prompt references.
+``max_includes`` (1,000)
+    Prompt references expanded in one render: every ``include``, ``import``
+    and ``extends`` executed counts, so a loop including a row prompt per item
+    counts once per item. Bounds fan-out: 20 includes per level nested five
+    levels deep would otherwise expand 3.2 million times.
 ``max_seconds`` (1.0)
-    Wall-clock time of one render, checked cooperatively (at every loop
-    iteration step, call, filter, operator and output piece).
+    Wall-clock time of one request, held by a :class:`Deadline`: pass the same
+    deadline to every render a request makes (every message of a chat prompt)
+    and they share it. Checked cooperatively wherever work happens: every loop
+    step, reference expansion, call, filter, operator and output piece, and
+    while references are resolved. ``Deadline.cancel()`` (from any thread)
+    stops the render at the next check with ``RenderCancelled``. Without a
+    deadline, each ``render`` call gets ``max_seconds`` of its own.
 ``max_total_size`` (10,000,000)
     Sum of the sizes of all values built during one render (output pieces,
     filter and method results, concatenations, literals). This bounds memory
@@ -75,6 +85,12 @@ Exceeding a limit raises ``TemplateLimitExceeded`` with
 ``details={"limit": name, "value": configured value}``; deep macro recursion
 raises it with limit ``"recursion"``.
 
+Error messages speak of the template, never of the implementation: "a list
+has no item 5", "range() needs integer arguments", "cannot render a macro as
+text". Macros, namespaces, the loop variable, ranges, dict views and iterators
+have no text form and are refused when printed, instead of printing a Python
+representation such as ``<Macro 'm'>``.
+
 Sandbox
 -------
 Attributes starting with ``_``, mutation of lists and dicts, attributes of
@@ -85,6 +101,7 @@ data representation cannot be turned into text.
 """
 
 from promptyard.domain.templating import (
+    Deadline,
     PromptRef,
     Resolver,
     TemplateEngine,
@@ -95,6 +112,7 @@ from promptyard.domain.templating import (
 )
 
 __all__ = [
+    "Deadline",
     "PromptRef",
     "Resolver",
     "TemplateEngine",

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -28,12 +29,15 @@ from promptyard.server.api.v1 import (
     reviews,
     templates,
 )
+from promptyard.server.edge import EdgeMiddleware, json_body_guard
 from promptyard.server.errors import error_response, install_error_handlers
 from promptyard.server.middleware import (
-    BodyLimitMiddleware,
     PromptReadFastPath,
     RequestIdMiddleware,
+    UnhandledErrorMiddleware,
 )
+from promptyard.server.render_pool import RenderAdmission, RenderPool
+from promptyard.services.audit_checkpoints import Checkpointer
 from promptyard.services.core import Core
 from promptyard.services.webhooks import WebhookWorker
 from promptyard.store import migrate
@@ -52,14 +56,19 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         # and request latency has no long GC pauses.
         gc.collect()
         gc.freeze()
-        worker = WebhookWorker(core) if core.settings.webhook_worker else None
+        worker = None
+        if core.settings.webhook_worker:
+            # The same runner publishes signed audit checkpoints (services/audit_checkpoints).
+            worker = WebhookWorker(core, steps=[Checkpointer(core).step])
         if worker is not None:
             worker.start()
+        render_pool.start()
         try:
             yield
         finally:
             if worker is not None:
                 worker.stop()
+            render_pool.shutdown()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -70,9 +79,16 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         redoc_url=None,
     )
     app.state.core = core
+    render_pool = RenderPool(
+        workers=core.settings.render_workers,
+        queue=core.settings.render_queue,
+        timeout=core.settings.render_timeout_seconds,
+    )
+    app.state.render_pool = render_pool
     install_error_handlers(app)
 
-    api = APIRouter(prefix="/api/v1")
+    # Every JSON body is checked (depth, storable) before its route validates it.
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(json_body_guard)])
     # The original routes first: /prompts/templates must not be taken for a prompt name.
     api.include_router(compat.router)
     api.include_router(templates.router)
@@ -92,7 +108,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
 
     @app.get("/readyz", tags=["service"])
     async def readyz() -> Response:
-        """Database reachable and migrations current."""
+        """Database reachable, migrations current, and the render pool not saturated."""
 
         def check() -> tuple[bool, str]:
             try:
@@ -105,15 +121,28 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             return True, "ok"
 
         ok, message = await run_in_threadpool(check)
-        if ok:
-            return Response(b'{"status":"ok"}', media_type="application/json")
-        return error_response(503, "not_ready", message)
+        if not ok:
+            return error_response(503, "not_ready", message)
+        renders = render_pool.stats()
+        if renders["saturated"]:
+            message = (
+                f"render pool saturated: {renders['running']} renders running and "
+                f"{renders['queued']} waiting (capacity {renders['capacity']}); "
+                "new render requests are answered 503 overloaded"
+            )
+            retry = {"Retry-After": str(render_pool.retry_after)}
+            return error_response(503, "not_ready", message, {"renders": renders}, retry)
+        return Response(
+            orjson.dumps({"status": "ok", "renders": renders}), media_type="application/json"
+        )
 
     if static_dir is not None:
         _mount_console(app, static_dir)
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=core.settings.max_request_bytes)
+    app.add_middleware(EdgeMiddleware, fastapi=app, settings=core.settings)
     app.add_middleware(PromptReadFastPath, core=core)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(RenderAdmission, pool=render_pool)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from promptyard.domain.actor import Actor, RequestContext
+from promptyard.domain.actor import INSTANCE_PERMISSIONS, Actor, RequestContext
 from promptyard.domain.errors import Forbidden, Unauthenticated
 from promptyard.domain.schemas import SLUG_PATTERN
 from promptyard.server.permissions import (
@@ -51,10 +51,25 @@ async def current_actor(request: Request) -> Actor:
     Also enforces the route's entry in :data:`ROUTE_PERMISSIONS`, so a route that takes
     only the actor still gets the permission the table declares for it.
     """
-    actor = await _authenticate(request)
+    actor = await authenticate(request)
     declared = declared_permission(request.scope)
     if declared is not None and declared not in (PUBLIC, AUTHENTICATED):
         await authorize(request, actor, declared)
+    return actor
+
+
+#: Where the actor of a request is kept once resolved (server/edge.py resolves it for
+#: requests with a body, before reading the body; the route's dependencies reuse it).
+ACTOR_SCOPE_KEY = "promptyard.actor"
+
+
+async def authenticate(request: Request) -> Actor:
+    """The caller's actor, resolved once per request; :class:`Unauthenticated` if none."""
+    cached = request.scope.get(ACTOR_SCOPE_KEY)
+    if isinstance(cached, Actor):
+        return cached
+    actor = await _authenticate(request)
+    request.scope[ACTOR_SCOPE_KEY] = actor
     return actor
 
 
@@ -89,10 +104,27 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def _forbidden(actor: Actor, permission: str) -> Forbidden:
+    if permission in INSTANCE_PERMISSIONS:
+        message = (
+            f"only an instance administrator may do this ({permission}); a workspace admin "
+            "manages memberships, and each person changes their own password"
+        )
+    else:
+        message = f"your role '{actor.role}' does not allow {permission}"
     return Forbidden(
-        f"your role '{actor.role}' does not allow {permission}",
+        message,
         details={"permission": permission, "role": actor.role},
     )
+
+
+def check_workspace_permission(actor: Actor, permission: str) -> None:
+    """:class:`Forbidden` unless the actor's workspace role holds ``permission``.
+
+    Necessary for every route (a project membership only narrows the workspace role), so
+    the edge checks it before reading a body; :func:`authorize` checks the rest.
+    """
+    if not actor.can(permission):
+        raise _forbidden(actor, permission)
 
 
 @functools.cache

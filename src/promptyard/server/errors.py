@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promptyard.domain.errors import DomainError
+from promptyard.domain.jsonvalues import MAX_JSON_DEPTH, too_deep_message
 
 log = logging.getLogger("promptyard.server")
 
@@ -62,13 +63,29 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
     return text, details
 
 
+def domain_error_response(exc: DomainError) -> Response:
+    """The answer to a domain error, from a route or from the ASGI edge alike."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    retry = exc.status in (429, 503) and isinstance(exc.details, dict)
+    if retry and "retry_after" in exc.details:
+        headers = {"Retry-After": str(int(exc.details["retry_after"]))}
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+def internal_error_response(request_id: str | None) -> Response:
+    """The answer to an unexpected exception (logged by the caller)."""
+    return error_response(
+        500,
+        "internal_error",
+        "an unexpected error occurred; it has been logged (this is a bug: please report it)",
+        {"request_id": request_id},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if exc.status == 429 and isinstance(exc.details, dict) and "retry_after" in exc.details:
-            headers = {"Retry-After": str(int(exc.details["retry_after"]))}
-        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+        return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:
@@ -85,6 +102,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such route"
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # The JSON parser gave up on a body nested hundreds of levels deep.
+            return error_response(
+                422, "json_too_deep", too_deep_message(), {"max_depth": MAX_JSON_DEPTH}
+            )
         return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
@@ -93,9 +115,4 @@ def install_error_handlers(app: FastAPI) -> None:
             "promptyard.request_id"
         )
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(
-            500,
-            "internal_error",
-            "an unexpected error occurred; it has been logged (this is a bug: please report it)",
-            {"request_id": request_id},
-        )
+        return internal_error_response(request_id)

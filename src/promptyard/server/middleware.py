@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import Any
@@ -10,8 +11,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, SLUG_PATTERN
-from promptyard.server.errors import error_body
+from promptyard.server.errors import error_body, internal_error_response
 from promptyard.services.auth import hash_secret
+
+log = logging.getLogger("promptyard.server")
 
 
 async def send_json(
@@ -67,58 +70,38 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed."""
+class UnhandledErrorMiddleware:
+    """Answer an unexpected exception with the JSON 500, and keep the connection open.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Starlette's outermost error middleware sends the 500 and then re-raises, and the
+    server closes a kept-alive connection over an exception it sees. Caught here, inside
+    it, the exception is logged once and the client's connection stays usable. An
+    exception after the answer started cannot be answered and still goes up.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-
-    async def _refuse(self, send: Send) -> None:
-        body = error_body(
-            "payload_too_large",
-            f"the request body is larger than {self.max_bytes} bytes",
-            {"max_bytes": self.max_bytes},
-        )
-        await send_json(send, 413, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > self.max_bytes:
-                    await self._refuse(send)
-                    return
-        # Read the (bounded) body first, so a streamed body that grows past the limit is
-        # refused before any route sees it, then hand the app the same messages again.
-        messages: list[Message] = []
-        received = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                await self._refuse(send)
-                return
-            if not message.get("more_body", False):
-                break
-        replay = iter(messages)
+        started = False
 
-        async def replay_receive() -> Message:
-            try:
-                return next(replay)
-            except StopIteration:
-                return await receive()
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
-        await self.app(scope, replay_receive, send)
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            response = internal_error_response(scope.get("promptyard.request_id"))
+            await response(scope, receive, send)
 
 
 class PromptReadFastPath:

@@ -80,11 +80,15 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", f"{_V1}/auth/me"): AUTHENTICATED,
     ("POST", f"{_V1}/auth/password"): "self:manage",
     ("POST", f"{_V1}/auth/switch"): "self:manage",
+    ("POST", f"{_V1}/auth/invitations/accept"): PUBLIC,
     # accounts: users, members, keys, workspaces
     ("GET", f"{_V1}/users"): "member:manage",
-    ("POST", f"{_V1}/users"): "member:manage",
-    ("PATCH", f"{_V1}/users/{{user_id}}"): "member:manage",
-    ("POST", f"{_V1}/users/{{user_id}}/password"): "member:manage",
+    ("POST", f"{_V1}/users"): "account:manage",
+    ("PATCH", f"{_V1}/users/{{user_id}}"): "account:manage",
+    ("POST", f"{_V1}/users/{{user_id}}/password"): "account:manage",
+    ("GET", f"{_V1}/invitations"): "member:manage",
+    ("POST", f"{_V1}/invitations"): "member:manage",
+    ("DELETE", f"{_V1}/invitations/{{invitation_id}}"): "member:manage",
     ("GET", f"{_V1}/members"): "member:read",
     ("PUT", f"{_V1}/members/{{user_id}}"): "member:manage",
     ("DELETE", f"{_V1}/members/{{user_id}}"): "member:manage",
@@ -116,7 +120,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # audit
     ("GET", f"{_V1}/audit"): "audit:read",
     ("GET", f"{_V1}/audit/verify"): "audit:read",
+    ("POST", f"{_V1}/audit/verify"): "audit:read",
     ("GET", f"{_V1}/audit/export"): "audit:read",
+    ("GET", f"{_V1}/audit/checkpoints"): "audit:read",
+    ("POST", f"{_V1}/audit/checkpoints"): "audit:read",
 }
 
 _MARKERS = frozenset({PUBLIC, AUTHENTICATED})

@@ -11,7 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.diff import content_to_text
-from promptyard.domain.errors import BadReference, NotFound, ValidationFailed
+from promptyard.domain.errors import (
+    BadReference,
+    NotFound,
+    StoredDataUnreadable,
+    ValidationFailed,
+)
 from promptyard.domain.schemas import (
     LATEST_LABEL,
     PromptPublic,
@@ -267,6 +272,17 @@ def dumps(model: Any) -> bytes:
     # A compact copy: orjson hands back its larger working buffer, which would otherwise
     # stay allocated for as long as the read cache keeps the body.
     return bytes(bytearray(orjson.dumps(model.model_dump(mode="json"))))
+
+
+def unreadable_prompt(name: str, version: int | None = None) -> StoredDataUnreadable:
+    """The error for a prompt whose stored JSON cannot be served (stored before today's
+    checks, or edited in the database), instead of an unexplained 500."""
+    which = f"prompt {name!r}" + (f" (version {version})" if version is not None else "")
+    return StoredDataUnreadable(
+        f"{which} holds stored JSON that cannot be read back (nested too deep or not "
+        "serializable); an operator can fix it with `promptyard db check --repair`",
+        details={"name": name, "version": version},
+    )
 
 
 def names_missing(found: Iterable[str], wanted: Iterable[str]) -> list[str]:

@@ -43,7 +43,7 @@ MIN_PASSWORD = 10
 KeyKind = Literal["api", "langfuse"]
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
     if role not in ROLES:
         raise ValidationFailed(
             f"unknown role {role!r}: use one of {', '.join(ROLES)}",
@@ -125,42 +125,44 @@ def list_members(core: Core, actor: Actor) -> list[dict[str, Any]]:
 def create_user(
     core: Core, *, ctx: RequestContext, email: str, name: str, password: str, role: str
 ) -> dict[str, Any]:
-    """Add a member to the workspace, creating the user first if the email is new."""
-    _check_role(role)
+    """An instance administrator creates an account and makes it a member of the workspace.
+
+    An email that already has an account is refused: its owner joins a workspace by
+    accepting an invitation with their own password (:mod:`promptyard.services.invitations`),
+    so nobody can attach a workspace to someone else's account.
+    """
+    _require_instance_admin(ctx.actor)
+    check_role(role)
+    check_password(password)
     email = email.strip().lower()
     workspace_id = ctx.actor.workspace_id
     now = core.clock()
+    exists = AlreadyExists(
+        f"an account with the email {email} already exists: invite it to the workspace "
+        "(POST /api/v1/invitations) and its owner accepts with their own password"
+    )
     try:
         with core.store.write() as session:
-            user = session.execute(
-                select(SqlUser).where(SqlUser.email == email)
-            ).scalar_one_or_none()
-            if user is None:
-                check_password(password)
-                user = SqlUser(
-                    email=email,
-                    name=name,
-                    password_hash=auth.hash_password(password),
-                    is_active=True,
-                    created_at=now,
-                )
-                session.add(user)
-                session.flush()
-                audit.append(
-                    core,
-                    session,
-                    ctx=ctx,
-                    action="user.create",
-                    object_type="user",
-                    object_id=str(user.id),
-                    summary={"email": email, "name": name},
-                )
-            elif session.execute(
-                select(SqlMembership.id).where(
-                    SqlMembership.workspace_id == workspace_id, SqlMembership.user_id == user.id
-                )
-            ).first():
-                raise AlreadyExists(f"{email} is already a member of this workspace")
+            if session.execute(select(SqlUser.id).where(SqlUser.email == email)).first():
+                raise exists
+            user = SqlUser(
+                email=email,
+                name=name,
+                password_hash=auth.hash_password(password),
+                is_active=True,
+                created_at=now,
+            )
+            session.add(user)
+            session.flush()
+            audit.append(
+                core,
+                session,
+                ctx=ctx,
+                action="user.create",
+                object_type="user",
+                object_id=str(user.id),
+                summary={"email": email, "name": name},
+            )
             membership = SqlMembership(
                 workspace_id=workspace_id, user_id=user.id, role=role, created_at=now
             )
@@ -177,7 +179,17 @@ def create_user(
             )
             return _member_json(user, membership)
     except IntegrityError:
-        raise AlreadyExists(f"{email} is already a member of this workspace") from None
+        raise exists from None
+
+
+def _require_instance_admin(actor: Actor) -> None:
+    """Account state (passwords, names, disabling) belongs to the instance, not a workspace."""
+    if not actor.instance_admin:
+        raise Forbidden(
+            "only an instance administrator may create or change accounts; a workspace "
+            "admin invites people and manages their membership",
+            details={"permission": "account:manage", "role": actor.role},
+        )
 
 
 def _other_admins(session: Session, workspace_id: int, user_id: int) -> int:
@@ -203,6 +215,56 @@ def _guard_last_admin(session: Session, membership: SqlMembership, what: str) ->
         raise Conflict(f"cannot {what} the last admin of the workspace", code="last_admin")
 
 
+def _account(session: Session, user_id: int) -> SqlUser:
+    user = session.get(SqlUser, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def _account_json(session: Session, user: SqlUser, workspace_id: int) -> dict[str, Any]:
+    """An account as an instance administrator sees it, with its role here (if any)."""
+    role = session.execute(
+        select(SqlMembership.role).where(
+            SqlMembership.workspace_id == workspace_id, SqlMembership.user_id == user.id
+        )
+    ).scalar_one_or_none()
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": role,
+        "is_active": user.is_active,
+        "is_instance_admin": user.is_instance_admin,
+        "created_at": user.created_at,
+        "last_login_at": user.last_login_at,
+    }
+
+
+def _guard_disable(session: Session, user: SqlUser) -> None:
+    """No workspace may lose its last active admin, nor the instance its last administrator."""
+    for membership in session.execute(
+        select(SqlMembership).where(SqlMembership.user_id == user.id, SqlMembership.role == "admin")
+    ).scalars():
+        _guard_last_admin(session, membership, "disable")
+    if user.is_instance_admin:
+        _guard_last_instance_admin(session, user.id, "disable")
+
+
+def _guard_last_instance_admin(session: Session, user_id: int, what: str) -> None:
+    others = session.execute(
+        select(func.count())
+        .select_from(SqlUser)
+        .where(
+            SqlUser.is_instance_admin.is_(True),
+            SqlUser.is_active.is_(True),
+            SqlUser.id != user_id,
+        )
+    ).scalar_one()
+    if not others:
+        raise Conflict(f"cannot {what} the last instance administrator", code="last_admin")
+
+
 def update_user(
     core: Core,
     *,
@@ -210,19 +272,27 @@ def update_user(
     user_id: int,
     name: str | None = None,
     is_active: bool | None = None,
+    is_instance_admin: bool | None = None,
 ) -> dict[str, Any]:
+    """An instance administrator changes an account: its name, active state, admin flag."""
+    _require_instance_admin(ctx.actor)
     with core.store.write() as session:
-        user, membership = _membership(session, ctx.actor.workspace_id, user_id)
+        user = _account(session, user_id)
         changes: dict[str, Any] = {}
         if name is not None and name != user.name:
             user.name = name
             changes["name"] = name
         if is_active is not None and is_active != user.is_active:
             if not is_active:
-                _guard_last_admin(session, membership, "disable")
+                _guard_disable(session, user)
                 auth.end_user_sessions(session, user.id)
             user.is_active = is_active
             changes["is_active"] = is_active
+        if is_instance_admin is not None and is_instance_admin != user.is_instance_admin:
+            if not is_instance_admin:
+                _guard_last_instance_admin(session, user.id, "demote")
+            user.is_instance_admin = is_instance_admin
+            changes["is_instance_admin"] = is_instance_admin
         if changes:
             audit.append(
                 core,
@@ -233,14 +303,18 @@ def update_user(
                 object_id=str(user.id),
                 summary=changes,
             )
-        return _member_json(user, membership)
+        result = _account_json(session, user, ctx.actor.workspace_id)
+    if changes:
+        core.actors.clear()  # cached actors carry the instance-admin flag
+    return result
 
 
 def reset_password(core: Core, *, ctx: RequestContext, user_id: int, password: str) -> None:
-    """An admin sets a member's password; every session of that user ends."""
+    """An instance administrator sets a person's password; every session of theirs ends."""
+    _require_instance_admin(ctx.actor)
     check_password(password)
     with core.store.write() as session:
-        user, _membership_row = _membership(session, ctx.actor.workspace_id, user_id)
+        user = _account(session, user_id)
         user.password_hash = auth.hash_password(password)
         auth.end_user_sessions(session, user.id)
         audit.append(
@@ -286,7 +360,7 @@ def change_password(
 
 
 def set_member_role(core: Core, *, ctx: RequestContext, user_id: int, role: str) -> dict[str, Any]:
-    _check_role(role)
+    check_role(role)
     with core.store.write() as session:
         user, membership = _membership(session, ctx.actor.workspace_id, user_id)
         if role != membership.role:
@@ -404,7 +478,7 @@ def list_project_members(core: Core, actor: Actor, slug: str) -> list[dict[str, 
 def set_project_role(
     core: Core, *, ctx: RequestContext, slug: str, user_id: int, role: str
 ) -> dict[str, Any]:
-    _check_role(role)
+    check_role(role)
     try:
         with core.store.write() as session:
             project = _project(session, ctx.actor, slug)
@@ -514,7 +588,7 @@ def create_key(
     kind: KeyKind = "api",
 ) -> CreatedKey:
     actor = ctx.actor
-    _check_role(role)
+    check_role(role)
     manager = actor.can("key:manage")
     if not manager and role_rank(role) > role_rank(actor.role):
         raise Forbidden(
@@ -631,10 +705,20 @@ def list_workspaces(core: Core, actor: Actor) -> list[dict[str, Any]]:
 
 
 def create_workspace(core: Core, *, ctx: RequestContext, slug: str, name: str) -> dict[str, Any]:
-    """A new workspace with its default project; the creating user becomes its admin."""
+    """A new workspace with its default project; the creating user becomes its admin.
+
+    Who may create one is the instance setting ``workspace_creation``: instance
+    administrators only (the default), or any signed-in user.
+    """
     actor = ctx.actor
     if actor.type != "user":
         raise Forbidden("only a signed-in user can create a workspace")
+    if core.settings.workspace_creation == "instance_admins" and not actor.instance_admin:
+        raise Forbidden(
+            "only an instance administrator may create workspaces on this server "
+            "(setting PROMPTYARD_WORKSPACE_CREATION)",
+            details={"permission": "workspace:create", "role": actor.role},
+        )
     now = core.clock()
     try:
         with core.store.write() as session:

@@ -3,7 +3,10 @@
 Every write appends one event in the same transaction as the change itself. Events form
 a hash chain: each stores the hash of the previous event and the SHA-256 of its own
 canonical content (sorted-key JSON of every field but ``hash``), so editing, deleting,
-inserting or reordering rows breaks the chain at a point :func:`verify` names.
+inserting or reordering rows breaks the chain at a point :func:`verify` names. Someone
+who rewrites the whole table and the head row is caught by signed checkpoints of the
+head kept outside the database (:mod:`audit_signing`, :mod:`audit_checkpoints`), which
+:func:`verify` checks the chain against.
 :func:`search_events` and :func:`export_events` read one workspace's part of the chain.
 Appends lock the single ``audit_head`` row, so the chain stays linear under concurrency.
 """
@@ -14,7 +17,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -23,6 +26,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
+from promptyard.services import audit_signing
 from promptyard.services.core import Core
 from promptyard.store.models import SqlAuditEvent, SqlAuditHead
 
@@ -96,6 +100,9 @@ class VerifyResult:
     #: The verified chain head, to record outside the database as an anchor.
     head_seq: int | None = None
     head_hash: str | None = None
+    #: The checkpoint checked against (``seq``, ``hash``, ``created_at``, ``key_id`` and
+    #: ``source``: ``file`` or ``caller``); None when there is none yet.
+    checkpoint: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,51 +113,193 @@ class VerifyResult:
             "reason": self.reason,
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
+            "checkpoint": self.checkpoint,
         }
 
 
-def verify(core: Core) -> VerifyResult:
-    """Re-walk the whole chain and name the first event that does not fit."""
-    previous = GENESIS
-    expected_seq = 1
-    checked = 0
+def _snapshot(core: Core, session: Session) -> None:
+    """Read the head and the events from one snapshot, so appends meanwhile do not count.
+
+    SQLite's deferred read transaction is a snapshot already; PostgreSQL reads at
+    READ COMMITTED unless told otherwise.
+    """
+    if not core.store.is_sqlite:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+@dataclass
+class _Walk:
+    """Where a walk over the chain got to."""
+
+    next_seq: int
+    previous: str
+    checked: int = 0
+    broken: VerifyResult | None = None
+    #: The hash of the event with sequence number ``watch``, if the walk met it.
+    watched_hash: str | None = None
+    watched_id: int | None = None
+
+
+def _walk(session: Session, walk: _Walk, *, watch: int | None = None) -> _Walk:
+    """Check every event from ``walk.next_seq`` on; stop at the first that does not fit."""
+    rows = session.execute(
+        select(SqlAuditEvent)
+        .where(SqlAuditEvent.seq >= walk.next_seq)
+        .order_by(SqlAuditEvent.seq)
+        .execution_options(yield_per=1000)
+    ).scalars()
+    for event in rows:
+        walk.checked += 1
+        reason = None
+        if event.seq != walk.next_seq:
+            reason = f"expected sequence {walk.next_seq}, found {event.seq} (missing or reordered)"
+        elif event.prev_hash != walk.previous:
+            reason = "previous-hash link does not match the event before it"
+        elif canonical_hash(_fields(event)) != event.hash:
+            reason = "content does not match its hash"
+        if reason is not None:
+            walk.broken = VerifyResult(False, walk.checked, event.seq, event.id, reason)
+            return walk
+        if event.seq == watch:
+            walk.watched_hash, walk.watched_id = event.hash, event.id
+        walk.previous = event.hash
+        walk.next_seq += 1
+    return walk
+
+
+def _head_matches(walk: _Walk, head: SqlAuditHead) -> VerifyResult | None:
+    last = walk.next_seq - 1
+    if head.seq != last or head.hash != walk.previous:
+        return VerifyResult(
+            False,
+            walk.checked,
+            walk.next_seq,
+            None,
+            f"chain ends at sequence {last} but the head records {head.seq}: "
+            "events were removed from the end",
+        )
+    return None
+
+
+def verify(core: Core, *, checkpoint: dict[str, Any] | None = None) -> VerifyResult:
+    """Re-walk the whole chain, name the first event that does not fit, and check it
+    still reaches a signed checkpoint: ``checkpoint`` when given, else the latest one in
+    the checkpoint file (see :mod:`promptyard.services.audit_signing`).
+
+    The chain alone cannot tell that its last events were deleted and the head row set
+    back; the checkpoint can: its event must still be there, with the same hash.
+    """
+    source = "caller" if checkpoint is not None else "file"
+    file_problem = None
+    if checkpoint is None:
+        try:
+            checkpoint = audit_signing.latest(core.settings)
+        except audit_signing.CheckpointFileProblem as exc:
+            file_problem = str(exc)
+    watch = checkpoint.get("seq") if checkpoint is not None else None
+    ok, walk = _verify_chain(core, watch=watch if isinstance(watch, int) else None)
+    summary = _checkpoint_summary(checkpoint, source)
+    if not ok.ok:
+        return replace(ok, checkpoint=summary)
+    last = walk.next_seq - 1
+
+    def failed(reason: str, seq: int | None = None, event_id: int | None = None) -> VerifyResult:
+        return VerifyResult(False, ok.checked, seq, event_id, reason, checkpoint=summary)
+
+    if file_problem is not None:
+        return failed(f"the latest checkpoint is unreadable: {file_problem}")
+    if checkpoint is None:
+        return ok
+    problem = audit_signing.check(
+        checkpoint, audit_signing.load_signing_key(core.settings).public_raw
+    )
+    if problem is not None:
+        return failed(f"checkpoint rejected: {problem}")
+    seq, signed_hash = checkpoint["seq"], checkpoint["hash"]
+    when = checkpoint["created_at"]
+    if seq > last:
+        return failed(
+            f"the chain ends at sequence {last}, but the checkpoint of {when} was signed at "
+            f"sequence {seq}: events {last + 1} to {seq} (at least) were removed from the end "
+            "(tail truncated)",
+            last + 1,
+        )
+    if walk.watched_hash != signed_hash:
+        return failed(
+            f"event {seq} no longer has the hash the checkpoint of {when} signed: "
+            "the chain was rewritten up to there",
+            seq,
+            walk.watched_id,
+        )
+    return replace(ok, checkpoint=summary)
+
+
+def _checkpoint_summary(checkpoint: dict[str, Any] | None, source: str) -> dict[str, Any] | None:
+    if checkpoint is None:
+        return None
+    summary = {name: checkpoint.get(name) for name in ("seq", "hash", "created_at", "key_id")}
+    summary["source"] = source
+    return summary
+
+
+def head(core: Core) -> tuple[int, str]:
+    """The head row's ``(seq, hash)``: the chain's last event, as appends recorded it."""
     with core.store.read() as session:
-        head = session.execute(select(SqlAuditHead).where(SqlAuditHead.id == 1)).scalar_one()
-        rows = session.execute(select(SqlAuditEvent).order_by(SqlAuditEvent.seq)).scalars()
-        for event in rows:
-            checked += 1
-            if event.seq != expected_seq:
-                return VerifyResult(
-                    False,
-                    checked,
-                    event.seq,
-                    event.id,
-                    f"expected sequence {expected_seq}, found {event.seq} (missing or reordered)",
-                )
-            if event.prev_hash != previous:
-                return VerifyResult(
-                    False,
-                    checked,
-                    event.seq,
-                    event.id,
-                    "previous-hash link does not match the event before it",
-                )
-            if canonical_hash(_fields(event)) != event.hash:
-                return VerifyResult(
-                    False, checked, event.seq, event.id, "content does not match its hash"
-                )
-            previous = event.hash
-            expected_seq += 1
-        if head.seq != expected_seq - 1 or head.hash != previous:
+        row = session.execute(select(SqlAuditHead).where(SqlAuditHead.id == 1)).scalar_one()
+        return row.seq, row.hash
+
+
+def verify_extension(core: Core, checkpoint: dict[str, Any] | None) -> VerifyResult:
+    """Check that the chain today continues a checkpoint (already known to be genuine).
+
+    Walks only the events after it, so publishing checkpoints stays cheap on a long
+    chain; without a checkpoint, walks the whole chain. Nothing is signed unless this
+    passes, so a chain cut back after the last checkpoint never gets a newer one.
+    """
+    if checkpoint is None:
+        return _verify_chain(core)[0]
+    seq, signed_hash = int(checkpoint["seq"]), str(checkpoint["hash"])
+    with core.store.read() as session:
+        _snapshot(core, session)
+        head_row = session.execute(select(SqlAuditHead).where(SqlAuditHead.id == 1)).scalar_one()
+        anchor = session.execute(
+            select(SqlAuditEvent).where(SqlAuditEvent.seq == seq)
+        ).scalar_one_or_none()
+        if anchor is None or head_row.seq < seq:
             return VerifyResult(
                 False,
-                checked,
-                expected_seq,
+                0,
+                seq,
                 None,
-                f"chain ends at sequence {expected_seq - 1} but the head records {head.seq}: "
-                "events were removed from the end",
+                f"the chain no longer reaches the latest checkpoint's sequence {seq} "
+                "(tail truncated)",
             )
-    return VerifyResult(True, checked, head_seq=expected_seq - 1, head_hash=previous)
+        if anchor.hash != signed_hash or canonical_hash(_fields(anchor)) != signed_hash:
+            return VerifyResult(
+                False,
+                1,
+                seq,
+                anchor.id,
+                f"event {seq} no longer has the hash the latest checkpoint signed",
+            )
+        walk = _walk(session, _Walk(next_seq=seq + 1, previous=signed_hash, checked=1))
+    broken = walk.broken or _head_matches(walk, head_row)
+    if broken is not None:
+        return broken
+    return VerifyResult(True, walk.checked, head_seq=walk.next_seq - 1, head_hash=walk.previous)
+
+
+def _verify_chain(core: Core, *, watch: int | None = None) -> tuple[VerifyResult, _Walk]:
+    """Walk the whole chain in one snapshot and compare its end with the head row."""
+    with core.store.read() as session:
+        _snapshot(core, session)
+        head_row = session.execute(select(SqlAuditHead).where(SqlAuditHead.id == 1)).scalar_one()
+        walk = _walk(session, _Walk(next_seq=1, previous=GENESIS), watch=watch)
+    broken = walk.broken or _head_matches(walk, head_row)
+    if broken is not None:
+        return broken, walk
+    ok = VerifyResult(True, walk.checked, head_seq=walk.next_seq - 1, head_hash=walk.previous)
+    return ok, walk
 
 
 # -- search and export -------------------------------------------------------------

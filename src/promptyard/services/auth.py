@@ -82,6 +82,7 @@ def _key_actor(row: SqlApiKey) -> Actor:
         role=row.role,
         workspace_id=row.workspace_id,
         project_id=row.project_id,
+        instance_admin=row.is_instance_admin,
     )
 
 
@@ -111,13 +112,14 @@ def authenticate_api_key(core: Core, token: str) -> Actor:
     return actor
 
 
-def _user_actor(user: SqlUser, membership: SqlMembership) -> Actor:
+def user_actor(user: SqlUser, membership: SqlMembership) -> Actor:
     return Actor(
         type="user",
         id=user.id,
         name=user.email,
         role=membership.role,
         workspace_id=membership.workspace_id,
+        instance_admin=user.is_instance_admin,
     )
 
 
@@ -176,7 +178,7 @@ def _record_failure(session: Session, key: str, free: int, now: datetime) -> Non
     row.locked_until = now + lock if lock is not None else None
 
 
-def _sign_in_failed(
+def record_sign_in_failure(
     core: Core, *, email: str, ctx: RequestContext, workspace_id: int | None, reason: str
 ) -> None:
     """Count the failure against the email and the address, and audit it (one transaction)."""
@@ -201,7 +203,7 @@ def _sign_in_failed(
             continue  # a concurrent first failure created the row: count again
 
 
-def _clear_throttle(core: Core, email: str) -> None:
+def clear_throttle(core: Core, email: str) -> None:
     with core.store.write() as session:
         session.execute(delete(SqlLoginThrottle).where(SqlLoginThrottle.key == f"email:{email}"))
 
@@ -240,15 +242,17 @@ def authenticate_password(
     if user is None or not memberships:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password + "x")
-        _sign_in_failed(core, email=email, ctx=ctx, workspace_id=None, reason="unknown email")
+        record_sign_in_failure(
+            core, email=email, ctx=ctx, workspace_id=None, reason="unknown email"
+        )
         raise Unauthenticated(WRONG_CREDENTIALS)
     first = memberships[0][0]
     if not password_matches(user.password_hash, password):
-        _sign_in_failed(
+        record_sign_in_failure(
             core, email=email, ctx=ctx, workspace_id=first.workspace_id, reason="wrong password"
         )
         raise Unauthenticated(WRONG_CREDENTIALS)
-    _clear_throttle(core, email)
+    clear_throttle(core, email)
     if not user.is_active:
         raise Unauthenticated("this account is disabled")
     membership = first
@@ -257,7 +261,7 @@ def authenticate_password(
         if not chosen:
             raise NotFound(f"workspace {workspace!r} not found")
         membership = chosen[0]
-    return _user_actor(user, membership)
+    return user_actor(user, membership)
 
 
 @dataclass(frozen=True)
@@ -325,7 +329,7 @@ def authenticate_session(core: Core, token: str) -> tuple[Actor, str]:
             ).first()
             if found is None or not found[0].is_active:
                 raise Unauthenticated("this account is disabled")
-            return _user_actor(found[0], found[1]), row.csrf_token
+            return user_actor(found[0], found[1]), row.csrf_token
         key = session.get(SqlApiKey, row.api_key_id)
         if key is None or key.revoked_at is not None:
             raise Unauthenticated("the API key of this session was revoked")
@@ -351,7 +355,7 @@ def switch_workspace(core: Core, token: str, actor: Actor, workspace: str) -> Ac
         if found is None or row is None or row.user_id != actor.id:
             raise NotFound(f"workspace {workspace!r} not found")
         row.workspace_id = found[1].workspace_id
-        return _user_actor(found[0], found[1])
+        return user_actor(found[0], found[1])
 
 
 def end_user_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> None:
@@ -390,6 +394,7 @@ def bootstrap(core: Core) -> None:
                         name="Administrator",
                         password_hash=_hasher.hash(settings.init_admin_password),
                         is_active=True,
+                        is_instance_admin=True,
                         created_at=now,
                     )
                     session.add(user)
@@ -423,6 +428,7 @@ def bootstrap(core: Core) -> None:
                     secret=settings.init_api_key,
                     kind="api",
                     public_key=None,
+                    instance_admin=True,  # the operator's own key, from the environment
                 )
             if settings.init_public_key and settings.init_secret_key:
                 _ensure_key(
@@ -452,6 +458,7 @@ def _ensure_key(
     secret: str,
     kind: str,
     public_key: str | None,
+    instance_admin: bool = False,
 ) -> None:
     key_hash = hash_secret(secret)
     exists = session.execute(
@@ -459,7 +466,7 @@ def _ensure_key(
     ).scalar_one_or_none()
     if exists is not None:
         return
-    insert_key(
+    row = insert_key(
         core,
         session,
         ctx=ctx,
@@ -473,6 +480,7 @@ def _ensure_key(
         role="admin",
         prefix_length=8,
     )
+    row.is_instance_admin = instance_admin
 
 
 def insert_key(

@@ -12,12 +12,23 @@ from typing import Any, Literal
 
 import orjson
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.errors import AlreadyExists, ValidationFailed
+from promptyard.domain.errors import (
+    AlreadyExists,
+    JsonTooDeep,
+    StoredDataUnreadable,
+    ValidationFailed,
+)
+from promptyard.domain.jsonvalues import (
+    MAX_JSON_DEPTH,
+    check_stored_json,
+    json_depth,
+    too_deep_message,
+)
 from promptyard.domain.schemas import (
     BRANCH_PATTERN,
     LABEL_PATTERN,
@@ -28,7 +39,7 @@ from promptyard.domain.schemas import (
     normalize_folder,
     parse_content,
 )
-from promptyard.services import audit
+from promptyard.services import audit, audit_checkpoints
 from promptyard.services._prompts import (
     content_hash,
     prompt_key,
@@ -67,6 +78,12 @@ class BundleVersion(_Strict):
     message: str = ""
     author: str
     created_at: datetime
+
+    @field_validator("config")
+    @classmethod
+    def _config(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_stored_json(value, "config")
+        return value
 
 
 class BundleLabel(_Strict):
@@ -110,13 +127,92 @@ class BundlePrompt(_Strict):
     label_events: list[BundleLabelEvent] = Field(default_factory=list)
     branches: list[BundleBranch] = Field(default_factory=list)
 
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_stored_json(value, "metadata")
+        return value
+
 
 class Bundle(_Strict):
     format: Literal["promptyard-bundle"]
     format_version: Literal[1]
     project: dict[str, str]
     exported_at: datetime | None = None
+    #: The server's latest signed audit checkpoint when exported (ignored on import): one
+    #: more copy of the chain's head outside the database (see docs/security.md).
+    audit_checkpoint: dict[str, Any] | None = None
     prompts: list[BundlePrompt]
+
+
+def _bundle_prompt(
+    p: SqlPrompt,
+    versions: list[SqlVersion],
+    labels: list[SqlLabel],
+    events: list[SqlLabelEvent],
+    branches: list[SqlBranch],
+) -> BundlePrompt:
+    return BundlePrompt(
+        name=p.name,
+        folder=p.folder,
+        type=p.type,  # type: ignore[arg-type]
+        description=p.description,
+        tags=list(p.tags),
+        metadata=dict(p.meta),
+        created_at=p.created_at,
+        created_by=p.created_by,
+        updated_at=p.updated_at,
+        updated_by=p.updated_by,
+        deleted_at=p.deleted_at,
+        versions=[
+            BundleVersion(
+                number=v.number,
+                branch=v.branch,
+                type=v.type,  # type: ignore[arg-type]
+                content=v.content,
+                config=v.config,
+                variables=v.variables,
+                references=v.references,
+                content_hash=v.content_hash,
+                parent=v.parent,
+                merge_parent=v.merge_parent,
+                message=v.message,
+                author=v.author,
+                created_at=v.created_at,
+            )
+            for v in versions
+        ],
+        labels=[
+            BundleLabel(
+                name=label.name,
+                version=label.version,
+                updated_at=label.updated_at,
+                updated_by=label.updated_by,
+            )
+            for label in labels
+        ],
+        label_events=[
+            BundleLabelEvent(
+                label=e.label,
+                from_version=e.from_version,
+                to_version=e.to_version,
+                actor=e.actor,
+                created_at=e.created_at,
+            )
+            for e in events
+        ],
+        branches=[
+            BundleBranch(
+                name=b.name,
+                base=b.base,
+                head=b.head,
+                created_at=b.created_at,
+                created_by=b.created_by,
+                merged_at=b.merged_at,
+            )
+            for b in branches
+        ],
+    )
 
 
 def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
@@ -145,94 +241,61 @@ def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
         labels = grouped(SqlLabel, SqlLabel.name)
         events = grouped(SqlLabelEvent, SqlLabelEvent.id)
         branches = grouped(SqlBranch, SqlBranch.id)
-        out_prompts = [
-            BundlePrompt(
-                name=p.name,
-                folder=p.folder,
-                type=p.type,  # type: ignore[arg-type]
-                description=p.description,
-                tags=list(p.tags),
-                metadata=dict(p.meta),
-                created_at=p.created_at,
-                created_by=p.created_by,
-                updated_at=p.updated_at,
-                updated_by=p.updated_by,
-                deleted_at=p.deleted_at,
-                versions=[
-                    BundleVersion(
-                        number=v.number,
-                        branch=v.branch,
-                        type=v.type,
-                        content=v.content,
-                        config=v.config,
-                        variables=v.variables,
-                        references=v.references,
-                        content_hash=v.content_hash,
-                        parent=v.parent,
-                        merge_parent=v.merge_parent,
-                        message=v.message,
-                        author=v.author,
-                        created_at=v.created_at,
-                    )
-                    for v in versions[p.id]
-                ],
-                labels=[
-                    BundleLabel(
-                        name=label.name,
-                        version=label.version,
-                        updated_at=label.updated_at,
-                        updated_by=label.updated_by,
-                    )
-                    for label in labels[p.id]
-                ],
-                label_events=[
-                    BundleLabelEvent(
-                        label=e.label,
-                        from_version=e.from_version,
-                        to_version=e.to_version,
-                        actor=e.actor,
-                        created_at=e.created_at,
-                    )
-                    for e in events[p.id]
-                ],
-                branches=[
-                    BundleBranch(
-                        name=b.name,
-                        base=b.base,
-                        head=b.head,
-                        created_at=b.created_at,
-                        created_by=b.created_by,
-                        merged_at=b.merged_at,
-                    )
-                    for b in branches[p.id]
-                ],
+        out_prompts: list[BundlePrompt] = []
+        unreadable: list[str] = []
+        for p in prompts:
+            try:
+                out_prompts.append(
+                    _bundle_prompt(p, versions[p.id], labels[p.id], events[p.id], branches[p.id])
+                )
+            except ValidationError:
+                unreadable.append(p.name)
+        if unreadable:
+            # Rows stored before today's checks (or edited in the database): name them,
+            # rather than fail the whole export with an unexplained 500.
+            raise StoredDataUnreadable(
+                f"the export stopped: {len(unreadable)} prompt(s) hold stored JSON that "
+                f"cannot be exported ({', '.join(unreadable[:20])}); an operator can fix "
+                "them with `promptyard db check --repair`",
+                details={"prompts": unreadable},
             )
-            for p in prompts
-        ]
         bundle = Bundle(
             format=FORMAT,
             format_version=1,
             project={"slug": project.slug, "name": project.name},
             exported_at=core.clock(),
+            audit_checkpoint=audit_checkpoints.latest_checkpoint(core),
             prompts=out_prompts,
         )
     return bundle.model_dump(mode="json")
 
 
 def dump_bundle(bundle: dict[str, Any], fmt: str) -> bytes:
-    if fmt == "yaml":
-        return yaml.safe_dump(bundle, sort_keys=False, allow_unicode=True).encode()
-    return orjson.dumps(bundle, option=orjson.OPT_INDENT_2)
+    try:
+        if fmt == "yaml":
+            return yaml.safe_dump(bundle, sort_keys=False, allow_unicode=True).encode()
+        return orjson.dumps(bundle, option=orjson.OPT_INDENT_2)
+    except (orjson.JSONEncodeError, RecursionError):
+        raise StoredDataUnreadable(
+            "the export holds stored JSON that cannot be serialized; an operator can fix "
+            "it with `promptyard db check --repair`"
+        ) from None
 
 
 def load_bundle(raw: bytes, content_type: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(raw.decode("utf-8")) if "yaml" in content_type else orjson.loads(raw)
+    except RecursionError:  # the YAML parser recurses per level
+        raise JsonTooDeep(too_deep_message(), details={"max_depth": MAX_JSON_DEPTH}) from None
     except (yaml.YAMLError, orjson.JSONDecodeError, UnicodeDecodeError) as exc:
+        if "depth limit" in str(exc):  # orjson stops at 1024 levels
+            raise JsonTooDeep(too_deep_message(), details={"max_depth": MAX_JSON_DEPTH}) from None
         raise ValidationFailed(
             f"the bundle is not valid {('YAML' if 'yaml' in content_type else 'JSON')}: {exc}",
             code="invalid_bundle",
         ) from None
+    if json_depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise JsonTooDeep(too_deep_message(), details={"max_depth": MAX_JSON_DEPTH})
     if not isinstance(data, dict):
         raise ValidationFailed("the bundle must be an object", code="invalid_bundle")
     return data

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, and_, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ from promptyard.services._prompts import (
     prompt_public,
     resolve_selector,
     search_text,
+    unreadable_prompt,
     write_label,
 )
 from promptyard.services.core import Core
@@ -239,7 +241,11 @@ def get_prompt_json(
     generation = core.cache.generation(key)
     prompt = get_prompt(core, project_id=project_id, name=name, version=version, label=label)
     assert prompt.version is not None
-    entry = (dumps(prompt), prompt.version.number)
+    try:
+        body = dumps(prompt)
+    except (orjson.JSONEncodeError, ValueError):  # pydantic: maximum depth exceeded
+        raise unreadable_prompt(name, prompt.version.number) from None
+    entry = (body, prompt.version.number)
     core.cache.put(key, view, entry, generation)
     return entry
 

@@ -11,6 +11,7 @@ from promptyard.domain.errors import (
     ValidationFailed,
 )
 from promptyard.domain.schemas import parse_content
+from promptyard.domain.templates import Deadline
 from promptyard.services._prompts import (
     Content,
     Resolver,
@@ -27,14 +28,25 @@ Rendered = str | list[dict[str, Any]]
 
 
 def render_content(
-    core: Core, type_: str, content: Content, variables: dict[str, Any], resolver: Resolver
+    core: Core,
+    type_: str,
+    content: Content,
+    variables: dict[str, Any],
+    resolver: Resolver,
+    deadline: Deadline | None = None,
 ) -> Rendered:
-    """Render text, or every message of a chat (placeholders take message lists)."""
+    """Render text, or every message of a chat (placeholders take message lists).
+
+    Every message shares one ``deadline`` (by default ``render_timeout_seconds`` from
+    now): a chat prompt gets the time budget once, not once per message.
+    """
+    if deadline is None:
+        deadline = Deadline(core.settings.render_timeout_seconds)
     required: set[str] = set()
     for _field, source in template_sources(type_, content):
         required.update(
             variable.name
-            for variable in core.templates.variables(source, resolver)
+            for variable in core.templates.variables(source, resolver, deadline=deadline)
             if variable.required
         )
     required.update(placeholders(content))
@@ -44,7 +56,7 @@ def render_content(
             f"missing required variables: {', '.join(missing)}", details={"missing": missing}
         )
     if isinstance(content, str):
-        return core.templates.render(content, variables, resolver=resolver)
+        return core.templates.render(content, variables, resolver=resolver, deadline=deadline)
     messages: list[dict[str, Any]] = []
     for item in content:
         if item.get("type") == "placeholder":
@@ -52,7 +64,7 @@ def render_content(
             continue
         rendered = dict(item)
         rendered["content"] = core.templates.render(
-            str(item["content"]), variables, resolver=resolver
+            str(item["content"]), variables, resolver=resolver, deadline=deadline
         )
         messages.append(rendered)
     return messages
@@ -80,17 +92,26 @@ def render_prompt(
     variables: dict[str, Any],
     version: int | None = None,
     label: str | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     with core.store.read() as session:
         prompt = load_prompt(session, project_id, name)
         selected = resolve_selector(session, prompt, version=version, label=label)
         resolver = make_resolver(session, project_id)
-        rendered = render_content(core, selected.type, selected.content, variables, resolver)
+        rendered = render_content(
+            core, selected.type, selected.content, variables, resolver, deadline
+        )
     return {"type": selected.type, "rendered": rendered, "version": selected.number}
 
 
 def render_template(
-    core: Core, *, project_id: int, type_: str, content: Any, variables: dict[str, Any]
+    core: Core,
+    *,
+    project_id: int,
+    type_: str,
+    content: Any,
+    variables: dict[str, Any],
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     try:
         parsed = parse_content(type_, content)
@@ -98,7 +119,7 @@ def render_template(
         raise ValidationFailed(str(exc)) from None
     with core.store.read() as session:
         resolver = make_resolver(session, project_id)
-        rendered = render_content(core, type_, parsed, variables, resolver)
+        rendered = render_content(core, type_, parsed, variables, resolver, deadline)
     return {"type": type_, "rendered": rendered}
 
 

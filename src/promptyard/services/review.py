@@ -26,6 +26,7 @@ from promptyard.domain.errors import (
     NotFound,
     ValidationFailed,
 )
+from promptyard.domain.jsonvalues import check_stored_json
 from promptyard.domain.schemas import LATEST_LABEL, Input, label_problem
 from promptyard.services import audit, webhooks
 from promptyard.services._prompts import (
@@ -167,6 +168,12 @@ class ChangeRequestCreate(Input):
     @classmethod
     def _label(cls, value: str) -> str:
         return _labels_ok([value])[0]
+
+    @field_validator("sample_variables")
+    @classmethod
+    def _samples(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_stored_json(value, "sample_variables")  # stored and served back
+        return value
 
 
 def _event_public(row: SqlChangeRequestEvent) -> dict[str, Any]:

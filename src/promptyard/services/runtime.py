@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from promptyard.domain.errors import ValidationFailed
 from promptyard.domain.schemas import parse_content
+from promptyard.domain.templates import Deadline
 from promptyard.services._prompts import load_prompt, make_resolver, resolve_selector
 from promptyard.services.core import Core
 from promptyard.services.rendering import Rendered, render_content
@@ -86,6 +87,7 @@ def execute(
     type_: str | None = None,
     content: Any = None,
     config: dict[str, Any] | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     provider_name, _, model_name = model.partition("/")
     registry = providers()
@@ -107,7 +109,7 @@ def execute(
             run_config = {**selected.config, **(config or {})}
         else:
             raise ValidationFailed("give either 'prompt' (a stored prompt) or 'content'")
-        rendered = render_content(core, run_type, parsed, variables, resolver)
+        rendered = render_content(core, run_type, parsed, variables, resolver, deadline)
     started = time.perf_counter()
     completion = registry[provider_name].complete(model_name, rendered, run_config)
     latency_ms = (time.perf_counter() - started) * 1000

@@ -18,6 +18,7 @@ import hmac
 import logging
 import secrets
 import threading
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ EVENTS = (
     "change_request.applied",
     "change_request.closed",
     "change_request.commented",
+    "audit.checkpoint",
 )
 MAX_ATTEMPTS = 6
 BASE_DELAY_SECONDS = 10.0
@@ -218,6 +220,29 @@ def enqueue(
     return count
 
 
+def broadcast(core: Core, session: Session, *, event: str, payload: dict[str, Any]) -> int:
+    """Write a pending delivery for every active webhook subscribed to ``event``, whatever
+    its workspace or project: for server-wide events such as ``audit.checkpoint``."""
+    now = core.clock()
+    count = 0
+    for hook in session.execute(select(SqlWebhook).where(SqlWebhook.active.is_(True))).scalars():
+        if event not in hook.events:
+            continue
+        session.add(
+            SqlWebhookDelivery(
+                webhook_id=hook.id,
+                event=event,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        count += 1
+    return count
+
+
 def _claim(core: Core, limit: int) -> list[tuple[int, str, str, str, dict[str, Any]]]:
     """Due deliveries, leased for :data:`CLAIM_SECONDS` so no other worker takes them."""
     now = core.clock()
@@ -317,11 +342,18 @@ def _record(core: Core, delivery_id: int, status: int | None, error: str | None)
 
 
 class WebhookWorker:
-    """A daemon thread calling :func:`deliver_due` every ``interval`` seconds."""
+    """A daemon thread calling :func:`deliver_due` every ``interval`` seconds.
 
-    def __init__(self, core: Core, *, interval: float = 2.0) -> None:
+    ``steps`` are other short pieces of background work run once a round after the
+    deliveries (e.g. publishing audit checkpoints); one failing does not stop the others.
+    """
+
+    def __init__(
+        self, core: Core, *, interval: float = 2.0, steps: Sequence[Callable[[], object]] = ()
+    ) -> None:
         self.core = core
         self.interval = interval
+        self.steps = list(steps)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -342,3 +374,8 @@ class WebhookWorker:
                         pass
                 except Exception:  # keep the worker alive; the next round retries
                     log.exception("webhook worker round failed")
+                for step in self.steps:
+                    try:
+                        step()
+                    except Exception:
+                        log.exception("background step %r failed", step)

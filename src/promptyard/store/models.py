@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -82,6 +83,8 @@ class SqlUser(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: An instance administrator manages accounts (passwords, disabling) and workspaces.
+    is_instance_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SqlMembership(Base):
@@ -115,6 +118,28 @@ class SqlApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by: Mapped[str] = mapped_column(String(400), default="system", server_default="system")
+    #: Only the operator's PROMPTYARD_INIT_API_KEY acts as an instance administrator.
+    is_instance_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SqlInvitation(Base):
+    """An offer of a workspace membership to an email, accepted with a one-time token.
+
+    The answer to the inviter is the same whether or not an account has that email; the
+    person accepts with the token and, when the account exists, its current password.
+    """
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SqlSession(Base):

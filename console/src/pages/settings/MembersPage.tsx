@@ -12,17 +12,27 @@ import { Loading } from "../../components/Loading";
 import { absoluteTime, relativeTime } from "../../lib/format";
 import { ROLES, roleRank, useCan } from "../../lib/permissions";
 import { useTitle } from "../../lib/title";
+import { InvitationsSection } from "./InvitationsSection";
+import { InviteDialog } from "./InviteDialog";
 
-/** Workspace members with their roles, and the roles narrowed in the current project. */
+/** Why a workspace admin sees no account controls (docs/security.md, accounts). */
+const ACCOUNTS_NOTE =
+  "Only an instance administrator can create accounts, reset passwords, or disable and enable accounts: invite people instead.";
+
+/** Workspace members with their roles, invitations, and the roles narrowed in the
+ * current project. Memberships are the workspace admin's; accounts (password, active
+ * state, new accounts) only an instance administrator's. */
 export default function MembersPage() {
   useTitle("Members & roles");
   const { project = "default" } = useParams();
   const can = useCan();
   const manage = can("member:manage");
+  const accountAdmin = can("account:manage");
   const me = useMe();
   const client = useQueryClient();
   const members = useQuery({ queryKey: keys.members, queryFn: accounts.members });
   const [adding, setAdding] = useState(false);
+  const [inviting, setInviting] = useState(false);
   const [resetting, setResetting] = useState<User | null>(null);
   const [toggling, setToggling] = useState<User | null>(null);
   const [removing, setRemoving] = useState<User | null>(null);
@@ -61,10 +71,19 @@ export default function MembersPage() {
     <div className="stack">
       <div className="section-head">
         <h1>Members &amp; roles</h1>
-        {manage && (
-          <button type="button" className="btn primary" onClick={() => setAdding(true)}>
-            Add member
-          </button>
+        {(manage || accountAdmin) && (
+          <div className="row">
+            {manage && (
+              <button type="button" className="btn primary" onClick={() => setInviting(true)}>
+                Invite…
+              </button>
+            )}
+            {accountAdmin && (
+              <button type="button" className="btn" onClick={() => setAdding(true)}>
+                Create account…
+              </button>
+            )}
+          </div>
         )}
       </div>
       <p className="hint">
@@ -72,6 +91,11 @@ export default function MembersPage() {
         requests), reviewer (also approve), admin (everything, including members and keys).
         {!manage && " Only admins can change members."}
       </p>
+      {manage && !accountAdmin && (
+        <p className="hint" data-testid="accounts-note">
+          {ACCOUNTS_NOTE}
+        </p>
+      )}
       <p className="sr-only" role="status">{status}</p>
       {status && <div className="notice ok">{status}</div>}
       {setRole.error ? <ErrorMessage error={setRole.error} title="Could not change the role." /> : null}
@@ -84,7 +108,7 @@ export default function MembersPage() {
               <th scope="col">Role</th>
               <th scope="col">Status</th>
               <th scope="col" className="col-updated">Last sign-in</th>
-              {manage && <th scope="col">Actions</th>}
+              {(manage || accountAdmin) && <th scope="col">Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -126,35 +150,43 @@ export default function MembersPage() {
                     <span className="muted">never</span>
                   )}
                 </td>
-                {manage && (
+                {(manage || accountAdmin) && (
                   <td>
                     <div className="row tight">
-                      <button
-                        type="button"
-                        className={user.is_active ? "btn small danger" : "btn small"}
-                        disabled={user.id === selfId}
-                        onClick={() => setToggling(user)}
-                        aria-label={`${user.is_active ? "Disable" : "Enable"} ${user.email}`}
-                      >
-                        {user.is_active ? "Disable…" : "Enable…"}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn small"
-                        onClick={() => setResetting(user)}
-                        aria-label={`Reset password of ${user.email}`}
-                      >
-                        Reset password…
-                      </button>
-                      <button
-                        type="button"
-                        className="btn small danger"
-                        disabled={user.id === selfId}
-                        onClick={() => setRemoving(user)}
-                        aria-label={`Remove ${user.email}`}
-                      >
-                        Remove…
-                      </button>
+                      {accountAdmin && (
+                        <>
+                          <button
+                            type="button"
+                            className={user.is_active ? "btn small danger" : "btn small"}
+                            disabled={user.id === selfId}
+                            title={user.id === selfId ? "You cannot disable your own account." : undefined}
+                            onClick={() => setToggling(user)}
+                            aria-label={`${user.is_active ? "Disable" : "Enable"} ${user.email}`}
+                          >
+                            {user.is_active ? "Disable…" : "Enable…"}
+                          </button>
+                          <button
+                            type="button"
+                            className="btn small"
+                            onClick={() => setResetting(user)}
+                            aria-label={`Reset password of ${user.email}`}
+                          >
+                            Reset password…
+                          </button>
+                        </>
+                      )}
+                      {manage && (
+                        <button
+                          type="button"
+                          className="btn small danger"
+                          disabled={user.id === selfId}
+                          title={user.id === selfId ? "You cannot remove yourself." : undefined}
+                          onClick={() => setRemoving(user)}
+                          aria-label={`Remove ${user.email}`}
+                        >
+                          Remove…
+                        </button>
+                      )}
                     </div>
                   </td>
                 )}
@@ -163,13 +195,22 @@ export default function MembersPage() {
           </tbody>
         </table>
       </div>
+      {manage && <InvitationsSection />}
       <ProjectRoles project={project} members={members.data.items} manage={manage} />
+      {inviting && (
+        <InviteDialog
+          onClose={() => setInviting(false)}
+          onInvited={(invitation) =>
+            setStatus(`An invitation for ${invitation.email} as ${invitation.role} was created.`)
+          }
+        />
+      )}
       {adding && (
-        <AddMemberDialog
+        <CreateAccountDialog
           onClose={() => setAdding(false)}
           onDone={(user) => {
             setAdding(false);
-            setStatus(`${user.email} was added as ${user.role}.`);
+            setStatus(`An account for ${user.email} was created; they are ${user.role} here.`);
           }}
         />
       )}
@@ -199,7 +240,7 @@ export default function MembersPage() {
       {toggling && (
         <ConfirmDialog
           title={`${toggling.is_active ? "Disable" : "Enable"} ${toggling.email}?`}
-          confirmLabel={toggling.is_active ? "Disable member" : "Enable member"}
+          confirmLabel={toggling.is_active ? "Disable account" : "Enable account"}
           danger={toggling.is_active}
           busy={toggle.isPending}
           error={toggle.error}
@@ -208,8 +249,8 @@ export default function MembersPage() {
         >
           <p>
             {toggling.is_active
-              ? "They are signed out at once and cannot sign in until enabled again."
-              : "They can sign in again with their password."}
+              ? "The account is disabled in every workspace: they are signed out at once and cannot sign in until enabled again."
+              : "They can sign in again with their password, in every workspace they belong to."}
           </p>
         </ConfirmDialog>
       )}
@@ -217,7 +258,8 @@ export default function MembersPage() {
   );
 }
 
-function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (user: User) => void }) {
+/** Instance administrators only: a new account with a password, member here. */
+function CreateAccountDialog({ onClose, onDone }: { onClose: () => void; onDone: (user: User) => void }) {
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
@@ -235,7 +277,7 @@ function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (us
     create.mutate();
   }
   return (
-    <Dialog title="Add a member" onClose={onClose}>
+    <Dialog title="Create an account" onClose={onClose}>
       <form className="stack" onSubmit={submit}>
         <label className="field">
           <span>Email</span>
@@ -258,8 +300,8 @@ function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (us
           />
         </label>
         <p id="add-password-hint" className="hint">
-          At least 10 characters. Ignored when the email already has an account (it is added to
-          this workspace as it is).
+          At least 10 characters. Tell it to them another way. An email that already has an
+          account is refused: invite it instead.
         </p>
         <label className="field">
           <span>Role</span>
@@ -271,13 +313,13 @@ function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (us
             ))}
           </select>
         </label>
-        {create.error ? <ErrorMessage error={create.error} title="Could not add the member." /> : null}
+        {create.error ? <ErrorMessage error={create.error} title="Could not create the account." /> : null}
         <div className="row end">
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
           <button type="submit" className="btn primary" disabled={create.isPending}>
-            Add member
+            Create account
           </button>
         </div>
       </form>
@@ -302,7 +344,10 @@ function ResetPasswordDialog(props: { user: User; onClose: () => void; onDone: (
           <span>New password</span>
           <input type="password" required minLength={10} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
-        <p className="hint">Every session of theirs ends. Tell them the new password another way.</p>
+        <p className="hint">
+          It is their password in every workspace, and every session of theirs ends. Tell them
+          the new password another way.
+        </p>
         {reset.error ? <ErrorMessage error={reset.error} title="Could not reset the password." /> : null}
         <div className="row end">
           <button type="button" className="btn" onClick={props.onClose}>

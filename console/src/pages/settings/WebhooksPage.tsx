@@ -18,6 +18,7 @@ export const WEBHOOK_EVENTS = [
   "change_request.applied",
   "change_request.closed",
   "change_request.commented",
+  "audit.checkpoint",
 ];
 
 /** Webhooks of the current project: list, create, delete, and each one's deliveries. */

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,11 +46,13 @@ from promptyard.domain.templating.analysis import (
 from promptyard.domain.templating.guards import _harden
 from promptyard.domain.templating.limits import (
     _STATE,
+    Deadline,
     TemplateLimits,
     _limit_error,
     _limit_error_recursion,
     _RenderState,
 )
+from promptyard.domain.templating.messages import python_message, scrub
 from promptyard.domain.templating.references import (
     _PREFIX,
     PromptRef,
@@ -87,6 +87,8 @@ class _PromptLoader(BaseLoader):
         if not isinstance(name, str) or not name.startswith(_PREFIX):
             raise BadReference(f"only prompt: references can be included, got {_short(name)}")
         key = str(parse_reference(name))
+        if state is not None:
+            state.include()  # counts the expansion and checks the request's deadline
         source = state.sources.get(key) if state is not None else None
         if source is None:
             raise TemplateNotFound(name)
@@ -97,13 +99,6 @@ class _PromptLoader(BaseLoader):
 
 
 # --------------------------------------------------------------------------- errors at render
-
-_ADDRESS_RE = re.compile(r"\s+at 0x[0-9a-fA-F]+")
-
-
-def _clean(message: str) -> str:
-    message = _ADDRESS_RE.sub("", message)
-    return message if len(message) <= 300 else message[:297] + "..."
 
 
 def _locate(exc: BaseException, state: _RenderState) -> dict[str, Any]:
@@ -127,15 +122,14 @@ def _render_problem(exc: Exception, state: _RenderState) -> DomainError:
     if details["template"]:
         place = f"{details['template']}, {place}"
     if isinstance(exc, SecurityError):
-        return TemplateSecurityViolation(f"{place}{_clean(str(exc))}", details=details)
+        return TemplateSecurityViolation(f"{place}{scrub(str(exc))}", details=details)
     if isinstance(exc, UndefinedError):
-        return TemplateRenderProblem(f"{place}{_clean(str(exc))}", details=details)
+        return TemplateRenderProblem(f"{place}{scrub(str(exc))}", details=details)
     if isinstance(exc, TemplateNotFound):
         return BadReference(f"{place}prompt reference {exc.name} could not be resolved")
     if isinstance(exc, TemplateError):
-        return TemplateRenderProblem(f"{place}{_clean(str(exc))}", details=details)
-    text = _clean(str(exc)) or "error"
-    return TemplateRenderProblem(f"{place}{type(exc).__name__}: {text}", details=details)
+        return TemplateRenderProblem(f"{place}{scrub(str(exc))}", details=details)
+    return TemplateRenderProblem(f"{place}{python_message(exc)}", details=details)
 
 
 # --------------------------------------------------------------------------- engine
@@ -173,7 +167,13 @@ class TemplateEngine:
         """
         return self._collect(self._entry(source, "content"), resolver)
 
-    def variables(self, source: str, resolver: Resolver | None = None) -> tuple[VariableInfo, ...]:
+    def variables(
+        self,
+        source: str,
+        resolver: Resolver | None = None,
+        *,
+        deadline: Deadline | None = None,
+    ) -> tuple[VariableInfo, ...]:
         """Variables of the template and of every prompt it references, sorted by name.
 
         A variable is required if it is required anywhere, except that names a
@@ -181,17 +181,30 @@ class TemplateEngine:
         are optional in the prompts it references.
         """
         entry = self._entry(source, "content")
-        return self._union(entry, self._collect(entry, resolver))
+        return self._union(entry, self._collect(entry, resolver, deadline))
 
     # ---- rendering
 
     def render(
-        self, source: str, variables: Mapping[str, Any], *, resolver: Resolver | None = None
+        self,
+        source: str,
+        variables: Mapping[str, Any],
+        *,
+        resolver: Resolver | None = None,
+        deadline: Deadline | None = None,
     ) -> str:
-        """Render in the sandbox; every failure is a ``DomainError`` (see ``domain.templates``)."""
+        """Render in the sandbox; every failure is a ``DomainError`` (see ``domain.templates``).
+
+        ``deadline`` is the time budget of the whole request: pass the same one to every
+        render a request makes (each message of a chat prompt). Without one, this render
+        gets ``max_seconds`` of its own.
+        """
+        if deadline is None:
+            deadline = Deadline(self.limits.max_seconds)
+        deadline.check()
         entry = self._entry(source, "content")
         if entry.info.references:
-            sources = self._collect(entry, resolver)
+            sources = self._collect(entry, resolver, deadline)
             required = [v.name for v in self._union(entry, sources) if v.required]
         else:
             sources, required = {}, list(entry.required)
@@ -200,12 +213,16 @@ class TemplateEngine:
             raise MissingVariables(
                 f"missing required variables: {', '.join(missing)}", details={"missing": missing}
             )
-        return self._run(entry.template, dict(variables), sources)
+        return self._run(entry.template, dict(variables), sources, deadline)
 
     def _run(
-        self, template: Template, variables: dict[str, Any], sources: Mapping[str, str]
+        self,
+        template: Template,
+        variables: dict[str, Any],
+        sources: Mapping[str, str],
+        deadline: Deadline,
     ) -> str:
-        state = _RenderState(self.limits, sources)
+        state = _RenderState(self.limits, sources, deadline)
         cap = self.limits.max_output_chars
         token = _STATE.set(state)
         stream = None
@@ -219,8 +236,8 @@ class TemplateEngine:
                 if size > cap:
                     state.fail("max_output_chars")
                 append(chunk)
-                if not len(parts) & 63 and time.monotonic() > state.deadline:
-                    state.fail("max_seconds")
+                if not len(parts) & 63:
+                    deadline.check()
             return "".join(parts)
         except (TemplateLimitExceeded, MissingVariables, BadReference, NotFound):
             raise
@@ -300,7 +317,7 @@ class TemplateEngine:
         except DomainError:
             raise
         except Exception as exc:  # e.g. integer literals beyond Python's digit limit
-            message = _clean(str(exc))
+            message = scrub(str(exc))
             if "integer string conversion" in message:
                 message = "a number in the template has too many digits"
             raise _syntax_problem(env, source, field, 1, message) from None
@@ -309,7 +326,9 @@ class TemplateEngine:
         info = TemplateInfo(variables=variables, references=tuple(refs))
         return _Entry(info, required, bound, optional_refs, template)
 
-    def _collect(self, root: _Entry, resolver: Resolver | None) -> dict[str, str]:
+    def _collect(
+        self, root: _Entry, resolver: Resolver | None, deadline: Deadline | None = None
+    ) -> dict[str, str]:
         sources: dict[str, str] = {}
         if not root.info.references:
             return sources
@@ -323,6 +342,8 @@ class TemplateEngine:
         path: list[str] = []
 
         def visit(ref: PromptRef, optional: bool) -> int:
+            if deadline is not None:
+                deadline.check()
             key = str(ref)
             if key in path:
                 cycle = [*path[path.index(key) :], key]

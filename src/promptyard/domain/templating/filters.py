@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from promptyard.domain.errors import TemplateRenderProblem
 from promptyard.domain.templating.limits import _state
+from promptyard.domain.templating.messages import describe
 from promptyard.domain.templating.values import (
     _check_built,
     _check_printf,
@@ -20,9 +22,11 @@ from promptyard.domain.templating.values import (
     _weigh,
 )
 
+# Filters that turn their value into text (``join`` is not one: it iterates its value,
+# which may be a range or dict view, and checks the items it prints itself).
 _TEXT_FILTERS = frozenset(
     {
-        "capitalize", "center", "e", "escape", "forceescape", "format", "indent", "join",
+        "capitalize", "center", "e", "escape", "forceescape", "format", "indent",
         "lower", "pprint", "replace", "safe", "string", "striptags", "title", "trim",
         "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
     }
@@ -40,7 +44,11 @@ def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         state.tick()
         if text and len(args) > skip:
             _check_text(args[skip])
-        result = func(*args, **kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except TypeError:
+            _check_arguments(name, func, args, kwargs)
+            raise
         if isinstance(result, (str, bytes, list, tuple, dict)):
             state.charge(len(result))
         else:
@@ -48,6 +56,21 @@ def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return guarded
+
+
+def _check_arguments(
+    name: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """After a TypeError: if the filter was called with the wrong arguments, say so by name.
+
+    (Python's own message names the function implementing the filter, e.g. ``do_int()``.)
+    """
+    try:
+        inspect.signature(func).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TemplateRenderProblem(f"wrong arguments for the filter {name!r}: {exc}") from None
+    except ValueError:  # no signature to check against
+        return
 
 
 def _width(value: Any) -> int:
@@ -158,7 +181,9 @@ def _f_sum(environment: Environment, iterable: Any, attribute: Any = None, start
     result = list(start)
     for item in iterable:
         if not isinstance(item, type(start)):
-            raise TypeError(f"can only concatenate {type(start).__name__} to sum(start=...)")
+            raise TemplateRenderProblem(
+                f"sum() with a start of {describe(start)} can only add items of that kind"
+            )
         result.extend(item)
         state.grow(len(result), 0)
     _check_built(state, result)
@@ -169,7 +194,12 @@ def _f_sum(environment: Environment, iterable: Any, attribute: Any = None, start
 def _f_tojson(eval_ctx: nodes.EvalContext, value: Any, indent: int | None = None) -> Markup:
     if _width(indent) > 16:
         raise TemplateRenderProblem("tojson indent is limited to 16")
-    return filters.do_tojson(eval_ctx, value, indent)
+    try:
+        return filters.do_tojson(eval_ctx, value, indent)
+    except TypeError:  # Python's message names the type ("Object of type Macro ...")
+        raise TemplateRenderProblem(
+            "tojson can only convert strings, numbers, booleans, none, lists and dicts"
+        ) from None
 
 
 _FILTER_OVERRIDES: dict[str, Callable[..., Any]] = {

@@ -10,6 +10,7 @@ from jinja2.environment import Environment
 from jinja2.runtime import markup_join
 from jinja2.utils import Namespace
 
+from promptyard.domain.errors import TemplateRenderProblem
 from promptyard.domain.templating.limits import _RenderState, _state
 from promptyard.domain.templating.values import _check_built, _check_text, _text_len
 
@@ -94,9 +95,17 @@ def _guard_charge(size: int) -> str:
     return ""
 
 
-def _bounded_range(*args: Any) -> range:
+def _bounded_range(*args: Any, **kwargs: Any) -> range:
     state = _state()
     state.tick()
+    if kwargs:
+        raise TemplateRenderProblem("range() takes no keyword arguments")
+    if not 1 <= len(args) <= 3:
+        raise TemplateRenderProblem("range() takes 1 to 3 arguments: stop, or start, stop, step")
+    if not all(isinstance(arg, int) for arg in args):
+        raise TemplateRenderProblem("range() needs integer arguments")
+    if len(args) == 3 and args[2] == 0:
+        raise TemplateRenderProblem("range() step must not be zero")
     numbers = range(*args)
     try:
         too_big = len(numbers) > state.limits.max_range

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from jinja2 import BaseLoader, StrictUndefined, TemplateRuntimeError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import Namespace
+from jinja2.utils import Namespace, missing
 from markupsafe import Markup
 
 from promptyard.domain.templating.filters import _FILTER_OVERRIDES, _guarded_filter
@@ -30,6 +30,7 @@ from promptyard.domain.templating.guards import (
     _harden,
 )
 from promptyard.domain.templating.limits import _state
+from promptyard.domain.templating.messages import describe, show
 from promptyard.domain.templating.values import (
     _OPAQUE,
     _BoundedEscapeFormatter,
@@ -44,13 +45,34 @@ from promptyard.domain.templating.values import (
 # --------------------------------------------------------------------------- environment
 
 
+class _TemplateUndefined(StrictUndefined):
+    """StrictUndefined whose messages name values as the template does ("a list")."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint:
+            return self._undefined_hint
+        name, obj = self._undefined_name, self._undefined_obj
+        if obj is missing:
+            return f"{name!r} is undefined"
+        if name is not None and type(name) not in (str, int, float, bool):
+            return f"{describe(obj)} cannot be indexed with {describe(name)}"
+        if isinstance(obj, Mapping):
+            return f"the dict has no key {show(name)}"
+        if isinstance(name, str):
+            return f"{describe(obj)} has no attribute {show(name)}"
+        return f"{describe(obj)} has no item {show(name)}"
+
+
 class _SandboxEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self, loader: BaseLoader) -> None:
         super().__init__(
             loader=loader,
-            undefined=StrictUndefined,
+            undefined=_TemplateUndefined,
             autoescape=False,
             keep_trailing_newline=True,
             finalize=_finalize,
@@ -105,9 +127,7 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
         return super().is_safe_callable(obj)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:
-        raise SecurityError(
-            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
-        )
+        raise SecurityError(f"access to attribute {show(attribute)} of {describe(obj)} is unsafe")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         if not isinstance(value, (types.MethodType, types.BuiltinMethodType)) or (
@@ -158,7 +178,7 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
         state = _state()
         state.tick()
         if not __self.is_safe_callable(__obj):
-            raise SecurityError(f"calling a {type(__obj).__name__!r} object is not allowed")
+            raise SecurityError(f"calling {describe(__obj)} is not allowed")
         if isinstance(__obj, LoopContext):
             if args:
                 args = (_guard_loop(args[0]), *args[1:])

@@ -6,15 +6,17 @@ import functools
 import math
 import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from jinja2.runtime import BlockReference, Context, LoopContext, Macro, TemplateReference, Undefined
 from jinja2.sandbox import SandboxedFormatter
 from jinja2.utils import Namespace
 from markupsafe import EscapeFormatter
 
 from promptyard.domain.errors import TemplateRenderProblem
 from promptyard.domain.templating.limits import _RenderState, _state
+from promptyard.domain.templating.messages import describe
 
 # --------------------------------------------------------------------------- value inspection
 
@@ -111,8 +113,23 @@ def _opaque(obj: Any) -> bool:
     )
 
 
+#: Values that print as a Python repr (``<Macro 'm'>``, ``range(0, 3)``): refused as text,
+#: with a hint saying what to print instead.
+_NO_TEXT: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (Macro, "; call it, e.g. m()"),
+    (Namespace, "; print one of its attributes, e.g. ns.name"),
+    (LoopContext, "; print one of its attributes, e.g. loop.index"),
+    (TemplateReference, ""),
+    (BlockReference, "; call it, e.g. self.name()"),
+    (Context, ""),
+    (range, "; use |list or |join"),
+    (_DICT_VIEWS, "; use |list or |join"),
+    (types.GenericAlias, ""),
+)
+
+
 def _check_text(value: Any) -> None:
-    """Refuse to turn functions, classes and other non-data objects into text."""
+    """Refuse to turn functions, classes, macros and other non-data objects into text."""
     if type(value) in _PLAIN:
         return
     seen: set[int] = set()
@@ -122,12 +139,17 @@ def _check_text(value: Any) -> None:
         if type(obj) in _PLAIN or id(obj) in seen:
             continue
         seen.add(id(obj))
+        if isinstance(obj, Undefined):
+            obj._fail_with_undefined_error()  # says what was missing, e.g. "a list has no item 5"
+        for kind, hint in _NO_TEXT:
+            if isinstance(obj, kind):
+                raise TemplateRenderProblem(f"cannot render {describe(obj)} as text{hint}")
         kids = _children(obj)
         if kids is not None:
             stack.extend(kids)
         elif _opaque(obj):
-            kind = "class" if isinstance(obj, type) else type(obj).__name__
-            raise TemplateRenderProblem(f"cannot render a value of type {kind!r} as text")
+            hint = "; use |list or |join" if isinstance(obj, Iterator) else ""
+            raise TemplateRenderProblem(f"cannot render {describe(obj)} as text{hint}")
 
 
 def _text_len(value: Any) -> int:

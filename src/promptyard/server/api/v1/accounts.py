@@ -14,13 +14,14 @@ from pydantic import Field
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import SLUG_PATTERN, Input
 from promptyard.server.deps import CoreDep, require
-from promptyard.services import accounts
+from promptyard.services import accounts, invitations
 
 router = APIRouter(tags=["accounts"])
 
 MemberRead = Annotated[RequestContext, Depends(require("member:read"))]
 MemberManage = Annotated[RequestContext, Depends(require("member:manage"))]
 SelfManage = Annotated[RequestContext, Depends(require("self:manage"))]
+AccountManage = Annotated[RequestContext, Depends(require("account:manage"))]
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN)]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 Role = Annotated[
@@ -39,6 +40,12 @@ class UserCreate(Input):
 class UserUpdate(Input):
     name: str | None = Field(default=None, max_length=200)
     is_active: bool | None = None
+    is_instance_admin: bool | None = None
+
+
+class InvitationCreate(Input):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    role: Role = "viewer"
 
 
 class PasswordReset(Input):
@@ -73,24 +80,58 @@ def list_users(core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
 
 
 @router.post("/users", status_code=201)
-def create_user(body: UserCreate, core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
-    """Add a member (creating the user when the email is new)."""
+def create_user(body: UserCreate, core: CoreDep, ctx: AccountManage) -> dict[str, Any]:
+    """Create an account and make it a member here (instance administrators only).
+
+    An email that already has an account is refused (409): invite it instead.
+    """
     return accounts.create_user(
         core, ctx=ctx, email=body.email, name=body.name, password=body.password, role=body.role
     )
 
 
 @router.patch("/users/{user_id}")
-def update_user(user_id: Id, body: UserUpdate, core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
+def update_user(user_id: Id, body: UserUpdate, core: CoreDep, ctx: AccountManage) -> dict[str, Any]:
+    """Change an account: name, active state, instance administrator (instance admins only)."""
     return accounts.update_user(
-        core, ctx=ctx, user_id=user_id, name=body.name, is_active=body.is_active
+        core,
+        ctx=ctx,
+        user_id=user_id,
+        name=body.name,
+        is_active=body.is_active,
+        is_instance_admin=body.is_instance_admin,
     )
 
 
 @router.post("/users/{user_id}/password", status_code=204)
-def reset_password(user_id: Id, body: PasswordReset, core: CoreDep, ctx: MemberManage) -> Response:
-    """Set a member's password; every session of theirs ends."""
+def reset_password(user_id: Id, body: PasswordReset, core: CoreDep, ctx: AccountManage) -> Response:
+    """Set a person's password (instance admins only); every session of theirs ends."""
     accounts.reset_password(core, ctx=ctx, user_id=user_id, password=body.password)
+    return Response(status_code=204)
+
+
+# -- invitations ----------------------------------------------------------------------
+
+
+@router.post("/invitations", status_code=201)
+def create_invitation(body: InvitationCreate, core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
+    """Invite an email to this workspace; the plain ``token`` is in this answer only.
+
+    The answer is the same whether or not an account has the email.
+    """
+    created = invitations.create_invitation(core, ctx=ctx, email=body.email, role=body.role)
+    return {**created.invitation, "token": created.token}
+
+
+@router.get("/invitations")
+def list_invitations(core: CoreDep, ctx: MemberManage) -> dict[str, Any]:
+    """This workspace's invitations with their status; never a token."""
+    return {"items": invitations.list_invitations(core, ctx.actor)}
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204)
+def revoke_invitation(invitation_id: Id, core: CoreDep, ctx: MemberManage) -> Response:
+    invitations.revoke_invitation(core, ctx=ctx, invitation_id=invitation_id)
     return Response(status_code=204)
 
 

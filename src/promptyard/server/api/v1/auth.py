@@ -13,7 +13,8 @@ from promptyard.domain.errors import Forbidden, TooManyRequests
 from promptyard.domain.schemas import SLUG_PATTERN, Input
 from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep, require
 from promptyard.server.errors import error_response
-from promptyard.services import accounts, auth, projects
+from promptyard.services import accounts, auth, invitations, projects
+from promptyard.services.core import Core
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -34,7 +35,19 @@ class LoginInput(Input):
 
 
 def actor_json(actor: Actor) -> dict[str, Any]:
-    return {"type": actor.type, "id": actor.id, "name": actor.name, "role": actor.role}
+    return {
+        "type": actor.type,
+        "id": actor.id,
+        "name": actor.name,
+        "role": actor.role,
+        "instance_admin": actor.instance_admin,
+    }
+
+
+class InvitationAccept(Input):
+    token: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+    name: str = Field(default="", max_length=200)
 
 
 class PasswordChange(Input):
@@ -47,6 +60,35 @@ class SwitchInput(Input):
 
 
 SelfManage = Annotated[RequestContext, Depends(require("self:manage"))]
+
+
+async def _start_session(
+    core: Core, actor: Actor, response: Response, *, ip: str | None, request_id: str | None
+) -> None:
+    """A new console session for ``actor``: the session and CSRF cookies on ``response``."""
+    new = await run_in_threadpool(
+        lambda: auth.create_session(core, actor, ip=ip, request_id=request_id)
+    )
+    max_age = core.settings.session_days * 86400
+    secure = core.settings.secure_cookies
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        new.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
 
 
 @router.post("/login", responses={429: {"description": "too many failed sign-ins"}})
@@ -74,29 +116,7 @@ async def login(body: LoginInput, request: Request, response: Response, core: Co
             return error_response(
                 429, exc.code, exc.message, exc.details, headers={"Retry-After": str(retry)}
             )
-    new = await run_in_threadpool(
-        lambda: auth.create_session(core, actor, ip=ip, request_id=request_id)
-    )
-    max_age = core.settings.session_days * 86400
-    secure = core.settings.secure_cookies
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.token,
-        max_age=max_age,
-        httponly=True,
-        samesite="strict",
-        secure=secure,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        new.csrf_token,
-        max_age=max_age,
-        httponly=False,
-        samesite="strict",
-        secure=secure,
-        path="/",
-    )
+    await _start_session(core, actor, response, ip=ip, request_id=request_id)
     return {"actor": actor_json(actor)}
 
 
@@ -148,3 +168,37 @@ async def switch_workspace(
         "actor": actor_json(actor),
         "workspace": await run_in_threadpool(projects.workspace_of, core, actor.workspace_id),
     }
+
+
+@router.post(
+    "/invitations/accept",
+    responses={429: {"description": "too many failed sign-ins"}},
+)
+async def accept_invitation(
+    body: InvitationAccept, request: Request, response: Response, core: CoreDep
+) -> Any:
+    """Join a workspace with an invitation token and sign in.
+
+    When an account has the invited email, ``password`` must be its current password;
+    otherwise the account is created with it (and ``name``).
+    """
+    ip = request.client.host if request.client else None
+    request_id = request.scope.get("promptyard.request_id")
+    try:
+        accepted = await run_in_threadpool(
+            lambda: invitations.accept_invitation(
+                core,
+                token=body.token,
+                password=body.password,
+                name=body.name,
+                ip=ip,
+                request_id=request_id,
+            )
+        )
+    except TooManyRequests as exc:
+        retry = (exc.details or {}).get("retry_after", 1)
+        return error_response(
+            429, exc.code, exc.message, exc.details, headers={"Retry-After": str(retry)}
+        )
+    await _start_session(core, accepted.actor, response, ip=ip, request_id=request_id)
+    return {"actor": actor_json(accepted.actor), "workspace": accepted.workspace}

@@ -33,6 +33,7 @@ from promptyard.domain.schemas import (
     VersionsPublic,
 )
 from promptyard.server.deps import CoreDep, LabelCtx, ProjectDep, ReadCtx, WriteCtx
+from promptyard.server.render_pool import RenderPoolDep
 from promptyard.services import history, registry, rendering
 
 router = APIRouter(prefix="/prompts", tags=["prompts"])
@@ -298,10 +299,19 @@ def delete_branch(
 
 
 @router.post("/{name}/render")
-def render(
-    name: PromptName, body: RenderRequest, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+async def render(
+    name: PromptName,
+    body: RenderRequest,
+    request: Request,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    pool: RenderPoolDep,
 ) -> dict[str, Any]:
-    return rendering.render_prompt(
+    """Render a prompt version; runs in the render pool (503 ``overloaded`` when it is full)."""
+    return await pool.run(
+        request,
+        rendering.render_prompt,
         core,
         project_id=project_id,
         name=name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from promptyard.domain.schemas import (
@@ -16,6 +16,7 @@ from promptyard.domain.schemas import (
     TemplateInput,
 )
 from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
+from promptyard.server.render_pool import RenderPoolDep
 from promptyard.services import rendering, runtime
 
 router = APIRouter(tags=["templates"])
@@ -48,11 +49,18 @@ def validate(
 
 
 @router.post("/templates/render")
-def render(
-    body: TemplateInput, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+async def render(
+    body: TemplateInput,
+    request: Request,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    pool: RenderPoolDep,
 ) -> dict[str, Any]:
-    """Render unsaved content (includes resolve in the project)."""
-    return rendering.render_template(
+    """Render unsaved content (includes resolve in the project), in the render pool."""
+    return await pool.run(
+        request,
+        rendering.render_template,
         core,
         project_id=project_id,
         type_=body.type,
@@ -67,11 +75,18 @@ def models(_ctx: ReadCtx) -> dict[str, Any]:
 
 
 @router.post("/prompts/execute")
-def execute(
-    body: ExecuteInput, core: CoreDep, _ctx: ExecuteCtx, project_id: ProjectDep
+async def execute(
+    body: ExecuteInput,
+    request: Request,
+    core: CoreDep,
+    _ctx: ExecuteCtx,
+    project_id: ProjectDep,
+    pool: RenderPoolDep,
 ) -> dict[str, Any]:
     """Render a stored prompt (or unsaved content) and run it on a model."""
-    return runtime.execute(
+    return await pool.run(
+        request,
+        runtime.execute,
         core,
         project_id=project_id,
         model=body.model,
