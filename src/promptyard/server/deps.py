@@ -239,7 +239,8 @@ def require(permission: str) -> Callable[..., Awaitable[RequestContext]]:
 
 
 ProjectSlug = Annotated[
-    str, Query(alias="project", pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="project slug")
+    str,
+    Query(alias="project", pattern=SLUG_PATTERN, description="project slug", examples=["default"]),
 ]
 
 

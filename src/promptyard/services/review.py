@@ -27,7 +27,14 @@ from promptyard.domain.errors import (
     ValidationFailed,
 )
 from promptyard.domain.jsonvalues import check_stored_json
-from promptyard.domain.schemas import LATEST_LABEL, Input, label_problem
+from promptyard.domain.schemas import (
+    LABEL_PATTERN,
+    LATEST_LABEL,
+    NAME_PATTERN,
+    Input,
+    label_problem,
+    request_examples,
+)
 from promptyard.services import audit, webhooks
 from promptyard.services._prompts import (
     labels_of,
@@ -78,6 +85,10 @@ class Policy(Input):
 
 class PolicyUpdate(Input):
     """Fields to change; the ones left out keep their value."""
+
+    model_config = request_examples(
+        {"require_review": True, "protected_labels": ["production"], "required_approvals": 1}
+    )
 
     require_review: bool | None = None
     protected_labels: list[str] | None = Field(None, max_length=50)
@@ -158,9 +169,19 @@ def _require_gates(results: list[dict[str, Any]]) -> None:
 
 
 class ChangeRequestCreate(Input):
-    prompt: str = Field(min_length=1, max_length=128)
+    model_config = request_examples(
+        {
+            "prompt": "greeting",
+            "version": 2,
+            "label": "staging",
+            "description": "friendlier wording",
+            "sample_variables": {"name": "Ada"},
+        }
+    )
+
+    prompt: str = Field(min_length=1, max_length=128, pattern=NAME_PATTERN)
     version: int = Field(ge=1, le=1_000_000_000)
-    label: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN)
     description: str = Field("", max_length=20_000)
     sample_variables: dict[str, Any] = Field(default_factory=dict)
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import NotFound
-from promptyard.domain.schemas import Input
+from promptyard.domain.schemas import Input, request_examples
 from promptyard.services import audit
 from promptyard.services.core import Core
 from promptyard.store.models import SqlProject, SqlWebhook, SqlWebhookDelivery
@@ -54,6 +54,10 @@ TIMEOUT_SECONDS = 5.0
 
 
 class WebhookCreate(Input):
+    model_config = request_examples(
+        {"url": "https://hooks.example.com/promptyard", "events": ["change_request.opened"]}
+    )
+
     url: str = Field(min_length=1, max_length=2000)
     events: list[str] = Field(min_length=1, max_length=len(EVENTS))
     secret: str | None = Field(None, min_length=16, max_length=200)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import SLUG_PATTERN, Input
+from promptyard.domain.schemas import SLUG_PATTERN, Input, request_examples
+from promptyard.server.api.v1.params import ObjectId, ProjectSlugPath
 from promptyard.server.deps import CoreDep, require
 from promptyard.services import accounts, invitations
 
@@ -22,8 +23,8 @@ MemberRead = Annotated[RequestContext, Depends(require("member:read"))]
 MemberManage = Annotated[RequestContext, Depends(require("member:manage"))]
 SelfManage = Annotated[RequestContext, Depends(require("self:manage"))]
 AccountManage = Annotated[RequestContext, Depends(require("account:manage"))]
-Slug = Annotated[str, Path(pattern=SLUG_PATTERN)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Slug = ProjectSlugPath
+Id = ObjectId
 Role = Annotated[
     str, Field(min_length=1, max_length=32, description="viewer|editor|reviewer|admin")
 ]
@@ -31,6 +32,15 @@ Password = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class UserCreate(Input):
+    model_config = request_examples(
+        {
+            "email": "ada@example.com",
+            "name": "Ada",
+            "password": "a long enough password",
+            "role": "editor",
+        }
+    )
+
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str = Field(default="", max_length=200)
     password: Password
@@ -38,25 +48,35 @@ class UserCreate(Input):
 
 
 class UserUpdate(Input):
+    model_config = request_examples({"name": "Ada Lovelace"})
+
     name: str | None = Field(default=None, max_length=200)
     is_active: bool | None = None
     is_instance_admin: bool | None = None
 
 
 class InvitationCreate(Input):
+    model_config = request_examples({"email": "ada@example.com", "role": "editor"})
+
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     role: Role = "viewer"
 
 
 class PasswordReset(Input):
+    model_config = request_examples({"password": "a long enough password"})
+
     password: Password
 
 
 class RoleInput(Input):
+    model_config = request_examples({"role": "reviewer"})
+
     role: Role
 
 
 class KeyCreate(Input):
+    model_config = request_examples({"name": "deploy", "role": "viewer"})
+
     name: str = Field(min_length=1, max_length=200)
     role: Role = "viewer"
     project: str | None = Field(default=None, pattern=SLUG_PATTERN)
@@ -66,6 +86,8 @@ class KeyCreate(Input):
 
 
 class WorkspaceCreate(Input):
+    model_config = request_examples({"slug": "research", "name": "Research"})
+
     slug: str = Field(pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=200)
 

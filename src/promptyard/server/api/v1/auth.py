@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import Forbidden, TooManyRequests
-from promptyard.domain.schemas import SLUG_PATTERN, Input
+from promptyard.domain.schemas import SLUG_PATTERN, Input, request_examples
 from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep, require
 from promptyard.server.errors import error_response
 from promptyard.services import accounts, auth, invitations, projects
@@ -20,6 +20,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginInput(Input):
+    model_config = request_examples(
+        {"email": "admin@example.com", "password": "correct horse battery staple"}
+    )
+
     email: str | None = Field(default=None, max_length=320)
     password: str | None = Field(default=None, max_length=1000)
     api_key: str | None = Field(default=None, max_length=500)
@@ -45,17 +49,34 @@ def actor_json(actor: Actor) -> dict[str, Any]:
 
 
 class InvitationAccept(Input):
+    model_config = request_examples(
+        {
+            "token": "pyi_the-token-from-the-invitation",
+            "password": "a long enough password",
+            "name": "Ada",
+        }
+    )
+
     token: str = Field(min_length=8, max_length=200)
     password: str = Field(min_length=1, max_length=1000)
     name: str = Field(default="", max_length=200)
 
 
 class PasswordChange(Input):
+    model_config = request_examples(
+        {
+            "current_password": "correct horse battery staple",
+            "new_password": "a new long password",
+        }
+    )
+
     current_password: str = Field(min_length=1, max_length=1000)
     new_password: str = Field(min_length=1, max_length=1000)
 
 
 class SwitchInput(Input):
+    model_config = request_examples({"workspace": "default"})
+
     workspace: str = Field(pattern=SLUG_PATTERN)
 
 

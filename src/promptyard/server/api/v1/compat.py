@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Query
 
 from promptyard.domain.schemas import (
-    MAX_ID,
     MAX_OFFSET,
     ListQuery,
     PromptCreate,
@@ -21,12 +20,13 @@ from promptyard.domain.schemas import (
     PromptUpdate,
     VersionsPublic,
 )
+from promptyard.server.api.v1.params import ObjectId
 from promptyard.server.api.v1.prompts import parse_if_match
 from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx
 from promptyard.services import history, registry
 
 router = APIRouter(prefix="/prompts/templates", tags=["templates (original routes)"])
-PromptId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PromptId = ObjectId
 
 
 @router.get("", response_model=PromptsPublic)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import SLUG_PATTERN, ProjectCreate, ProjectPublic
+from promptyard.domain.schemas import ProjectCreate, ProjectPublic
+from promptyard.server.api.v1.params import ProjectSlugPath
 from promptyard.server.deps import CoreDep, ReadCtx, require
 from promptyard.services import bundles, projects
 
 router = APIRouter(prefix="/projects", tags=["projects"])
-Slug = Annotated[str, Path(pattern=SLUG_PATTERN)]
+Slug = ProjectSlugPath
 
 
 @router.get("")
@@ -55,7 +56,15 @@ def export_project(
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"type": "object"}},
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": {
+                        "format": "promptyard-bundle",
+                        "format_version": 1,
+                        "project": {"slug": "default", "name": "Default project"},
+                        "prompts": [],
+                    },
+                },
                 "application/yaml": {"schema": {"type": "string"}},
             },
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -15,7 +15,6 @@ from promptyard.domain.schemas import (
     LABEL_PATTERN,
     MAX_OFFSET,
     MAX_VERSION,
-    NAME_PATTERN,
     BranchCreate,
     BranchPublic,
     BulkAction,
@@ -32,15 +31,12 @@ from promptyard.domain.schemas import (
     VersionPublic,
     VersionsPublic,
 )
+from promptyard.server.api.v1.params import BranchName, LabelName, PromptName, VersionNumber
 from promptyard.server.deps import CoreDep, LabelCtx, ProjectDep, ReadCtx, WriteCtx
 from promptyard.server.render_pool import RenderPoolDep
 from promptyard.services import history, registry, rendering
 
 router = APIRouter(prefix="/prompts", tags=["prompts"])
-
-PromptName = Annotated[str, Path(pattern=NAME_PATTERN, description="prompt name")]
-LabelName = Annotated[str, Path(pattern=LABEL_PATTERN)]
-BranchPath = Annotated[str, Path(pattern=BRANCH_PATTERN)]
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -196,7 +192,7 @@ def list_versions(
 @router.get("/{name}/versions/{number}", response_model=VersionPublic)
 def get_version(
     name: PromptName,
-    number: Annotated[int, Path(ge=1, le=MAX_VERSION)],
+    number: VersionNumber,
     core: CoreDep,
     _ctx: ReadCtx,
     project_id: ProjectDep,
@@ -234,7 +230,7 @@ def list_labels(
 @router.put("/{name}/labels/{label}", response_model=LabelPublic)
 def set_label(
     name: PromptName,
-    label: str,
+    label: LabelName,
     body: LabelMove,
     core: CoreDep,
     ctx: LabelCtx,
@@ -247,7 +243,7 @@ def set_label(
 
 @router.delete("/{name}/labels/{label}", status_code=204)
 def delete_label(
-    name: PromptName, label: str, core: CoreDep, ctx: LabelCtx, project_id: ProjectDep
+    name: PromptName, label: LabelName, core: CoreDep, ctx: LabelCtx, project_id: ProjectDep
 ) -> None:
     history.delete_label(core, ctx=ctx, project_id=project_id, name=name, label=label)
 
@@ -280,7 +276,7 @@ def create_branch(
 @router.post("/{name}/branches/{branch}/merge", response_model=PromptPublic)
 def merge_branch(
     name: PromptName,
-    branch: BranchPath,
+    branch: BranchName,
     body: MergeRequest,
     core: CoreDep,
     ctx: WriteCtx,
@@ -293,7 +289,7 @@ def merge_branch(
 
 @router.delete("/{name}/branches/{branch}", status_code=204)
 def delete_branch(
-    name: PromptName, branch: BranchPath, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+    name: PromptName, branch: BranchName, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
 ) -> None:
     history.delete_branch(core, ctx=ctx, project_id=project_id, name=name, branch=branch)
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, SLUG_PATTERN, Input
+from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, Input, request_examples
+from promptyard.server.api.v1.params import ObjectId, ProjectSlugPath, PromptName
 from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx, require
 from promptyard.services import review, webhooks
 
 router = APIRouter(tags=["reviews"])
 
-RequestId = Annotated[int, Path(ge=1, le=2**62)]
-PromptName = Annotated[str, Path(pattern=NAME_PATTERN, description="prompt name")]
-Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="project slug")]
+RequestId = ObjectId
+Slug = ProjectSlugPath
 ReviewRead = Annotated[RequestContext, Depends(require("review:read"))]
 ReviewOpen = Annotated[RequestContext, Depends(require("review:open"))]
 ReviewComment = Annotated[RequestContext, Depends(require("review:comment"))]
@@ -29,18 +29,26 @@ Status = Literal["open", "changes_requested", "approved", "applied", "closed"]
 
 
 class CommentBody(Input):
+    model_config = request_examples({"body": "Looks good to me."})
+
     body: str = Field(min_length=1, max_length=20_000)
 
 
 class ApproveBody(Input):
+    model_config = request_examples({"comment": "Approved."})
+
     comment: str = Field("", max_length=20_000)
 
 
 class RequestChangesBody(Input):
+    model_config = request_examples({"comment": "Please keep the greeting short."})
+
     comment: str = Field(min_length=1, max_length=20_000)
 
 
 class LifecycleBody(Input):
+    model_config = request_examples({"state": "published"})
+
     state: review.LifecycleTarget
 
 

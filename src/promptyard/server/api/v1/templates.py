@@ -14,6 +14,7 @@ from promptyard.domain.schemas import (
     Input,
     PromptType,
     TemplateInput,
+    request_examples,
 )
 from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
 from promptyard.server.render_pool import RenderPoolDep
@@ -23,11 +24,22 @@ router = APIRouter(tags=["templates"])
 
 
 class ValidateInput(Input):
+    model_config = request_examples({"type": "text", "content": "Hello {{ name }}"})
+
     type: PromptType = "text"
     content: str | list[dict[str, Any]]
 
 
 class ExecuteInput(Input):
+    model_config = request_examples(
+        {
+            "model": "fake/echo",
+            "prompt": "greeting",
+            "label": "production",
+            "variables": {"name": "Ada"},
+        }
+    )
+
     model: str = Field(min_length=1, max_length=200, examples=["fake/echo"])
     variables: dict[str, Any] = Field(default_factory=dict)
     prompt: str | None = Field(default=None, pattern=NAME_PATTERN)
