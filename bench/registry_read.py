@@ -39,18 +39,19 @@ def seed(path: Path, prompts: int, versions: int) -> None:
 
     from promptyard.config import Settings
     from promptyard.domain.actor import RequestContext
-    from promptyard.services import auth, bundles
-    from promptyard.services._prompts import content_hash
-    from promptyard.services.core import Core
+    from promptyard.domain.content import content_hash
+    from promptyard.services.identity import auth
+    from promptyard.services.prompts import bundles
     from promptyard.store import migrate
     from promptyard.store.engine import Store
+    from promptyard.wiring import build_core
 
     settings = Settings(
         data_dir=path.parent, database_url=f"sqlite:///{path}", init_api_key=API_KEY
     )
     store = Store(settings.resolved_database_url())
     migrate.upgrade(store)
-    core = Core.build(settings, store)
+    core = build_core(settings, store)
     auth.bootstrap(core)
     ctx = RequestContext(actor=auth.authenticate_api_key(core, API_KEY))
     start = datetime(2026, 1, 1, tzinfo=UTC)

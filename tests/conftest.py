@@ -27,10 +27,11 @@ from sqlalchemy.engine import make_url
 
 from promptyard.config import Settings
 from promptyard.server.app import create_app
-from promptyard.services import auth
-from promptyard.services.core import Core
+from promptyard.services.context import Core
+from promptyard.services.identity import auth
 from promptyard.store import migrate
 from promptyard.store.engine import Store
+from promptyard.wiring import build_core
 
 API_KEY = "py_test_admin_key_0123456789"
 ADMIN_EMAIL = "admin@example.com"
@@ -102,7 +103,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 @pytest.fixture
 def core(settings: Settings) -> Iterator[Core]:
-    core = Core.build(settings)
+    core = build_core(settings, entry_points=False)
     auth.bootstrap(core)
     yield core
     core.store.dispose()

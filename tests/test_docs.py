@@ -7,7 +7,7 @@ from pathlib import Path
 
 from promptyard.config import Settings
 from promptyard.server.app import create_app
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

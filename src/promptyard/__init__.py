@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from promptyard.version import __version__
+
 __all__ = ["Client", "PromptyardError", "__version__"]
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 
 API = "/api/v1"
 PROMPTS = f"{API}/prompts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import API, KEY_AUTHOR, PROMPTS, create, error, ok, snapshot
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, API_KEY
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import (
     KEY_AUTHOR,
     PROMPTS,

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import API, PROMPTS, create, error, get, ok, patch, snapshot
 
 BULK = f"{PROMPTS}/bulk"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import (
     API,
     PROMPTS,
@@ -320,7 +320,7 @@ def test_stored_json_that_cannot_be_read_back_is_named_then_repaired(
     the export name it (409), and ``db check --repair`` makes both work again."""
     from sqlalchemy import select, update
 
-    from promptyard.services import audit, integrity
+    from promptyard.services.operations import audit, integrity
     from promptyard.store.models import SqlAuditEvent, SqlPrompt, SqlVersion
 
     create(app_client, "fine", "All good", metadata={"k": "v"})

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from promptyard.services import audit
-from promptyard.services.core import Core
+from promptyard.services.context import Core
+from promptyard.services.operations import audit
 from tests.api._helpers import PROMPTS
 from tests.conftest import API_KEY, LiveServer
 

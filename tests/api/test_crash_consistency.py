@@ -8,8 +8,8 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from promptyard.services import audit
-from promptyard.services.core import Core
+from promptyard.services.context import Core
+from promptyard.services.operations import audit
 from tests.api._helpers import (
     API,
     PROMPTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import PROMPTS, create, error, get, ok, patch, snapshot
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import API, PROMPTS, create, error, get, new_project, ok, snapshot
 
 TEMPLATES = f"{PROMPTS}/templates"

@@ -27,8 +27,10 @@ from promptyard.domain import schemas
 from promptyard.server import edge
 from promptyard.server.app import create_app
 from promptyard.server.permissions import iter_app_routes
-from promptyard.services import auth, registry
-from promptyard.services.core import Core
+from promptyard.services.context import Core
+from promptyard.services.identity import auth
+from promptyard.services.prompts import search
+from promptyard.wiring import build_core
 from tests.api._helpers import API, PROMPTS, create, error, get, new_project, ok, snapshot
 from tests.conftest import API_KEY, LiveServer
 from tests.security._setup import add_key, default_workspace_id
@@ -308,7 +310,7 @@ def test_stored_json_is_capped_at_24_levels_and_always_reads_back(
 @pytest.fixture
 def roomy_core(settings: Settings) -> Iterator[Core]:
     """A server whose operator raised the render cap to the global 5 MB."""
-    core = Core.build(settings.model_copy(update={"max_render_request_bytes": 5_000_000}))
+    core = build_core(settings.model_copy(update={"max_render_request_bytes": 5_000_000}))
     auth.bootstrap(core)
     yield core
     core.store.dispose()
@@ -374,7 +376,7 @@ def test_an_unexpected_error_is_a_json_500_and_keeps_the_connection(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a bug the test planted")
 
-    monkeypatch.setattr(registry, "list_prompts", broken)
+    monkeypatch.setattr(search, "list_prompts", broken)
     with (
         LiveServer(core) as server,
         httpx.Client(

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from promptyard.server.app import create_app
 from promptyard.server.permissions import ROUTE_PERMISSIONS
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.conftest import API_KEY
 
 SEED = 20261201

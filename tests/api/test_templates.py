@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.api._helpers import (
     API,
     PROMPTS,

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from promptyard.cli.main import app
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from promptyard.store.models import SqlPrompt
 
 

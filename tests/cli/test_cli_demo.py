@@ -9,11 +9,11 @@ from promptyard.cli.demo import DEMO_PROMPTS, seed
 from promptyard.client import Client
 from promptyard.config import load_settings
 from promptyard.domain.schemas import ListQuery
-from promptyard.services import history, registry, rendering
-from promptyard.services.core import Core
-from promptyard.services.projects import ensure_default_workspace
+from promptyard.services.identity.projects import ensure_default_workspace
+from promptyard.services.prompts import branches, rendering, search, versions
 from promptyard.store import migrate
 from promptyard.store.engine import Store
+from promptyard.wiring import build_core
 from tests._server import running_server
 
 
@@ -21,12 +21,12 @@ def test_seed_is_complete_and_idempotent(tmp_path: Path) -> None:
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}")
     store = Store(settings.resolved_database_url())
     migrate.upgrade(store)
-    core = Core.build(settings, store)
+    core = build_core(settings, store)
     try:
         assert seed(core) == len(DEMO_PROMPTS)
         assert seed(core) == 0
         project_id = ensure_default_workspace(core)[1]
-        page = registry.list_prompts(core, project_id=project_id, query=ListQuery(sort="name"))
+        page = search.list_prompts(core, project_id=project_id, query=ListQuery(sort="name"))
         assert sorted(p.name for p in page.items) == sorted(p.name for p in DEMO_PROMPTS)
         assert {p.type for p in page.items} == {"text", "chat"}
         assert len({p.folder for p in page.items}) >= 3
@@ -35,16 +35,16 @@ def test_seed_is_complete_and_idempotent(tmp_path: Path) -> None:
             assert {"production", "staging", "latest"} <= set(prompt.labels)
             assert prompt.tags
 
-        versions = history.list_versions(core, project_id=project_id, name="support-reply")
-        oldest = min(v.created_at for v in versions.items)
-        newest = max(v.created_at for v in versions.items)
+        history = versions.list_versions(core, project_id=project_id, name="support-reply")
+        oldest = min(v.created_at for v in history.items)
+        newest = max(v.created_at for v in history.items)
         assert newest - oldest > timedelta(days=3)  # a history spread over days
 
-        branches = {
+        by_name = {
             b.name: b
-            for b in history.list_branches(core, project_id=project_id, name="support-reply")
+            for b in branches.list_branches(core, project_id=project_id, name="support-reply")
         }
-        assert branches["shorter-replies"].head == versions.total
+        assert by_name["shorter-replies"].head == history.total
 
         rendered = rendering.render_prompt(
             core,

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from promptyard.plugins.api import GateContext, GateResult
 from promptyard.plugins.hookspecs import hookimpl
 from promptyard.plugins.manager import build_plugin_manager, collect_gates
-from promptyard.services.core import Core
-from promptyard.services.gates import GateContext, GateResult
+from promptyard.services.context import Core
 
 
 class NoShoutingPlugin:

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from promptyard.domain.actor import ROLES
-from promptyard.services import auth
-from promptyard.services.core import Core
+from promptyard.services.context import Core
+from promptyard.services.identity import auth
 from promptyard.store.models import SqlApiKey, SqlProject, SqlWorkspace
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 

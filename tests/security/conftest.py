@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from promptyard.server.app import create_app
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.conftest import API_KEY
 from tests.security._setup import role_keys, seed
 

@@ -163,8 +163,8 @@ def test_other_workspace_sees_nothing(client: TestClient, keys: dict[str, str]) 
 
 
 def test_a_project_scoped_key_sees_only_its_project(core: object, client: TestClient) -> None:
-    from promptyard.services import auth
-    from promptyard.services.core import Core
+    from promptyard.services.context import Core
+    from promptyard.services.identity import auth
     from promptyard.store.models import SqlApiKey
     from tests.security._setup import default_workspace_id
 

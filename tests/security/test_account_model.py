@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
-from tests.accounts._helpers import API, PASSWORD, Clock, add_user, client, error, ok, sign_in
+from promptyard.services.context import Core
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.identity._helpers import API, PASSWORD, Clock, add_user, client, error, ok, sign_in
 
 VICTIM = "victim@example.com"
 VICTIM_PASSWORD = "the victim's own password"

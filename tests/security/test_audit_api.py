@@ -10,7 +10,7 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 
 
 def _writes(client: TestClient) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.cli._cli import Cli
 from tests.conftest import API_KEY, LiveServer
 

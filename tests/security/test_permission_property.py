@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from promptyard.domain.actor import PERMISSIONS, ROLES
 from promptyard.server.permissions import ROUTE_PERMISSIONS
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 from tests.security._setup import CALLS, add_key, default_workspace_id, send, set_key_role
 
 #: Representative routes: reads, writes, labels, execution, review, admin-only ones.
@@ -69,7 +69,7 @@ def test_no_request_outruns_the_role(
     finally:
         from sqlalchemy import delete
 
-        from promptyard.services import auth
+        from promptyard.services.identity import auth
         from promptyard.store.models import SqlApiKey
 
         with core.store.write() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 
 
 def _create(client: TestClient, name: str = "fast", content: str = "v1 {{ x }}") -> None:

@@ -18,7 +18,7 @@ from promptyard.domain.templates import Deadline
 from promptyard.server.app import create_app
 from promptyard.server.permissions import iter_app_routes
 from promptyard.server.render_pool import RENDER_PATHS, RenderPool, get_render_pool
-from promptyard.services.core import Core
+from promptyard.services.context import Core
 
 T = TypeVar("T")
 

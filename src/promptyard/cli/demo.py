@@ -14,9 +14,9 @@ from typing import Any
 
 from promptyard.domain.actor import SYSTEM, RequestContext
 from promptyard.domain.schemas import BranchCreate, ListQuery, PromptCreate, PromptUpdate
-from promptyard.services import history, registry
-from promptyard.services.core import Core
-from promptyard.services.projects import ensure_default_workspace
+from promptyard.services.context import Core
+from promptyard.services.identity.projects import ensure_default_workspace
+from promptyard.services.prompts import branches, registry, search, versions
 
 
 @dataclass
@@ -222,7 +222,7 @@ class _DemoClock:
 def seed(core: Core) -> int:
     """Seed the default project; returns how many prompts were made (0 when it had some)."""
     _workspace_id, project_id = ensure_default_workspace(core)
-    existing = registry.list_prompts(
+    existing = search.list_prompts(
         core, project_id=project_id, query=ListQuery(deleted="include", limit=1)
     )
     if existing.total:
@@ -263,7 +263,7 @@ def seed(core: Core) -> int:
             )
         for label, number in item.labels.items():
             clock.step(3)
-            history.set_label(
+            versions.set_label(
                 demo,
                 ctx=ctx,
                 project_id=project_id,
@@ -273,7 +273,7 @@ def seed(core: Core) -> int:
             )
     name, branch, base = DEMO_BRANCH
     clock.step(5)
-    history.create_branch(
+    branches.create_branch(
         demo,
         ctx=ctx,
         project_id=project_id,

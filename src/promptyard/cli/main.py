@@ -11,7 +11,11 @@ from typing import Annotated
 import typer
 
 import promptyard
-from promptyard.cli import accounts, audit, db, history, projects, prompts, review
+from promptyard.cli.governance import review
+from promptyard.cli.identity import accounts, projects
+from promptyard.cli.operations import audit, db
+from promptyard.cli.prompts import commands as prompts
+from promptyard.cli.prompts import history
 from promptyard.cli.serve import serve
 
 app = typer.Typer(

@@ -42,13 +42,13 @@ def serve(
     from sqlalchemy.exc import SQLAlchemyError
 
     from promptyard.cli._common import fail
-    from promptyard.cli.db import open_store, safe_url
     from promptyard.cli.demo import seed
+    from promptyard.cli.operations.db import open_store, safe_url
     from promptyard.config import load_settings
     from promptyard.server.app import create_app
-    from promptyard.services import auth
-    from promptyard.services.core import Core
+    from promptyard.services.identity import auth
     from promptyard.store import migrate
+    from promptyard.wiring import build_core
 
     console = Console(stderr=True, highlight=False)
     settings = load_settings()
@@ -58,7 +58,7 @@ def serve(
         migrate.upgrade(store)
     except SQLAlchemyError as exc:
         fail(f"cannot migrate the database {safe_url(url)}: {getattr(exc, 'orig', None) or exc}")
-    core = Core.build(settings, store)
+    core = build_core(settings, store)
     auth.bootstrap(core)
     if demo:
         made = seed(core)

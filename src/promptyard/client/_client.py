@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 import httpx
 
-from promptyard import __version__
 from promptyard.client._errors import PromptyardConnectionError, PromptyardError
 from promptyard.client._types import (
     Branch,
@@ -35,6 +34,7 @@ from promptyard.client._types import (
     Version,
     VersionPage,
 )
+from promptyard.version import __version__
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -70,9 +70,9 @@ def _body(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-from promptyard.client._accounts import AccountsMixin  # noqa: E402
-from promptyard.client._audit import AuditMixin  # noqa: E402
-from promptyard.client._reviews import ReviewsMixin  # noqa: E402
+from promptyard.client._governance import ReviewsMixin  # noqa: E402
+from promptyard.client._identity import AccountsMixin  # noqa: E402
+from promptyard.client._operations import AuditMixin  # noqa: E402
 
 
 class Client(AccountsMixin, ReviewsMixin, AuditMixin):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from promptyard.services.gates import GateFn
+    from promptyard.plugins.api import GateFn
 
 hookspec = pluggy.HookspecMarker("promptyard")
 hookimpl = pluggy.HookimplMarker("promptyard")
@@ -25,7 +25,8 @@ class PromptyardSpec:
     def register_gates(self, register: Callable[[str, GateFn], Any]) -> None:
         """Add quality gates: call ``register(name, fn)`` for each.
 
-        ``fn(ctx: GateContext) -> GateResult`` checks the version a change request wants
-        to publish; it runs when the request is opened and again at every approval, must
-        not write, and a project's policy can switch it off with ``gates: {name: false}``.
+        ``fn(ctx: GateContext) -> GateResult`` (both in ``promptyard.plugins.api``) checks
+        the version a change request wants to publish; it runs when the request is opened
+        and again at every approval, must not write, and a project's policy can switch it
+        off with ``gates: {name: false}``.
         """

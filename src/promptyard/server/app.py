@@ -18,17 +18,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 import promptyard
-from promptyard.server.api.v1 import (
-    accounts,
-    audit,
-    auth,
-    compat,
-    projects,
-    prompts,
-    registry_extras,
-    reviews,
-    templates,
-)
+from promptyard.server.api.v1.governance import reviews
+from promptyard.server.api.v1.identity import accounts, auth, projects
+from promptyard.server.api.v1.operations import audit
+from promptyard.server.api.v1.prompts import compat, folders_tags, routes, templates
 from promptyard.server.edge import EdgeMiddleware, json_body_guard
 from promptyard.server.errors import error_response, install_error_handlers
 from promptyard.server.middleware import (
@@ -37,9 +30,9 @@ from promptyard.server.middleware import (
     UnhandledErrorMiddleware,
 )
 from promptyard.server.render_pool import RenderAdmission, RenderPool
-from promptyard.services.audit_checkpoints import Checkpointer
-from promptyard.services.core import Core
-from promptyard.services.webhooks import WebhookWorker
+from promptyard.services.context import Core
+from promptyard.services.operations.audit_checkpoints import Checkpointer
+from promptyard.services.operations.webhooks import WebhookWorker
 from promptyard.store import migrate
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -92,8 +85,8 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     # The original routes first: /prompts/templates must not be taken for a prompt name.
     api.include_router(compat.router)
     api.include_router(templates.router)
-    api.include_router(prompts.router)
-    api.include_router(registry_extras.router)
+    api.include_router(routes.router)
+    api.include_router(folders_tags.router)
     api.include_router(projects.router)
     api.include_router(auth.router)
     api.include_router(accounts.router)

@@ -22,9 +22,9 @@ from promptyard.server.permissions import (
     declared_permission,
     is_known,
 )
-from promptyard.services import auth
-from promptyard.services.core import Core
-from promptyard.services.projects import DEFAULT_SLUG, resolve_project
+from promptyard.services.context import Core
+from promptyard.services.identity import auth
+from promptyard.services.identity.projects import DEFAULT_SLUG, resolve_project
 
 SESSION_COOKIE = "promptyard_session"
 CSRF_COOKIE = "promptyard_csrf"
@@ -131,9 +131,9 @@ def check_workspace_permission(actor: Actor, permission: str) -> None:
 def _effective_role_function() -> Callable[[Core, Actor, int], str] | None:
     """``services.accounts.effective_role`` once that module exists, else ``None``."""
     try:
-        module = importlib.import_module("promptyard.services.accounts")
+        module = importlib.import_module("promptyard.services.identity.accounts")
     except ModuleNotFoundError as exc:
-        if exc.name != "promptyard.services.accounts":
+        if exc.name != "promptyard.services.identity.accounts":
             raise
         return None
     function = getattr(module, "effective_role", None)

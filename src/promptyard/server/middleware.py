@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, SLUG_PATTERN
 from promptyard.server.errors import error_body, internal_error_response
-from promptyard.services.auth import hash_secret
+from promptyard.services.identity.auth import hash_secret
 
 log = logging.getLogger("promptyard.server")
 

@@ -344,7 +344,7 @@ class SqlBranch(Base):
 
 
 class SqlAuditEvent(Base):
-    """One link of the tamper-evident audit chain (see services/audit.py)."""
+    """One link of the tamper-evident audit chain (see services/operations/audit.py)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (

@@ -1,4 +1,7 @@
-"""Built-in quality gates: required variables declared, and the version renders."""
+"""Built-in quality gates: required variables declared, and the version renders.
+
+They are registered like any outside plugin and see only :mod:`promptyard.plugins.api`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from promptyard.domain.errors import DomainError
+from promptyard.plugins.api import GateContext, GateResult
 from promptyard.plugins.hookspecs import hookimpl
-from promptyard.services._prompts import make_resolver
-from promptyard.services.gates import GateContext, GateResult
-from promptyard.services.rendering import render_content
 
 
 def variables_declared(ctx: GateContext) -> GateResult:
@@ -25,11 +26,8 @@ def variables_declared(ctx: GateContext) -> GateResult:
 
 def renders_with_samples(ctx: GateContext) -> GateResult:
     """The version renders with the sample variables (includes resolved as of now)."""
-    resolver = make_resolver(ctx.session, ctx.project_id)
     try:
-        render_content(
-            ctx.core, ctx.version.type, ctx.version.content, ctx.sample_variables, resolver
-        )
+        ctx.render(ctx.sample_variables)
     except DomainError as exc:
         return GateResult(False, f"{exc.code}: {exc.message}")
     return GateResult(True, "renders with the sample variables")

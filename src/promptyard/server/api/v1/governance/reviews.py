@@ -1,0 +1,207 @@
+"""Routes of governance: policy, change requests, lifecycle, impact; and webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from promptyard.domain.actor import RequestContext
+from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, Input, request_examples
+from promptyard.server.api.v1.params import ObjectId, ProjectSlugPath, PromptName
+from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx, require
+from promptyard.services.governance import change_requests, impact, lifecycle, policy
+from promptyard.services.operations import webhooks
+
+router = APIRouter(tags=["reviews"])
+
+RequestId = ObjectId
+Slug = ProjectSlugPath
+ReviewRead = Annotated[RequestContext, Depends(require("review:read"))]
+ReviewOpen = Annotated[RequestContext, Depends(require("review:open"))]
+ReviewComment = Annotated[RequestContext, Depends(require("review:comment"))]
+ReviewApprove = Annotated[RequestContext, Depends(require("review:approve"))]
+ReviewApply = Annotated[RequestContext, Depends(require("review:apply"))]
+PolicyManage = Annotated[RequestContext, Depends(require("policy:manage"))]
+WebhookManage = Annotated[RequestContext, Depends(require("webhook:manage"))]
+Status = Literal["open", "changes_requested", "approved", "applied", "closed"]
+
+
+class CommentBody(Input):
+    model_config = request_examples({"body": "Looks good to me."})
+
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class ApproveBody(Input):
+    model_config = request_examples({"comment": "Approved."})
+
+    comment: str = Field("", max_length=20_000)
+
+
+class RequestChangesBody(Input):
+    model_config = request_examples({"comment": "Please keep the greeting short."})
+
+    comment: str = Field(min_length=1, max_length=20_000)
+
+
+class LifecycleBody(Input):
+    model_config = request_examples({"state": "published"})
+
+    state: lifecycle.LifecycleTarget
+
+
+# -- policy --------------------------------------------------------------------------
+
+
+@router.get("/projects/{slug}/policy", response_model=policy.Policy)
+def get_policy(slug: Slug, core: CoreDep, ctx: ReviewRead) -> policy.Policy:
+    """The project's review policy (defaults when never set)."""
+    project_id = policy.project_for(core, ctx.actor, slug)
+    return policy.get_policy(core, project_id=project_id)
+
+
+@router.put("/projects/{slug}/policy", response_model=policy.Policy)
+def put_policy(
+    slug: Slug, body: policy.PolicyUpdate, core: CoreDep, ctx: PolicyManage
+) -> policy.Policy:
+    """Change the review policy; fields left out keep their value."""
+    project_id = policy.project_for(core, ctx.actor, slug)
+    return policy.set_policy(core, ctx=ctx, project_id=project_id, data=body)
+
+
+# -- change requests -----------------------------------------------------------------
+
+
+@router.post("/change-requests", status_code=201)
+def open_change_request(
+    body: change_requests.ChangeRequestCreate,
+    core: CoreDep,
+    ctx: ReviewOpen,
+    project_id: ProjectDep,
+) -> dict[str, Any]:
+    """Ask to point a label at a version; the quality gates run first (422 gate_failed)."""
+    return change_requests.open_request(core, ctx=ctx, project_id=project_id, data=body)
+
+
+@router.get("/change-requests")
+def list_change_requests(
+    core: CoreDep,
+    _ctx: ReviewRead,
+    project_id: ProjectDep,
+    status: Status | None = None,
+    prompt: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    return change_requests.list_requests(
+        core, project_id=project_id, status=status, prompt=prompt, limit=limit, offset=offset
+    )
+
+
+@router.get("/change-requests/{request_id}")
+def get_change_request(request_id: RequestId, core: CoreDep, ctx: ReviewRead) -> dict[str, Any]:
+    """One change request with its events and gate results."""
+    return change_requests.get_request(core, actor=ctx.actor, request_id=request_id)
+
+
+@router.post("/change-requests/{request_id}/comments", status_code=201)
+def comment(
+    request_id: RequestId, body: CommentBody, core: CoreDep, ctx: ReviewComment
+) -> dict[str, Any]:
+    return change_requests.comment(core, ctx=ctx, request_id=request_id, body=body.body)
+
+
+@router.post("/change-requests/{request_id}/approve")
+def approve(
+    request_id: RequestId, core: CoreDep, ctx: ReviewApprove, body: ApproveBody | None = None
+) -> dict[str, Any]:
+    """Approve (not your own request); the gates run again."""
+    comment_text = body.comment if body is not None else ""
+    return change_requests.approve(core, ctx=ctx, request_id=request_id, body=comment_text)
+
+
+@router.post("/change-requests/{request_id}/request-changes")
+def request_changes(
+    request_id: RequestId, body: RequestChangesBody, core: CoreDep, ctx: ReviewApprove
+) -> dict[str, Any]:
+    return change_requests.request_changes(core, ctx=ctx, request_id=request_id, body=body.comment)
+
+
+@router.post("/change-requests/{request_id}/apply")
+def apply(request_id: RequestId, core: CoreDep, ctx: ReviewApply) -> dict[str, Any]:
+    """Move the label of an approved request and publish the prompt."""
+    return change_requests.apply(core, ctx=ctx, request_id=request_id)
+
+
+@router.post("/change-requests/{request_id}/close")
+def close(
+    request_id: RequestId, core: CoreDep, ctx: ReviewOpen, body: ApproveBody | None = None
+) -> dict[str, Any]:
+    """Withdraw (author) or reject (reviewer) a request that was not applied."""
+    comment_text = body.comment if body is not None else ""
+    return change_requests.close(core, ctx=ctx, request_id=request_id, body=comment_text)
+
+
+# -- lifecycle and impact ----------------------------------------------------------
+
+
+@router.post("/prompts/{name}/lifecycle")
+def set_lifecycle(
+    name: PromptName, body: LifecycleBody, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
+) -> dict[str, Any]:
+    """Mark a prompt draft, published, deprecated (still served, flagged) or archived."""
+    return lifecycle.set_lifecycle(
+        core, ctx=ctx, project_id=project_id, name=name, state=body.state
+    )
+
+
+@router.get("/prompts/{name}/impact")
+async def prompt_impact(
+    name: PromptName,
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
+) -> dict[str, Any]:
+    """What moving a label of this prompt affects: labels, dependents, open requests."""
+    return await run_in_threadpool(
+        impact.impact, core, project_id=project_id, name=name, version=version
+    )
+
+
+# -- webhooks ------------------------------------------------------------------------
+
+
+@router.post("/webhooks", status_code=201)
+def create_webhook(
+    body: webhooks.WebhookCreate, core: CoreDep, ctx: WebhookManage, project_id: ProjectDep
+) -> dict[str, Any]:
+    """Subscribe a URL to events; the signing secret is shown only in this answer."""
+    return webhooks.create_webhook(core, ctx=ctx, project_id=project_id, data=body)
+
+
+@router.get("/webhooks")
+def list_webhooks(
+    core: CoreDep, _ctx: WebhookManage, project_id: ProjectDep
+) -> dict[str, list[dict[str, Any]]]:
+    return {"items": webhooks.list_webhooks(core, project_id=project_id)}
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204)
+def delete_webhook(webhook_id: RequestId, core: CoreDep, ctx: WebhookManage) -> None:
+    webhooks.delete_webhook(core, ctx=ctx, webhook_id=webhook_id)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries")
+def list_deliveries(
+    webhook_id: RequestId,
+    core: CoreDep,
+    ctx: WebhookManage,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "items": webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=webhook_id, limit=limit)
+    }

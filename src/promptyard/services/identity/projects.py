@@ -1,0 +1,136 @@
+"""Workspaces and projects."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from promptyard.domain.actor import Actor, RequestContext
+from promptyard.domain.errors import AlreadyExists, Forbidden, NotFound
+from promptyard.domain.schemas import ProjectCreate, ProjectPublic
+from promptyard.services.context import Core
+from promptyard.services.operations import audit
+from promptyard.store.models import SqlProject, SqlPrompt, SqlWorkspace
+
+DEFAULT_SLUG = "default"
+
+
+def ensure_default_workspace(core: Core) -> tuple[int, int]:
+    """``(workspace_id, project_id)`` of the default workspace and project, made if absent."""
+    for _attempt in range(2):
+        with core.store.read() as session:
+            found = session.execute(
+                select(SqlWorkspace.id, SqlProject.id)
+                .join(SqlProject, SqlProject.workspace_id == SqlWorkspace.id)
+                .where(SqlWorkspace.slug == DEFAULT_SLUG, SqlProject.slug == DEFAULT_SLUG)
+            ).first()
+        if found is not None:
+            return int(found[0]), int(found[1])
+        try:
+            with core.store.write() as session:
+                workspace = session.execute(
+                    select(SqlWorkspace).where(SqlWorkspace.slug == DEFAULT_SLUG)
+                ).scalar_one_or_none()
+                if workspace is None:
+                    workspace = SqlWorkspace(
+                        slug=DEFAULT_SLUG, name="Default workspace", created_at=core.clock()
+                    )
+                    session.add(workspace)
+                    session.flush()
+                project = SqlProject(
+                    workspace_id=workspace.id,
+                    slug=DEFAULT_SLUG,
+                    name="Default project",
+                    settings={},
+                    created_at=core.clock(),
+                )
+                session.add(project)
+                session.flush()
+                return workspace.id, project.id
+        except IntegrityError:
+            continue  # created concurrently: read it back
+    raise RuntimeError("could not create the default workspace")
+
+
+def resolve_project(core: Core, actor: Actor, slug: str) -> int:
+    """The id of project ``slug`` in the actor's workspace; 404 when it is not theirs."""
+    key = ("project", actor.workspace_id, slug)
+    cached = core.actors.get(key)
+    if cached is None:
+        with core.store.read() as session:
+            cached = session.execute(
+                select(SqlProject.id).where(
+                    SqlProject.workspace_id == actor.workspace_id, SqlProject.slug == slug
+                )
+            ).scalar_one_or_none()
+        if cached is None:
+            raise NotFound(f"project {slug!r} not found")
+        core.actors.put(key, cached)
+    if actor.project_id is not None and actor.project_id != cached:
+        raise NotFound(f"project {slug!r} not found")
+    return int(cached)
+
+
+def list_projects(core: Core, actor: Actor) -> list[ProjectPublic]:
+    with core.store.read() as session:
+        counts = (
+            select(SqlPrompt.project_id, func.count().label("n"))
+            .where(SqlPrompt.deleted_at.is_(None))
+            .group_by(SqlPrompt.project_id)
+            .subquery()
+        )
+        query = (
+            select(SqlProject, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.project_id == SqlProject.id)
+            .where(SqlProject.workspace_id == actor.workspace_id)
+            .order_by(SqlProject.slug)
+        )
+        if actor.project_id is not None:
+            query = query.where(SqlProject.id == actor.project_id)
+        return [
+            ProjectPublic(
+                slug=project.slug,
+                name=project.name,
+                prompt_count=int(count),
+                created_at=project.created_at,
+            )
+            for project, count in session.execute(query)
+        ]
+
+
+def create_project(core: Core, *, ctx: RequestContext, data: ProjectCreate) -> ProjectPublic:
+    if ctx.actor.project_id is not None:
+        raise Forbidden("a key scoped to one project cannot create projects")
+    try:
+        with core.store.write() as session:
+            project = SqlProject(
+                workspace_id=ctx.actor.workspace_id,
+                slug=data.slug,
+                name=data.name,
+                settings={},
+                created_at=core.clock(),
+            )
+            session.add(project)
+            session.flush()
+            audit.append(
+                core,
+                session,
+                ctx=ctx,
+                action="project.create",
+                object_type="project",
+                object_id=str(project.id),
+                summary={"slug": data.slug, "name": data.name},
+            )
+    except IntegrityError:
+        raise AlreadyExists(f"project {data.slug!r} already exists") from None
+    return ProjectPublic(
+        slug=project.slug, name=project.name, prompt_count=0, created_at=project.created_at
+    )
+
+
+def workspace_of(core: Core, workspace_id: int) -> dict[str, str]:
+    with core.store.read() as session:
+        workspace = session.get(SqlWorkspace, workspace_id)
+    if workspace is None:
+        raise NotFound("workspace not found")
+    return {"slug": workspace.slug, "name": workspace.name}

@@ -1,0 +1,385 @@
+"""Outgoing webhooks: subscriptions, an outbox of deliveries, and the worker that sends them.
+
+A change writes its delivery rows (``webhook_deliveries``) in its own transaction, so
+an event is sent if and only if the change committed. :func:`deliver_due` claims due
+deliveries, POSTs them outside any transaction and records each attempt; a failure is
+retried after ``10 s * 2 ** (attempt - 1)``, and after :data:`MAX_ATTEMPTS` attempts the
+delivery is ``failed``. :class:`WebhookWorker` calls it from a background thread.
+
+Each request carries ``X-Promptyard-Event``, ``X-Promptyard-Delivery``,
+``X-Promptyard-Timestamp`` and ``X-Promptyard-Signature: sha256=<hex>``, the
+HMAC-SHA256 of ``timestamp + "." + body`` under the webhook's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from pydantic import Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from promptyard.domain.actor import Actor, RequestContext
+from promptyard.domain.errors import NotFound
+from promptyard.domain.schemas import Input, request_examples
+from promptyard.services.context import Core
+from promptyard.services.operations import audit
+from promptyard.store.models import SqlProject, SqlWebhook, SqlWebhookDelivery
+
+log = logging.getLogger("promptyard.webhooks")
+
+EVENTS = (
+    "change_request.opened",
+    "change_request.approved",
+    "change_request.changes_requested",
+    "change_request.applied",
+    "change_request.closed",
+    "change_request.commented",
+    "audit.checkpoint",
+)
+MAX_ATTEMPTS = 6
+BASE_DELAY_SECONDS = 10.0
+CLAIM_SECONDS = 60.0
+TIMEOUT_SECONDS = 5.0
+
+
+class WebhookCreate(Input):
+    model_config = request_examples(
+        {"url": "https://hooks.example.com/promptyard", "events": ["change_request.opened"]}
+    )
+
+    url: str = Field(min_length=1, max_length=2000)
+    events: list[str] = Field(min_length=1, max_length=len(EVENTS))
+    secret: str | None = Field(None, min_length=16, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("url must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        unknown = [event for event in value if event not in EVENTS]
+        if unknown:
+            raise ValueError(f"unknown event(s) {unknown}; known: {', '.join(EVENTS)}")
+        return list(dict.fromkeys(value))
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def _public(row: SqlWebhook, *, secret: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "id": row.id,
+        "url": row.url,
+        "events": list(row.events),
+        "active": row.active,
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+    }
+    if secret:
+        result["secret"] = row.secret
+    return result
+
+
+def _delivery_public(row: SqlWebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "webhook_id": row.webhook_id,
+        "event": row.event,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "last_status_code": row.last_status_code,
+        "last_error": row.last_error,
+        "created_at": row.created_at.isoformat(),
+        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+    }
+
+
+def create_webhook(
+    core: Core, *, ctx: RequestContext, project_id: int, data: WebhookCreate
+) -> dict[str, Any]:
+    """The secret is generated when absent and returned only here."""
+    with core.store.write() as session:
+        row = SqlWebhook(
+            workspace_id=ctx.actor.workspace_id,
+            project_id=project_id,
+            url=data.url,
+            secret=data.secret or "whsec_" + secrets.token_urlsafe(32),
+            events=data.events,
+            active=True,
+            created_at=core.clock(),
+            created_by=ctx.actor.ref,
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            core,
+            session,
+            ctx=ctx,
+            action="webhook.create",
+            object_type="webhook",
+            object_id=str(row.id),
+            summary={"url": data.url, "events": data.events},
+        )
+        return _public(row, secret=True)
+
+
+def list_webhooks(core: Core, *, project_id: int) -> list[dict[str, Any]]:
+    with core.store.read() as session:
+        rows = session.execute(
+            select(SqlWebhook).where(SqlWebhook.project_id == project_id).order_by(SqlWebhook.id)
+        ).scalars()
+        return [_public(row) for row in rows]
+
+
+def _load(session: Session, actor: Actor, webhook_id: int) -> SqlWebhook:
+    row = session.get(SqlWebhook, webhook_id)
+    if (
+        row is None
+        or row.workspace_id != actor.workspace_id
+        or (actor.project_id is not None and row.project_id != actor.project_id)
+    ):
+        raise NotFound(f"webhook {webhook_id} not found")
+    return row
+
+
+def delete_webhook(core: Core, *, ctx: RequestContext, webhook_id: int) -> None:
+    with core.store.write() as session:
+        row = _load(session, ctx.actor, webhook_id)
+        session.delete(row)
+        audit.append(
+            core,
+            session,
+            ctx=ctx,
+            action="webhook.delete",
+            object_type="webhook",
+            object_id=str(webhook_id),
+            summary={"url": row.url},
+        )
+
+
+def list_deliveries(
+    core: Core, *, actor: Actor, webhook_id: int, limit: int = 50
+) -> list[dict[str, Any]]:
+    with core.store.read() as session:
+        _load(session, actor, webhook_id)
+        rows = session.execute(
+            select(SqlWebhookDelivery)
+            .where(SqlWebhookDelivery.webhook_id == webhook_id)
+            .order_by(SqlWebhookDelivery.id.desc())
+            .limit(limit)
+        ).scalars()
+        return [_delivery_public(row) for row in rows]
+
+
+def enqueue(
+    core: Core, session: Session, *, project_id: int, event: str, payload: dict[str, Any]
+) -> int:
+    """Write a pending delivery for every subscribed webhook, in the caller's transaction."""
+    workspace_id = session.execute(
+        select(SqlProject.workspace_id).where(SqlProject.id == project_id)
+    ).scalar_one()
+    hooks = session.execute(
+        select(SqlWebhook).where(
+            SqlWebhook.workspace_id == workspace_id,
+            SqlWebhook.active.is_(True),
+            (SqlWebhook.project_id == project_id) | SqlWebhook.project_id.is_(None),
+        )
+    ).scalars()
+    now = core.clock()
+    count = 0
+    for hook in hooks:
+        if event not in hook.events:
+            continue
+        session.add(
+            SqlWebhookDelivery(
+                webhook_id=hook.id,
+                event=event,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        count += 1
+    return count
+
+
+def broadcast(core: Core, session: Session, *, event: str, payload: dict[str, Any]) -> int:
+    """Write a pending delivery for every active webhook subscribed to ``event``, whatever
+    its workspace or project: for server-wide events such as ``audit.checkpoint``."""
+    now = core.clock()
+    count = 0
+    for hook in session.execute(select(SqlWebhook).where(SqlWebhook.active.is_(True))).scalars():
+        if event not in hook.events:
+            continue
+        session.add(
+            SqlWebhookDelivery(
+                webhook_id=hook.id,
+                event=event,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        count += 1
+    return count
+
+
+def _claim(core: Core, limit: int) -> list[tuple[int, str, str, str, dict[str, Any]]]:
+    """Due deliveries, leased for :data:`CLAIM_SECONDS` so no other worker takes them."""
+    now = core.clock()
+    with core.store.write() as session:
+        rows = session.execute(
+            select(SqlWebhookDelivery, SqlWebhook)
+            .join(SqlWebhook, SqlWebhook.id == SqlWebhookDelivery.webhook_id)
+            .where(
+                SqlWebhookDelivery.status == "pending",
+                SqlWebhookDelivery.next_attempt_at <= now,
+            )
+            .order_by(SqlWebhookDelivery.next_attempt_at, SqlWebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=SqlWebhookDelivery)
+        ).all()
+        claimed = []
+        for delivery, hook in rows:
+            delivery.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
+            claimed.append((delivery.id, hook.url, hook.secret, delivery.event, delivery.payload))
+    return claimed
+
+
+def _send(
+    http: httpx.Client, core: Core, delivery_id: int, url: str, secret: str, event: str, data: Any
+) -> tuple[int | None, str | None]:
+    now = core.clock()
+    body = orjson.dumps(
+        {"id": delivery_id, "event": event, "created_at": now.isoformat(), "data": data}
+    )
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "promptyard-webhooks",
+        "X-Promptyard-Event": event,
+        "X-Promptyard-Delivery": str(delivery_id),
+        "X-Promptyard-Timestamp": timestamp,
+        "X-Promptyard-Signature": sign(secret, timestamp, body),
+    }
+    try:
+        response = http.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        return None, f"{exc.__class__.__name__}: {exc}"[:1000]
+    if 200 <= response.status_code < 300:
+        return response.status_code, None
+    return response.status_code, f"HTTP {response.status_code}"
+
+
+def deliver_due(core: Core, *, http: httpx.Client | None = None, limit: int = 50) -> int:
+    """Send every due delivery once; returns how many were attempted."""
+    claimed = _claim(core, limit)
+    if not claimed:
+        return 0
+    client = http or httpx.Client(follow_redirects=False)
+    try:
+        for delivery_id, url, secret, event, payload in claimed:
+            status, error = _send(client, core, delivery_id, url, secret, event, payload)
+            _record(core, delivery_id, status, error)
+    finally:
+        if http is None:
+            client.close()
+    return len(claimed)
+
+
+def _record(core: Core, delivery_id: int, status: int | None, error: str | None) -> None:
+    now = core.clock()
+    with core.store.write() as session:
+        row = session.get(SqlWebhookDelivery, delivery_id)
+        if row is None:  # the webhook was deleted meanwhile
+            return
+        row.attempts += 1
+        row.last_status_code = status
+        row.last_error = error
+        if error is None:
+            row.status = "delivered"
+            row.delivered_at = now
+            row.next_attempt_at = None
+            log.info("webhook delivery %s: %s delivered (HTTP %s)", row.id, row.event, status)
+        elif row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+            row.next_attempt_at = None
+            log.warning(
+                "webhook delivery %s: attempt %d failed (%s); giving up",
+                row.id,
+                row.attempts,
+                error,
+            )
+        else:
+            delay = BASE_DELAY_SECONDS * 2 ** (row.attempts - 1)
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            log.warning(
+                "webhook delivery %s: attempt %d failed (%s); retrying in %g s",
+                row.id,
+                row.attempts,
+                error,
+                delay,
+            )
+
+
+class WebhookWorker:
+    """A daemon thread calling :func:`deliver_due` every ``interval`` seconds.
+
+    ``steps`` are other short pieces of background work run once a round after the
+    deliveries (e.g. publishing audit checkpoints); one failing does not stop the others.
+    """
+
+    def __init__(
+        self, core: Core, *, interval: float = 2.0, steps: Sequence[Callable[[], object]] = ()
+    ) -> None:
+        self.core = core
+        self.interval = interval
+        self.steps = list(steps)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="promptyard-webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+
+    def _run(self) -> None:
+        with httpx.Client(follow_redirects=False) as http:
+            while not self._stop.wait(self.interval):
+                try:
+                    while deliver_due(self.core, http=http) and not self._stop.is_set():
+                        pass
+                except Exception:  # keep the worker alive; the next round retries
+                    log.exception("webhook worker round failed")
+                for step in self.steps:
+                    try:
+                        step()
+                    except Exception:
+                        log.exception("background step %r failed", step)

@@ -1,0 +1,35 @@
+"""Composing a Core: the store, the plugins' quality gates and the capabilities' guards.
+
+The server (``promptyard serve``), the CLI and the tests build their Core here, so that
+``services`` never import the plugin manager and no capability imports another one to
+hook into it: governance installs its label guard on the Core instead of the prompts
+capability calling governance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from promptyard.config import Settings
+from promptyard.plugins.manager import build_plugin_manager, collect_gates
+from promptyard.services.context import Core
+from promptyard.services.governance import policy
+from promptyard.store.engine import Store
+
+
+def build_core(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    plugins: Iterable[object] = (),
+    entry_points: bool = True,
+) -> Core:
+    """A Core with the built-in and installed plugins (plus ``plugins``) and every guard.
+
+    ``entry_points=False`` leaves out plugins installed in the environment (the tests do,
+    unless a test asks for them).
+    """
+    core = Core.build(settings, store)
+    core.gates = collect_gates(build_plugin_manager(extra=plugins, entry_points=entry_points))
+    policy.install(core)
+    return core
