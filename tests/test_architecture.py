@@ -1,10 +1,10 @@
 """The layer rules and the absence of import cycles, checked on the source itself.
 
 Layers, from the bottom: ``domain`` ← ``store`` ← ``services`` ← {``server``, ``cli``,
-``wiring``}. Plugins see ``plugins.api`` (and the domain), never ORM rows or sessions.
-The client SDK imports nothing of the server side but the pure template engine. Every
-import counts, including those inside functions: an import moved into a function to dodge
-a cycle is still a cycle.
+``workers``, ``wiring``}; ``server`` starts the ``workers``' runner. Plugins see
+``plugins.api`` (and the domain), never ORM rows or sessions. The client SDK imports
+nothing of the server side but the pure template engine. Every import counts, including
+those inside functions: an import moved into a function to dodge a cycle is still a cycle.
 """
 
 from __future__ import annotations
@@ -66,11 +66,22 @@ def _layer(module: str) -> str:
 
 # layer -> layers it must never import
 FORBIDDEN = {
-    "domain": {"store", "services", "server", "cli", "client", "plugins", "wiring", "config"},
-    "store": {"services", "server", "cli", "client", "plugins", "wiring"},
-    "services": {"server", "cli", "client", "wiring"},
+    "domain": {
+        "store",
+        "services",
+        "server",
+        "cli",
+        "client",
+        "plugins",
+        "workers",
+        "wiring",
+        "config",
+    },
+    "store": {"services", "server", "cli", "client", "plugins", "workers", "wiring"},
+    "services": {"server", "cli", "client", "workers", "wiring"},
     "server": {"cli", "client"},
-    "client": {"store", "services", "server", "cli", "plugins", "wiring", "config"},
+    "workers": {"server", "cli", "client", "wiring"},
+    "client": {"store", "services", "server", "cli", "plugins", "workers", "wiring", "config"},
 }
 
 

@@ -92,7 +92,8 @@ class Settings(BaseSettings):
     )
     webhook_worker: bool = Field(
         default=True,
-        description="Deliver webhooks from this process (turn off in all but one process).",
+        description="Run background jobs (webhook delivery, audit checkpoints) in this "
+        "process (turn off in all but one process).",
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."

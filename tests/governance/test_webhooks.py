@@ -16,10 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from promptyard.domain.actor import Actor, RequestContext
+from promptyard.server.app import create_app
 from promptyard.services.context import Core
 from promptyard.services.governance import change_requests, policy
 from promptyard.services.operations import webhooks
 from promptyard.store.models import SqlWorkspace
+from promptyard.workers import WEBHOOK_DELIVERIES
+from tests.conftest import API_KEY
 from tests.governance._helpers import API, audit_actions, create_prompt
 
 
@@ -169,7 +172,7 @@ def test_failed_delivery_retries_with_backoff_then_succeeds(core: Core, receiver
 def test_unreachable_url_fails_after_max_attempts(core: Core) -> None:
     clock = Clock()
     core.clock = clock
-    from tests.conftest import free_port
+    from tests._server import free_port
 
     url = f"http://127.0.0.1:{free_port()}/nobody"
     ctx, project_id, _secret = _prepare(core, url, ["change_request.opened"])
@@ -211,3 +214,57 @@ def test_webhook_routes(app_client: TestClient, core: Core) -> None:
     assert app_client.delete(f"{API}/webhooks/{hook['id']}").status_code == 404
     actions = audit_actions(core)
     assert "webhook.create" in actions and "webhook.delete" in actions
+
+
+def test_stopping_hands_back_the_deliveries_not_sent(core: Core, receiver: Receiver) -> None:
+    clock = Clock()
+    core.clock = clock
+    ctx, project_id, _secret = _prepare(core, receiver.url, ["change_request.opened"])
+    webhooks.create_webhook(
+        core,
+        ctx=ctx,
+        project_id=project_id,
+        data=webhooks.WebhookCreate(url=receiver.url, events=["change_request.opened"]),
+    )
+    _open(core, ctx, project_id)  # one delivery per webhook
+    asked: list[int] = []
+
+    def stop_after_one() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    assert webhooks.deliver_due(core, should_stop=stop_after_one) == 1
+    assert len(receiver.received) == 1
+    first, second = (
+        webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=hook)[0] for hook in (1, 2)
+    )
+    assert first["status"] == "delivered"
+    # Not sent, not counted as an attempt, and due now rather than after its lease.
+    assert second["status"] == "pending" and second["attempts"] == 0
+    assert second["next_attempt_at"] == clock.now.isoformat()
+    assert webhooks.deliver_due(core, should_stop=lambda: True) == 0
+    assert webhooks.deliver_due(core) == 1
+    assert len(receiver.received) == 2
+
+
+def test_the_apps_runner_delivers_what_the_api_queued(core: Core, receiver: Receiver) -> None:
+    """Through the API, delivered by one synchronous step of the app's runner."""
+    core.settings = core.settings.model_copy(update={"webhook_worker": False})
+    app = create_app(core, static_dir=None)
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    with TestClient(app, headers=headers, raise_server_exceptions=False) as client:
+        hook = client.post(
+            f"{API}/webhooks", json={"url": receiver.url, "events": ["change_request.opened"]}
+        ).json()
+        create_prompt(client, "greet", "Hi")
+        request = client.post(
+            f"{API}/change-requests", json={"prompt": "greet", "version": 1, "label": "production"}
+        ).json()
+        runner = app.state.runner
+        assert not runner.running
+        assert runner.run_once(WEBHOOK_DELIVERIES) == 1
+        assert runner.run_once(WEBHOOK_DELIVERIES) == 0
+        [hit] = receiver.received
+        assert json.loads(hit["body"])["data"]["id"] == request["id"]
+        [delivery] = client.get(f"{API}/webhooks/{hook['id']}/deliveries").json()["items"]
+        assert delivery["status"] == "delivered" and delivery["attempts"] == 1

@@ -31,9 +31,8 @@ from promptyard.server.middleware import (
 )
 from promptyard.server.render_pool import RenderAdmission, RenderPool
 from promptyard.services.context import Core
-from promptyard.services.operations.audit_checkpoints import Checkpointer
-from promptyard.services.operations.webhooks import WebhookWorker
 from promptyard.store import migrate
+from promptyard.workers import build_runner
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("promptyard.server")
@@ -49,18 +48,15 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         # and request latency has no long GC pauses.
         gc.collect()
         gc.freeze()
-        worker = None
+        # Background jobs (webhook delivery, audit checkpoints: see promptyard.workers)
+        # run in the one process where PROMPTYARD_WEBHOOK_WORKER is on.
         if core.settings.webhook_worker:
-            # The same runner publishes signed audit checkpoints (services/audit_checkpoints).
-            worker = WebhookWorker(core, steps=[Checkpointer(core).step])
-        if worker is not None:
-            worker.start()
+            runner.start()
         render_pool.start()
         try:
             yield
         finally:
-            if worker is not None:
-                worker.stop()
+            runner.stop()
             render_pool.shutdown()
 
     app = FastAPI(
@@ -78,6 +74,9 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         timeout=core.settings.render_timeout_seconds,
     )
     app.state.render_pool = render_pool
+    # Always built, so tests can run a job's step with app.state.runner.run_once(name).
+    runner = build_runner(core)
+    app.state.runner = runner
     install_error_handlers(app)
 
     # Every JSON body is checked (depth, storable) before its route validates it.
@@ -101,7 +100,11 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
 
     @app.get("/readyz", tags=["service"])
     async def readyz() -> Response:
-        """Database reachable, migrations current, and the render pool not saturated."""
+        """Database reachable, migrations current, and the render pool not saturated.
+
+        Also reports the background jobs (``workers``): whether they run in this process
+        and each job's health; a failing job does not make the server unready.
+        """
 
         def check() -> tuple[bool, str]:
             try:
@@ -125,8 +128,10 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             )
             retry = {"Retry-After": str(render_pool.retry_after)}
             return error_response(503, "not_ready", message, {"renders": renders}, retry)
+        workers = {"enabled": core.settings.webhook_worker, **runner.health()}
         return Response(
-            orjson.dumps({"status": "ok", "renders": renders}), media_type="application/json"
+            orjson.dumps({"status": "ok", "renders": renders, "workers": workers}),
+            media_type="application/json",
         )
 
     if static_dir is not None:

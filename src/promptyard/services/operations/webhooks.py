@@ -1,10 +1,10 @@
-"""Outgoing webhooks: subscriptions, an outbox of deliveries, and the worker that sends them.
+"""Outgoing webhooks: subscriptions, an outbox of deliveries, and the step that sends them.
 
 A change writes its delivery rows (``webhook_deliveries``) in its own transaction, so
 an event is sent if and only if the change committed. :func:`deliver_due` claims due
 deliveries, POSTs them outside any transaction and records each attempt; a failure is
 retried after ``10 s * 2 ** (attempt - 1)``, and after :data:`MAX_ATTEMPTS` attempts the
-delivery is ``failed``. :class:`WebhookWorker` calls it from a background thread.
+delivery is ``failed``. The background runner (:mod:`promptyard.workers`) calls it.
 
 Each request carries ``X-Promptyard-Event``, ``X-Promptyard-Delivery``,
 ``X-Promptyard-Timestamp`` and ``X-Promptyard-Signature: sha256=<hex>``, the
@@ -17,8 +17,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from pydantic import Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
@@ -294,20 +293,49 @@ def _send(
     return response.status_code, f"HTTP {response.status_code}"
 
 
-def deliver_due(core: Core, *, http: httpx.Client | None = None, limit: int = 50) -> int:
-    """Send every due delivery once; returns how many were attempted."""
+def deliver_due(
+    core: Core,
+    *,
+    http: httpx.Client | None = None,
+    limit: int = 50,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Send every due delivery once (at most ``limit``); returns how many were attempted.
+
+    ``should_stop()`` is asked before each delivery: once true (the server is stopping),
+    the deliveries not sent yet are handed back, due again at once, and the call returns;
+    a delivery under way is never cut short.
+    """
     claimed = _claim(core, limit)
     if not claimed:
         return 0
     client = http or httpx.Client(follow_redirects=False)
+    attempted = 0
     try:
         for delivery_id, url, secret, event, payload in claimed:
+            if should_stop is not None and should_stop():
+                _release(core, [unsent[0] for unsent in claimed[attempted:]])
+                break
             status, error = _send(client, core, delivery_id, url, secret, event, payload)
             _record(core, delivery_id, status, error)
+            attempted += 1
     finally:
         if http is None:
             client.close()
-    return len(claimed)
+    return attempted
+
+
+def _release(core: Core, delivery_ids: list[int]) -> None:
+    """Hand claimed deliveries back before their lease ends: due again at once."""
+    with core.store.write() as session:
+        session.execute(
+            update(SqlWebhookDelivery)
+            .where(
+                SqlWebhookDelivery.id.in_(delivery_ids),
+                SqlWebhookDelivery.status == "pending",
+            )
+            .values(next_attempt_at=core.clock())
+        )
 
 
 def _record(core: Core, delivery_id: int, status: int | None, error: str | None) -> None:
@@ -343,43 +371,3 @@ def _record(core: Core, delivery_id: int, status: int | None, error: str | None)
                 error,
                 delay,
             )
-
-
-class WebhookWorker:
-    """A daemon thread calling :func:`deliver_due` every ``interval`` seconds.
-
-    ``steps`` are other short pieces of background work run once a round after the
-    deliveries (e.g. publishing audit checkpoints); one failing does not stop the others.
-    """
-
-    def __init__(
-        self, core: Core, *, interval: float = 2.0, steps: Sequence[Callable[[], object]] = ()
-    ) -> None:
-        self.core = core
-        self.interval = interval
-        self.steps = list(steps)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="promptyard-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-
-    def _run(self) -> None:
-        with httpx.Client(follow_redirects=False) as http:
-            while not self._stop.wait(self.interval):
-                try:
-                    while deliver_due(self.core, http=http) and not self._stop.is_set():
-                        pass
-                except Exception:  # keep the worker alive; the next round retries
-                    log.exception("webhook worker round failed")
-                for step in self.steps:
-                    try:
-                        step()
-                    except Exception:
-                        log.exception("background step %r failed", step)
