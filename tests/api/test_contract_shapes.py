@@ -109,8 +109,24 @@ def test_response_shapes_match_the_contract(app_client: TestClient) -> None:
 def test_me_names_the_actor_and_the_workspace(app_client: TestClient) -> None:
     me = ok(app_client.get(f"{API}/auth/me"))
     assert _keys(me) == {"actor", "workspace"}
-    assert _keys(me["actor"]) == {"type", "id", "name", "role", "instance_admin"}
+    assert _keys(me["actor"]) == {
+        "type",
+        "id",
+        "name",
+        "role",
+        "instance_admin",
+        "permissions",
+        "project_permissions",
+    }
+    assert me["actor"]["project_permissions"] is None  # only with ?project=
+    scoped = ok(app_client.get(f"{API}/auth/me", params={"project": "default"}))["actor"]
+    assert scoped["project_permissions"] == scoped["permissions"]  # no narrowing membership
     assert me["actor"]["name"] == "key:bootstrap-admin"
+    # What the actor may do, sorted: an admin key has every workspace permission and,
+    # as the operator's key, account:manage too.
+    permissions = me["actor"]["permissions"]
+    assert permissions == sorted(permissions)
+    assert {"prompt:read", "prompt:write", "member:manage", "account:manage"} <= set(permissions)
     assert me["actor"]["instance_admin"] is True  # the operator's PROMPTYARD_INIT_API_KEY
     assert _keys(me["workspace"]) == {"slug", "name"}
     assert me["workspace"]["slug"] == "default" and me["workspace"]["name"]

@@ -19,7 +19,12 @@ def test_key_create_list_revoke(app_client: TestClient, core: Core) -> None:
     assert secret not in app_client.get(f"{API}/keys").text
 
     ci = client(core, secret)
-    assert ok(ci.get(f"{API}/auth/me"))["actor"]["role"] == "editor"
+    me = ok(ci.get(f"{API}/auth/me"))["actor"]
+    assert me["role"] == "editor"
+    # what the role allows, from the server's own table: no copy in the console
+    assert "prompt:write" in me["permissions"] and "prompt:execute" in me["permissions"]
+    assert "member:manage" not in me["permissions"]
+    assert "account:manage" not in me["permissions"]
     ok(ci.get(f"{API}/prompts"))  # now cached
     # a console session made from the key ends with it
     browser = client(core)

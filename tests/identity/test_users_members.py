@@ -91,7 +91,15 @@ def test_project_narrowing(app_client: TestClient, core: Core) -> None:
     assert ok(app_client.get(f"{API}/projects/ops/members"))["items"] == [row]
     assert ok(app_client.get(f"{API}/projects/default/members"))["items"] == []
 
-    me = ok(sign_in(core, "carol@example.com").get(f"{API}/auth/me"))["actor"]
+    carol_client = sign_in(core, "carol@example.com")
+    me = ok(carol_client.get(f"{API}/auth/me"))["actor"]
+    # /auth/me says what she may do in the workspace, and narrowed in one project
+    assert "review:approve" in me["permissions"] and me["project_permissions"] is None
+    in_ops = ok(carol_client.get(f"{API}/auth/me", params={"project": "ops"}))["actor"]
+    assert "review:approve" not in in_ops["project_permissions"]
+    assert "prompt:write" not in in_ops["project_permissions"]
+    assert "prompt:read" in in_ops["project_permissions"]
+    error(carol_client.get(f"{API}/auth/me", params={"project": "nope"}), 404)
     actor = Actor(type="user", id=me["id"], name=me["name"], role=me["role"], workspace_id=1)
     ops = core.store.read
     with ops() as session:

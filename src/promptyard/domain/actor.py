@@ -78,6 +78,11 @@ class Actor:
         return self.role in PERMISSIONS.get(permission, frozenset())
 
 
+def permissions_of(actor: Actor) -> list[str]:
+    """Every permission of :data:`PERMISSIONS` the actor holds, sorted (see :meth:`Actor.can`)."""
+    return sorted(permission for permission in PERMISSIONS if actor.can(permission))
+
+
 SYSTEM = Actor(type="system", id=0, name="system", role="admin", workspace_id=0)
 
 

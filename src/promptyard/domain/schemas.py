@@ -9,7 +9,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from promptyard.domain.jsonvalues import (
     MAX_JSON_DEPTH,
@@ -212,6 +220,20 @@ def check_storable(data: Any) -> None:
             f"{where} contains a NUL character, an unpaired surrogate (\\ud800-\\udfff), "
             "NaN/Infinity, or a number beyond +-2**53; none of them can be stored intact"
         )
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
+#: A time in an answer, written as ``datetime.isoformat()`` (``…+00:00``), exactly as the
+#: accounts, review, webhook and audit answers always have: the audit chain hashes that
+#: very text. (The prompt answers, older, use pydantic's own form, ``…Z``.)
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 def request_examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -461,6 +483,10 @@ class LabelPublic(BaseModel):
     updated_by: str
 
 
+class LabelsPublic(BaseModel):
+    items: list[LabelPublic]
+
+
 class LabelMove(Input):
     model_config = request_examples({"version": 1})
 
@@ -473,6 +499,10 @@ class LabelEventPublic(BaseModel):
     to_version: int | None
     actor: str
     created_at: datetime
+
+
+class LabelEventsPublic(BaseModel):
+    items: list[LabelEventPublic]
 
 
 class BranchCreate(Input):
@@ -489,6 +519,10 @@ class BranchPublic(BaseModel):
     created_at: datetime
     created_by: str
     merged_at: datetime | None
+
+
+class BranchesPublic(BaseModel):
+    items: list[BranchPublic]
 
 
 class MergeRequest(Input):
@@ -569,6 +603,10 @@ class ProjectPublic(BaseModel):
     name: str
     prompt_count: int
     created_at: datetime
+
+
+class ProjectsPublic(BaseModel):
+    items: list[ProjectPublic]
 
 
 class ListQuery(BaseModel):

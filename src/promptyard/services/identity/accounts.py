@@ -146,23 +146,13 @@ def create_user(
         with core.store.write() as session:
             if session.execute(select(SqlUser.id).where(SqlUser.email == email)).first():
                 raise exists
-            user = SqlUser(
-                email=email,
-                name=name,
-                password_hash=auth.hash_password(password),
-                is_active=True,
-                created_at=now,
-            )
-            session.add(user)
-            session.flush()
-            audit.append(
+            user = auth.insert_user(
                 core,
                 session,
                 ctx=ctx,
-                action="user.create",
-                object_type="user",
-                object_id=str(user.id),
-                summary={"email": email, "name": name},
+                email=email,
+                name=name,
+                password_hash=auth.hash_password(password),
             )
             membership = SqlMembership(
                 workspace_id=workspace_id, user_id=user.id, role=role, created_at=now

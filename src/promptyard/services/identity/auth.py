@@ -389,16 +389,16 @@ def bootstrap(core: Core) -> None:
                     select(SqlUser.id).where(SqlUser.email == email)
                 ).scalar_one_or_none()
                 if exists is None:
-                    user = SqlUser(
+                    user = insert_user(
+                        core,
+                        session,
+                        ctx=ctx,
                         email=email,
                         name="Administrator",
                         password_hash=_hasher.hash(settings.init_admin_password),
-                        is_active=True,
-                        is_instance_admin=True,
-                        created_at=now,
+                        instance_admin=True,
+                        audit_workspace_id=workspace_id,
                     )
-                    session.add(user)
-                    session.flush()
                     session.add(
                         SqlMembership(
                             workspace_id=workspace_id,
@@ -406,16 +406,6 @@ def bootstrap(core: Core) -> None:
                             role="admin",
                             created_at=now,
                         )
-                    )
-                    audit.append(
-                        core,
-                        session,
-                        ctx=ctx,
-                        action="user.create",
-                        object_type="user",
-                        object_id=str(user.id),
-                        summary={"email": email, "role": "admin"},
-                        workspace_id=workspace_id,
                     )
             if settings.init_api_key:
                 _ensure_key(
@@ -481,6 +471,51 @@ def _ensure_key(
         prefix_length=8,
     )
     row.is_instance_admin = instance_admin
+
+
+def insert_user(
+    core: Core,
+    session: Session,
+    *,
+    ctx: RequestContext,
+    email: str,
+    name: str,
+    password_hash: str,
+    instance_admin: bool = False,
+    via: str | None = None,
+    audit_workspace_id: int | None = None,
+) -> SqlUser:
+    """Store a new account and audit its creation, inside the caller's transaction.
+
+    The one way an account comes to exist: the bootstrap, an instance administrator
+    (``POST /users``) and an accepted invitation all call this.
+    """
+    user = SqlUser(
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        is_active=True,
+        is_instance_admin=instance_admin,
+        created_at=core.clock(),
+    )
+    session.add(user)
+    session.flush()
+    summary: dict[str, object] = {"email": email, "name": name}
+    if instance_admin:
+        summary["instance_admin"] = True
+    if via is not None:
+        summary["via"] = via
+    audit.append(
+        core,
+        session,
+        ctx=ctx,
+        action="user.create",
+        object_type="user",
+        object_id=str(user.id),
+        summary=summary,
+        workspace_id=audit_workspace_id,
+    )
+    return user
 
 
 def insert_key(

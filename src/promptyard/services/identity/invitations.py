@@ -225,15 +225,23 @@ def _join(
             raise NotFound(UNUSABLE, code="invitation_unusable")
         if user_id is None:
             assert password_hash is not None
-            user = SqlUser(
+            invitation = Actor(
+                type="system",
+                id=0,
+                name=f"invitation:{row.id}",
+                role=row.role,
+                workspace_id=row.workspace_id,
+            )
+            user = auth.insert_user(
+                core,
+                session,
+                ctx=RequestContext(actor=invitation, request_id=request_id, ip=ip),
                 email=row.email,
                 name=name,
                 password_hash=password_hash,
-                is_active=True,
-                created_at=now,
+                via="invitation",
+                audit_workspace_id=row.workspace_id,
             )
-            session.add(user)
-            session.flush()
         else:
             existing = session.get(SqlUser, user_id)
             assert existing is not None
@@ -254,16 +262,6 @@ def _join(
         assert workspace is not None
         actor = auth.user_actor(user, membership)
         ctx = RequestContext(actor=actor, request_id=request_id, ip=ip)
-        if user_id is None:
-            audit.append(
-                core,
-                session,
-                ctx=ctx,
-                action="user.create",
-                object_type="user",
-                object_id=str(user.id),
-                summary={"email": row.email, "via": "invitation"},
-            )
         audit.append(
             core,
             session,

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, Input, request_examples
+from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN
 from promptyard.server.api.v1.params import ObjectId, ProjectSlugPath, PromptName
 from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, WriteCtx, require
 from promptyard.services.governance import change_requests, impact, lifecycle, policy
+from promptyard.services.governance.schemas import (
+    ApproveBody,
+    ChangeRequestDetailPublic,
+    ChangeRequestsPublic,
+    ChangeRequestStatus,
+    CommentBody,
+    ImpactPublic,
+    LifecycleBody,
+    LifecyclePublic,
+    RequestChangesBody,
+)
 from promptyard.services.operations import webhooks
+from promptyard.services.operations.schemas import (
+    DeliveriesPublic,
+    WebhookCreated,
+    WebhooksPublic,
+)
 
 router = APIRouter(tags=["reviews"])
 
@@ -26,31 +41,6 @@ ReviewApprove = Annotated[RequestContext, Depends(require("review:approve"))]
 ReviewApply = Annotated[RequestContext, Depends(require("review:apply"))]
 PolicyManage = Annotated[RequestContext, Depends(require("policy:manage"))]
 WebhookManage = Annotated[RequestContext, Depends(require("webhook:manage"))]
-Status = Literal["open", "changes_requested", "approved", "applied", "closed"]
-
-
-class CommentBody(Input):
-    model_config = request_examples({"body": "Looks good to me."})
-
-    body: str = Field(min_length=1, max_length=20_000)
-
-
-class ApproveBody(Input):
-    model_config = request_examples({"comment": "Approved."})
-
-    comment: str = Field("", max_length=20_000)
-
-
-class RequestChangesBody(Input):
-    model_config = request_examples({"comment": "Please keep the greeting short."})
-
-    comment: str = Field(min_length=1, max_length=20_000)
-
-
-class LifecycleBody(Input):
-    model_config = request_examples({"state": "published"})
-
-    state: lifecycle.LifecycleTarget
 
 
 # -- policy --------------------------------------------------------------------------
@@ -81,9 +71,10 @@ def open_change_request(
     core: CoreDep,
     ctx: ReviewOpen,
     project_id: ProjectDep,
-) -> dict[str, Any]:
+) -> ChangeRequestDetailPublic:
     """Ask to point a label at a version; the quality gates run first (422 gate_failed)."""
-    return change_requests.open_request(core, ctx=ctx, project_id=project_id, data=body)
+    opened = change_requests.open_request(core, ctx=ctx, project_id=project_id, data=body)
+    return ChangeRequestDetailPublic.model_validate(opened)
 
 
 @router.get("/change-requests")
@@ -91,58 +82,73 @@ def list_change_requests(
     core: CoreDep,
     _ctx: ReviewRead,
     project_id: ProjectDep,
-    status: Status | None = None,
+    status: ChangeRequestStatus | None = None,
     prompt: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> dict[str, Any]:
-    return change_requests.list_requests(
+) -> ChangeRequestsPublic:
+    page = change_requests.list_requests(
         core, project_id=project_id, status=status, prompt=prompt, limit=limit, offset=offset
     )
+    return ChangeRequestsPublic.model_validate(page)
 
 
 @router.get("/change-requests/{request_id}")
-def get_change_request(request_id: RequestId, core: CoreDep, ctx: ReviewRead) -> dict[str, Any]:
+def get_change_request(
+    request_id: RequestId, core: CoreDep, ctx: ReviewRead
+) -> ChangeRequestDetailPublic:
     """One change request with its events and gate results."""
-    return change_requests.get_request(core, actor=ctx.actor, request_id=request_id)
+    return ChangeRequestDetailPublic.model_validate(
+        change_requests.get_request(core, actor=ctx.actor, request_id=request_id)
+    )
 
 
 @router.post("/change-requests/{request_id}/comments", status_code=201)
 def comment(
     request_id: RequestId, body: CommentBody, core: CoreDep, ctx: ReviewComment
-) -> dict[str, Any]:
-    return change_requests.comment(core, ctx=ctx, request_id=request_id, body=body.body)
+) -> ChangeRequestDetailPublic:
+    return ChangeRequestDetailPublic.model_validate(
+        change_requests.comment(core, ctx=ctx, request_id=request_id, body=body.body)
+    )
 
 
 @router.post("/change-requests/{request_id}/approve")
 def approve(
     request_id: RequestId, core: CoreDep, ctx: ReviewApprove, body: ApproveBody | None = None
-) -> dict[str, Any]:
+) -> ChangeRequestDetailPublic:
     """Approve (not your own request); the gates run again."""
     comment_text = body.comment if body is not None else ""
-    return change_requests.approve(core, ctx=ctx, request_id=request_id, body=comment_text)
+    return ChangeRequestDetailPublic.model_validate(
+        change_requests.approve(core, ctx=ctx, request_id=request_id, body=comment_text)
+    )
 
 
 @router.post("/change-requests/{request_id}/request-changes")
 def request_changes(
     request_id: RequestId, body: RequestChangesBody, core: CoreDep, ctx: ReviewApprove
-) -> dict[str, Any]:
-    return change_requests.request_changes(core, ctx=ctx, request_id=request_id, body=body.comment)
+) -> ChangeRequestDetailPublic:
+    return ChangeRequestDetailPublic.model_validate(
+        change_requests.request_changes(core, ctx=ctx, request_id=request_id, body=body.comment)
+    )
 
 
 @router.post("/change-requests/{request_id}/apply")
-def apply(request_id: RequestId, core: CoreDep, ctx: ReviewApply) -> dict[str, Any]:
+def apply(request_id: RequestId, core: CoreDep, ctx: ReviewApply) -> ChangeRequestDetailPublic:
     """Move the label of an approved request and publish the prompt."""
-    return change_requests.apply(core, ctx=ctx, request_id=request_id)
+    return ChangeRequestDetailPublic.model_validate(
+        change_requests.apply(core, ctx=ctx, request_id=request_id)
+    )
 
 
 @router.post("/change-requests/{request_id}/close")
 def close(
     request_id: RequestId, core: CoreDep, ctx: ReviewOpen, body: ApproveBody | None = None
-) -> dict[str, Any]:
+) -> ChangeRequestDetailPublic:
     """Withdraw (author) or reject (reviewer) a request that was not applied."""
     comment_text = body.comment if body is not None else ""
-    return change_requests.close(core, ctx=ctx, request_id=request_id, body=comment_text)
+    return ChangeRequestDetailPublic.model_validate(
+        change_requests.close(core, ctx=ctx, request_id=request_id, body=comment_text)
+    )
 
 
 # -- lifecycle and impact ----------------------------------------------------------
@@ -151,11 +157,12 @@ def close(
 @router.post("/prompts/{name}/lifecycle")
 def set_lifecycle(
     name: PromptName, body: LifecycleBody, core: CoreDep, ctx: WriteCtx, project_id: ProjectDep
-) -> dict[str, Any]:
+) -> LifecyclePublic:
     """Mark a prompt draft, published, deprecated (still served, flagged) or archived."""
-    return lifecycle.set_lifecycle(
+    changed = lifecycle.set_lifecycle(
         core, ctx=ctx, project_id=project_id, name=name, state=body.state
     )
+    return LifecyclePublic.model_validate(changed)
 
 
 @router.get("/prompts/{name}/impact")
@@ -165,11 +172,12 @@ async def prompt_impact(
     _ctx: ReadCtx,
     project_id: ProjectDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
-) -> dict[str, Any]:
+) -> ImpactPublic:
     """What moving a label of this prompt affects: labels, dependents, open requests."""
-    return await run_in_threadpool(
+    found = await run_in_threadpool(
         impact.impact, core, project_id=project_id, name=name, version=version
     )
+    return ImpactPublic.model_validate(found)
 
 
 # -- webhooks ------------------------------------------------------------------------
@@ -178,16 +186,16 @@ async def prompt_impact(
 @router.post("/webhooks", status_code=201)
 def create_webhook(
     body: webhooks.WebhookCreate, core: CoreDep, ctx: WebhookManage, project_id: ProjectDep
-) -> dict[str, Any]:
+) -> WebhookCreated:
     """Subscribe a URL to events; the signing secret is shown only in this answer."""
-    return webhooks.create_webhook(core, ctx=ctx, project_id=project_id, data=body)
+    created = webhooks.create_webhook(core, ctx=ctx, project_id=project_id, data=body)
+    return WebhookCreated.model_validate(created)
 
 
 @router.get("/webhooks")
-def list_webhooks(
-    core: CoreDep, _ctx: WebhookManage, project_id: ProjectDep
-) -> dict[str, list[dict[str, Any]]]:
-    return {"items": webhooks.list_webhooks(core, project_id=project_id)}
+def list_webhooks(core: CoreDep, _ctx: WebhookManage, project_id: ProjectDep) -> WebhooksPublic:
+    items = webhooks.list_webhooks(core, project_id=project_id)
+    return WebhooksPublic.model_validate({"items": items})
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
@@ -201,7 +209,6 @@ def list_deliveries(
     core: CoreDep,
     ctx: WebhookManage,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "items": webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=webhook_id, limit=limit)
-    }
+) -> DeliveriesPublic:
+    items = webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=webhook_id, limit=limit)
+    return DeliveriesPublic.model_validate({"items": items})

@@ -4,83 +4,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import Field, model_validator
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import Forbidden, TooManyRequests
-from promptyard.domain.schemas import SLUG_PATTERN, Input, request_examples
+from promptyard.domain.schemas import SLUG_PATTERN
 from promptyard.server.deps import CSRF_COOKIE, SESSION_COOKIE, ActorDep, CoreDep, require
 from promptyard.server.errors import error_response
 from promptyard.services.context import Core
-from promptyard.services.identity import accounts, auth, invitations, projects
+from promptyard.services.identity import access, accounts, auth, invitations, projects
+from promptyard.services.identity.schemas import (
+    InvitationAccept,
+    LoginInput,
+    LoginPublic,
+    MePublic,
+    PasswordChange,
+    SessionPublic,
+    SwitchInput,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-
-class LoginInput(Input):
-    model_config = request_examples(
-        {"email": "admin@example.com", "password": "correct horse battery staple"}
-    )
-
-    email: str | None = Field(default=None, max_length=320)
-    password: str | None = Field(default=None, max_length=1000)
-    api_key: str | None = Field(default=None, max_length=500)
-    workspace: str | None = Field(default=None, pattern=SLUG_PATTERN)
-
-    @model_validator(mode="after")
-    def _one_way(self) -> LoginInput:
-        if self.api_key:
-            return self
-        if not (self.email and self.password):
-            raise ValueError("send either email and password, or api_key")
-        return self
-
-
-def actor_json(actor: Actor) -> dict[str, Any]:
-    return {
-        "type": actor.type,
-        "id": actor.id,
-        "name": actor.name,
-        "role": actor.role,
-        "instance_admin": actor.instance_admin,
-    }
-
-
-class InvitationAccept(Input):
-    model_config = request_examples(
-        {
-            "token": "pyi_the-token-from-the-invitation",
-            "password": "a long enough password",
-            "name": "Ada",
-        }
-    )
-
-    token: str = Field(min_length=8, max_length=200)
-    password: str = Field(min_length=1, max_length=1000)
-    name: str = Field(default="", max_length=200)
-
-
-class PasswordChange(Input):
-    model_config = request_examples(
-        {
-            "current_password": "correct horse battery staple",
-            "new_password": "a new long password",
-        }
-    )
-
-    current_password: str = Field(min_length=1, max_length=1000)
-    new_password: str = Field(min_length=1, max_length=1000)
-
-
-class SwitchInput(Input):
-    model_config = request_examples({"workspace": "default"})
-
-    workspace: str = Field(pattern=SLUG_PATTERN)
-
-
 SelfManage = Annotated[RequestContext, Depends(require("self:manage"))]
+#: ``?project=`` of ``GET /auth/me``: optional, unlike the project of the prompt routes.
+MeProject = Annotated[
+    str | None,
+    Query(
+        pattern=SLUG_PATTERN,
+        description="also list the permissions left in this project",
+        examples=["default"],
+    ),
+]
 
 
 async def _start_session(
@@ -112,7 +67,11 @@ async def _start_session(
     )
 
 
-@router.post("/login", responses={429: {"description": "too many failed sign-ins"}})
+@router.post(
+    "/login",
+    response_model=LoginPublic,
+    responses={429: {"description": "too many failed sign-ins"}},
+)
 async def login(body: LoginInput, request: Request, response: Response, core: CoreDep) -> Any:
     """Sign in; after repeated failures answers 429 with ``Retry-After``."""
     ip = request.client.host if request.client else None
@@ -138,7 +97,7 @@ async def login(body: LoginInput, request: Request, response: Response, core: Co
                 429, exc.code, exc.message, exc.details, headers={"Retry-After": str(retry)}
             )
     await _start_session(core, actor, response, ip=ip, request_id=request_id)
-    return {"actor": actor_json(actor)}
+    return LoginPublic(actor=access.actor_public(actor))
 
 
 @router.post("/logout", status_code=204)
@@ -151,17 +110,16 @@ async def logout(request: Request, response: Response, core: CoreDep, _actor: Ac
 
 
 @router.get("/me")
-def me(actor: ActorDep, core: CoreDep) -> dict[str, Any]:
-    return {
-        "actor": actor_json(actor),
-        "workspace": projects.workspace_of(core, actor.workspace_id),
-    }
+def me(actor: ActorDep, core: CoreDep, project: MeProject = None) -> MePublic:
+    """Who you are, your workspace, and what you may do there: ``actor.permissions``;
+    with ``?project=``, also ``actor.project_permissions``, narrowed by that project."""
+    return access.me(core, actor, project=project)
 
 
 @router.post("/password", status_code=204)
 async def change_password(
     body: PasswordChange, request: Request, core: CoreDep, ctx: SelfManage
-) -> Response:
+) -> None:
     """Change your own password; your other sessions end."""
     token = request.cookies.get(SESSION_COOKIE)
     await run_in_threadpool(
@@ -173,26 +131,26 @@ async def change_password(
             session_token=token,
         )
     )
-    return Response(status_code=204)
 
 
 @router.post("/switch")
 async def switch_workspace(
     body: SwitchInput, request: Request, core: CoreDep, ctx: SelfManage
-) -> dict[str, Any]:
+) -> SessionPublic:
     """Point your console session at another workspace you are a member of."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token or request.headers.get("authorization"):
         raise Forbidden("switching workspace needs a console session; an API key has one workspace")
     actor = await run_in_threadpool(auth.switch_workspace, core, token, ctx.actor, body.workspace)
-    return {
-        "actor": actor_json(actor),
-        "workspace": await run_in_threadpool(projects.workspace_of, core, actor.workspace_id),
-    }
+    workspace = await run_in_threadpool(projects.workspace_of, core, actor.workspace_id)
+    return SessionPublic.model_validate(
+        {"actor": access.actor_public(actor), "workspace": workspace}
+    )
 
 
 @router.post(
     "/invitations/accept",
+    response_model=SessionPublic,
     responses={429: {"description": "too many failed sign-ins"}},
 )
 async def accept_invitation(
@@ -222,4 +180,6 @@ async def accept_invitation(
             429, exc.code, exc.message, exc.details, headers={"Retry-After": str(retry)}
         )
     await _start_session(core, accepted.actor, response, ip=ip, request_id=request_id)
-    return {"actor": actor_json(accepted.actor), "workspace": accepted.workspace}
+    return SessionPublic.model_validate(
+        {"actor": access.actor_public(accepted.actor), "workspace": accepted.workspace}
+    )

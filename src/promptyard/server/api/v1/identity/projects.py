@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import ProjectCreate, ProjectPublic
+from promptyard.domain.schemas import ProjectCreate, ProjectPublic, ProjectsPublic
 from promptyard.server.api.v1.params import ProjectSlugPath
 from promptyard.server.deps import CoreDep, ReadCtx, require
 from promptyard.services.identity import projects
 from promptyard.services.prompts import bundles
+from promptyard.services.prompts.schemas import ImportPublic
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 Slug = ProjectSlugPath
 
 
 @router.get("")
-def list_projects(core: CoreDep, ctx: ReadCtx) -> dict[str, list[ProjectPublic]]:
-    return {"items": projects.list_projects(core, ctx.actor)}
+def list_projects(core: CoreDep, ctx: ReadCtx) -> ProjectsPublic:
+    return ProjectsPublic(items=projects.list_projects(core, ctx.actor))
 
 
 @router.post("", status_code=201, response_model=ProjectPublic)
@@ -77,18 +78,19 @@ async def import_project(
     core: CoreDep,
     ctx: Annotated[RequestContext, Depends(require("project:import"))],
     on_conflict: Literal["fail", "skip"] = "fail",
-) -> dict[str, Any]:
+) -> ImportPublic:
     """Import a bundle. With ``on_conflict=fail`` an existing name stops the whole import."""
     from starlette.concurrency import run_in_threadpool
 
     raw = await request.body()
     content_type = request.headers.get("content-type", "application/json")
 
-    def run() -> dict[str, Any]:
+    def run() -> ImportPublic:
         project_id = projects.resolve_project(core, ctx.actor, slug)
         data = bundles.load_bundle(raw, content_type)
-        return bundles.import_project(
+        result = bundles.import_project(
             core, ctx=ctx, project_id=project_id, data=data, on_conflict=on_conflict
         )
+        return ImportPublic.model_validate(result)
 
     return await run_in_threadpool(run)

@@ -4,16 +4,22 @@ services.audit and services.audit_checkpoints)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from promptyard.domain.actor import RequestContext
-from promptyard.domain.schemas import MAX_OFFSET, Input
+from promptyard.domain.schemas import MAX_OFFSET
 from promptyard.server.deps import CoreDep, require
-from promptyard.services.operations import audit, audit_checkpoints, audit_signing
+from promptyard.services.operations import audit, audit_checkpoints
+from promptyard.services.operations.schemas import (
+    AuditEventsPublic,
+    AuditVerifyPublic,
+    CheckpointCreated,
+    CheckpointsPublic,
+    VerifyBody,
+)
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 AuditCtx = Annotated[RequestContext, Depends(require("audit:read"))]
@@ -52,49 +58,36 @@ def list_events(
     where: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
+) -> AuditEventsPublic:
     """The workspace's audit events, newest first, with their chain hashes."""
-    return audit.search_events(core, where=where, limit=limit, offset=offset)
+    page = audit.search_events(core, where=where, limit=limit, offset=offset)
+    return AuditEventsPublic.model_validate(page)
 
 
 @router.get("/verify")
-def verify(core: CoreDep, _ctx: AuditCtx) -> dict[str, Any]:
+def verify(core: CoreDep, _ctx: AuditCtx) -> AuditVerifyPublic:
     """Re-walk the whole chain (every workspace's events) and name the first broken one;
     then check that it still reaches the latest signed checkpoint of the server's file.
 
     The answer names events only by sequence number and id, never by content.
     """
-    return audit.verify(core).to_dict()
-
-
-class VerifyBody(Input):
-    checkpoint: audit_signing.Checkpoint
+    return AuditVerifyPublic.model_validate(audit.verify(core).to_dict())
 
 
 @router.post("/verify")
-def verify_against(body: VerifyBody, core: CoreDep, _ctx: AuditCtx) -> dict[str, Any]:
+def verify_against(body: VerifyBody, core: CoreDep, _ctx: AuditCtx) -> AuditVerifyPublic:
     """Like ``GET /audit/verify``, against a checkpoint kept elsewhere (a webhook
     delivery, an export, a copy of the checkpoint file) instead of the server's file."""
-    return audit.verify(core, checkpoint=body.checkpoint.model_dump()).to_dict()
+    result = audit.verify(core, checkpoint=body.checkpoint.model_dump())
+    return AuditVerifyPublic.model_validate(result.to_dict())
 
 
-class CheckpointsPublic(BaseModel):
-    key_id: str
-    public_key: str = Field(description="the server's Ed25519 public key, raw, base64")
-    items: list[audit_signing.Checkpoint]
-
-
-class CheckpointCreated(BaseModel):
-    checkpoint: audit_signing.Checkpoint
-    created: bool = Field(description="false when the chain had not moved since the last one")
-
-
-@router.get("/checkpoints", response_model=CheckpointsPublic)
+@router.get("/checkpoints")
 def list_checkpoints(
     core: CoreDep, _ctx: AuditCtx, limit: Annotated[int, Query(ge=1, le=1000)] = 20
-) -> dict[str, Any]:
+) -> CheckpointsPublic:
     """The server's public key and its latest signed checkpoints, newest first."""
-    return audit_checkpoints.list_checkpoints(core, limit=limit)
+    return CheckpointsPublic.model_validate(audit_checkpoints.list_checkpoints(core, limit=limit))
 
 
 @router.post(
@@ -106,12 +99,12 @@ def list_checkpoints(
         409: {"description": "the chain is broken or the latest checkpoint is rejected"},
     },
 )
-def create_checkpoint(core: CoreDep, _ctx: AuditCtx, response: Response) -> dict[str, Any]:
+def create_checkpoint(core: CoreDep, _ctx: AuditCtx, response: Response) -> CheckpointCreated:
     """Sign the chain's head now and publish it (file, webhooks): 201, or 200 with the
     latest checkpoint when the chain has not moved; 409 when the chain is broken."""
     checkpoint, created = audit_checkpoints.create_checkpoint(core)
     response.status_code = 201 if created else 200
-    return {"checkpoint": checkpoint, "created": created}
+    return CheckpointCreated.model_validate({"checkpoint": checkpoint, "created": created})
 
 
 @router.get(

@@ -2,63 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from pydantic import Field
 
-from promptyard.domain.schemas import (
-    LABEL_PATTERN,
-    MAX_VERSION,
-    NAME_PATTERN,
-    Input,
-    PromptType,
-    TemplateInput,
-    request_examples,
-)
+from promptyard.domain.schemas import TemplateInput
 from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
 from promptyard.server.render_pool import RenderPoolDep
 from promptyard.services.prompts import rendering
+from promptyard.services.prompts.schemas import (
+    RenderedTemplatePublic,
+    TemplateCheckPublic,
+    ValidateInput,
+)
 from promptyard.services.runtime import execution
+from promptyard.services.runtime.schemas import ExecuteInput, ExecutionPublic, ModelsPublic
 
 router = APIRouter(tags=["templates"])
-
-
-class ValidateInput(Input):
-    model_config = request_examples({"type": "text", "content": "Hello {{ name }}"})
-
-    type: PromptType = "text"
-    content: str | list[dict[str, Any]]
-
-
-class ExecuteInput(Input):
-    model_config = request_examples(
-        {
-            "model": "fake/echo",
-            "prompt": "greeting",
-            "label": "production",
-            "variables": {"name": "Ada"},
-        }
-    )
-
-    model: str = Field(min_length=1, max_length=200, examples=["fake/echo"])
-    variables: dict[str, Any] = Field(default_factory=dict)
-    prompt: str | None = Field(default=None, pattern=NAME_PATTERN)
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
-    label: str | None = Field(default=None, pattern=LABEL_PATTERN)
-    type: PromptType | None = None
-    content: str | list[dict[str, Any]] | None = None
-    config: dict[str, Any] | None = None
 
 
 @router.post("/templates/validate")
 def validate(
     body: ValidateInput, core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
-) -> dict[str, Any]:
+) -> TemplateCheckPublic:
     """Check a template as saving would: variables, references and errors with positions."""
-    return rendering.validate_template(
+    found = rendering.validate_template(
         core, project_id=project_id, type_=body.type, content=body.content
     )
+    return TemplateCheckPublic.model_validate(found)
 
 
 @router.post("/templates/render")
@@ -69,9 +38,9 @@ async def render(
     _ctx: ReadCtx,
     project_id: ProjectDep,
     pool: RenderPoolDep,
-) -> dict[str, Any]:
+) -> RenderedTemplatePublic:
     """Render unsaved content (includes resolve in the project), in the render pool."""
-    return await pool.run(
+    rendered = await pool.run(
         request,
         rendering.render_template,
         core,
@@ -80,11 +49,12 @@ async def render(
         content=body.content,
         variables=body.variables,
     )
+    return RenderedTemplatePublic.model_validate(rendered)
 
 
 @router.get("/models")
-def models(_ctx: ReadCtx) -> dict[str, Any]:
-    return {"items": execution.list_models()}
+def models(_ctx: ReadCtx) -> ModelsPublic:
+    return ModelsPublic.model_validate({"items": execution.list_models()})
 
 
 @router.post("/prompts/execute")
@@ -95,9 +65,9 @@ async def execute(
     _ctx: ExecuteCtx,
     project_id: ProjectDep,
     pool: RenderPoolDep,
-) -> dict[str, Any]:
+) -> ExecutionPublic:
     """Render a stored prompt (or unsaved content) and run it on a model."""
-    return await pool.run(
+    result = await pool.run(
         request,
         execution.execute,
         core,
@@ -111,3 +81,4 @@ async def execute(
         content=body.content,
         config=body.config,
     )
+    return ExecutionPublic.model_validate(result)
