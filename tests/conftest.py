@@ -5,33 +5,34 @@ Storage and API tests run on SQLite, and also on PostgreSQL when
 server answers on 127.0.0.1:5432). SQLite tests each get a copy of one database
 migrated once per session; PostgreSQL tests share one database per session, emptied
 between tests.
+
+Installed entry-point plugins stay out of every test (``build_core`` in-process, the CLI
+under ``CliRunner``) unless the test is marked ``installed_plugins``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from promptyard.config import Settings
+from promptyard.plugins import manager as plugin_manager
 from promptyard.server.app import create_app
 from promptyard.services.context import Core
 from promptyard.services.identity import auth
 from promptyard.store import migrate
 from promptyard.store.engine import Store
+from promptyard.store.models import Base, SqlAuditHead
 from promptyard.wiring import build_core
+from tests._server import LiveServer, serve_core
 
 API_KEY = "py_test_admin_key_0123456789"
 ADMIN_EMAIL = "admin@example.com"
@@ -67,10 +68,11 @@ def _pg_database() -> Iterator[str]:
     admin.dispose()
 
 
-_PG_TABLES = (
-    "audit_events, sessions, label_events, labels, branches, prompt_tags, prompt_versions, "
-    "change_request_events, change_requests, webhook_deliveries, webhooks, login_throttle, "
-    "invitations, project_members, prompts, api_keys, memberships, users, projects, workspaces"
+#: Every table of the schema but the audit head, which is reset instead of emptied.
+_PG_TABLES = ", ".join(
+    f'"{table.name}"'
+    for table in reversed(Base.metadata.sorted_tables)
+    if table.name != SqlAuditHead.__tablename__
 )
 
 
@@ -85,7 +87,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {_PG_TABLES} RESTART IDENTITY CASCADE"))
-        connection.execute(text("UPDATE audit_head SET seq = 0, hash = :h"), {"h": "0" * 64})
+        connection.execute(
+            text(f"UPDATE {SqlAuditHead.__tablename__} SET seq = 0, hash = :h"), {"h": "0" * 64}
+        )
     engine.dispose()
     return url
 
@@ -126,45 +130,21 @@ def anon_client(core: Core) -> Iterator[TestClient]:
         yield client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    """uvicorn serving the app on a real loopback port, in a thread."""
-
-    def __init__(self, core: Core) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(core, static_dir=None),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("live server did not start")
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_server(core: Core) -> Iterator[LiveServer]:
-    with LiveServer(core) as server:
+    """The app over ``core`` on a real loopback port (uvicorn in a thread)."""
+    with serve_core(core) as server:
         yield server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "installed_plugins: load the plugins installed as entry points, as serve does"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_installed_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the plugin manager at an entry-point group nothing installs, unless asked."""
+    if request.node.get_closest_marker("installed_plugins") is None:
+        monkeypatch.setattr(plugin_manager, "ENTRY_POINT_GROUP", "promptyard-tests-load-none")

@@ -31,8 +31,9 @@ from promptyard.services.context import Core
 from promptyard.services.identity import auth
 from promptyard.services.prompts import search
 from promptyard.wiring import build_core
+from tests._server import serve_core
 from tests.api._helpers import API, PROMPTS, create, error, get, new_project, ok, snapshot
-from tests.conftest import API_KEY, LiveServer
+from tests.conftest import API_KEY
 from tests.security._setup import add_key, default_workspace_id
 
 RENDER = f"{API}/templates/render"
@@ -310,7 +311,9 @@ def test_stored_json_is_capped_at_24_levels_and_always_reads_back(
 @pytest.fixture
 def roomy_core(settings: Settings) -> Iterator[Core]:
     """A server whose operator raised the render cap to the global 5 MB."""
-    core = build_core(settings.model_copy(update={"max_render_request_bytes": 5_000_000}))
+    core = build_core(
+        settings.model_copy(update={"max_render_request_bytes": 5_000_000}), entry_points=False
+    )
     auth.bootstrap(core)
     yield core
     core.store.dispose()
@@ -338,7 +341,7 @@ def test_healthz_answers_while_a_large_body_is_checked(
     assert 4_000_000 < len(body) < 5_000_000
     latencies: list[float] = []
     outcome: dict[str, Any] = {}
-    with LiveServer(roomy_core) as server:
+    with serve_core(roomy_core) as server:
 
         def render() -> None:
             started = time.perf_counter()
@@ -378,7 +381,7 @@ def test_an_unexpected_error_is_a_json_500_and_keeps_the_connection(
 
     monkeypatch.setattr(search, "list_prompts", broken)
     with (
-        LiveServer(core) as server,
+        serve_core(core) as server,
         httpx.Client(
             base_url=server.url, headers={"authorization": f"Bearer {API_KEY}"}, timeout=10
         ) as client,
