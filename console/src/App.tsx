@@ -3,13 +3,13 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { ApiError } from "./api/client";
 import { keys } from "./api/keys";
-import { RequireAuth } from "./auth/RequireAuth";
+import { RequireAuth } from "./features/identity/RequireAuth";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Layout } from "./components/Layout";
 import { Loading } from "./components/Loading";
 import { NotFound } from "./components/NotFound";
-import { LAST_PROJECT_KEY } from "./components/ProjectSwitcher";
-import { PromptLayout } from "./pages/PromptLayout";
+import { LAST_PROJECT_KEY } from "./features/identity/projects/ProjectSwitcher";
+import { PromptLayout } from "./features/prompts/PromptLayout";
 import {
   AcceptInvitationPage,
   AuditPage,

@@ -1,26 +1,24 @@
 // Start the first page's requests while React is still starting, instead of one after
-// the other (session check, then the page, then its data).
+// the other (session check, then the page, then its data). The queries are the pages'
+// own (features/*/queries.ts), so the page finds them in the cache.
 import type { QueryClient } from "@tanstack/react-query";
-import { auth, projects, prompts } from "./api/endpoints";
-import { keys } from "./api/keys";
-import { LAST_PROJECT_KEY } from "./components/ProjectSwitcher";
-import { readFilters, toListQuery } from "./pages/library/filters";
+import { identityQueries } from "./features/identity/queries";
+import { LAST_PROJECT_KEY } from "./features/identity/projects/ProjectSwitcher";
+import { readFilters } from "./features/prompts/library/filters";
+import { promptQueries } from "./features/prompts/queries";
 
 export function prefetchFirstPage(client: QueryClient, location: Location): void {
-  void client.prefetchQuery({ queryKey: keys.me, queryFn: auth.me });
+  void client.prefetchQuery(identityQueries.me());
   // The public pages (sign-in, accept an invitation) need no project data.
   if (/^\/(?:signin|invite)\/?$/.test(location.pathname)) return;
-  void client.prefetchQuery({ queryKey: keys.projects, queryFn: projects.list });
+  void client.prefetchQuery(identityQueries.projects());
   const library = /^\/(?:p\/([^/]+)\/?)?$/.exec(location.pathname);
   if (!library) return;
   const project = library[1]
     ? decodeURIComponent(library[1])
     : localStorage.getItem(LAST_PROJECT_KEY) || "default";
   const filters = readFilters(new URLSearchParams(location.search));
-  void client.prefetchQuery({
-    queryKey: keys.promptListQuery(project, filters),
-    queryFn: () => prompts.list(project, toListQuery(filters)),
-  });
-  void client.prefetchQuery({ queryKey: keys.folders(project), queryFn: () => prompts.folders(project) });
-  void client.prefetchQuery({ queryKey: keys.tags(project), queryFn: () => prompts.tags(project) });
+  void client.prefetchQuery(promptQueries.list(project, filters));
+  void client.prefetchQuery(promptQueries.folders(project));
+  void client.prefetchQuery(promptQueries.tags(project));
 }

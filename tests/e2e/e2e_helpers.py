@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
+from tests._server import free_port as free_port  # the suite's one free-port helper
+from tests._server import server_env, start_process, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC_INDEX = ROOT / "src" / "promptyard" / "static" / "index.html"
@@ -32,57 +31,21 @@ ADMIN_PASSWORD = "admin-pass-123"
 DESKTOP = {"width": 1440, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+stop_server = stop_process
 
 
 def start_server(
     data_dir: Path, port: int, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """Start `promptyard serve` on a fresh data folder; returns once /healthz answers."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
-        ),
-        "PROMPTYARD_DATA_DIR": str(data_dir),
-        "PROMPTYARD_INIT_API_KEY": API_KEY,
-        "PROMPTYARD_INIT_ADMIN_EMAIL": ADMIN_EMAIL,
-        "PROMPTYARD_INIT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    env = server_env(
+        data_dir,
+        PROMPTYARD_INIT_API_KEY=API_KEY,
+        PROMPTYARD_INIT_ADMIN_EMAIL=ADMIN_EMAIL,
+        PROMPTYARD_INIT_ADMIN_PASSWORD=ADMIN_PASSWORD,
         **(extra_env or {}),
-    }
-    env.pop("PROMPTYARD_DATABASE_URL", None)
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "promptyard", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=str(ROOT),
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{(data_dir / 'server.log').read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError(f"server did not answer /healthz:\n{(data_dir / 'server.log').read_text()}")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return start_process(env, port=port, log=data_dir / "server.log", cwd=ROOT)
 
 
 def check_axe(page, what: str) -> None:  # type: ignore[no-untyped-def]

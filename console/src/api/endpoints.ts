@@ -1,13 +1,16 @@
 // One function per API route the console uses (docs/api.md).
 import { buildUrl, request } from "./client";
 import type {
+  Account,
   ApiKey,
   AuditEvent,
   AuditVerify,
   BulkAction,
   ChangeRequest,
+  ChangeRequestDetail,
   ChangeRequestStatus,
   CreatedKey,
+  CreatedWebhook,
   CreatedInvitation,
   Invitation,
   Policy,
@@ -26,6 +29,7 @@ import type {
   LifecycleTarget,
   Label,
   LabelEvent,
+  Login,
   Me,
   Model,
   ModelConfig,
@@ -35,6 +39,7 @@ import type {
   PromptSummary,
   PromptType,
   RenderResult,
+  Session,
   Tag,
   ValidateResult,
   Version,
@@ -44,16 +49,16 @@ const p = (name: string) => `/prompts/${encodeURIComponent(name)}`;
 
 export const auth = {
   login: (body: { email: string; password: string } | { api_key: string }) =>
-    request<{ actor: Me["actor"] }>("/auth/login", { method: "POST", body }),
+    request<Login>("/auth/login", { method: "POST", body }),
   logout: () => request<undefined>("/auth/logout", { method: "POST" }),
   me: () => request<Me>("/auth/me"),
   changePassword: (body: { current_password: string; new_password: string }) =>
     request<undefined>("/auth/password", { method: "POST", body }),
   switchWorkspace: (workspace: string) =>
-    request<Me>("/auth/switch", { method: "POST", body: { workspace } }),
+    request<Session>("/auth/switch", { method: "POST", body: { workspace } }),
   /** Public: joins the invitation's workspace and signs in (session cookies, like login). */
   acceptInvitation: (body: { token: string; password: string; name?: string }) =>
-    request<Me>("/auth/invitations/accept", { method: "POST", body }),
+    request<Session>("/auth/invitations/accept", { method: "POST", body }),
 };
 
 export const projects = {
@@ -192,7 +197,7 @@ export const accounts = {
   createUser: (body: { email: string; name: string; password: string; role: Role }) =>
     request<User>("/users", { method: "POST", body }),
   updateUser: (id: number, body: { name?: string; is_active?: boolean; is_instance_admin?: boolean }) =>
-    request<User>(`/users/${id}`, { method: "PATCH", body }),
+    request<Account>(`/users/${id}`, { method: "PATCH", body }),
   resetPassword: (id: number, password: string) =>
     request<undefined>(`/users/${id}/password`, { method: "POST", body: { password } }),
   invitations: () => request<{ items: Invitation[] }>("/invitations"),
@@ -241,24 +246,24 @@ export const reviews = {
     request<Policy>(`/projects/${enc(slug)}/policy`, { method: "PUT", body }),
   list: (project: string, q: ChangeRequestQuery) =>
     request<Page<ChangeRequest>>("/change-requests", { query: { project, ...q } }),
-  get: (id: number) => request<ChangeRequest>(`/change-requests/${id}`),
+  get: (id: number) => request<ChangeRequestDetail>(`/change-requests/${id}`),
   open: (project: string, body: OpenChangeRequestBody) =>
-    request<ChangeRequest>("/change-requests", { method: "POST", query: { project }, body }),
+    request<ChangeRequestDetail>("/change-requests", { method: "POST", query: { project }, body }),
   comment: (id: number, body: string) =>
-    request<ChangeRequest>(`/change-requests/${id}/comments`, { method: "POST", body: { body } }),
+    request<ChangeRequestDetail>(`/change-requests/${id}/comments`, { method: "POST", body: { body } }),
   approve: (id: number, comment: string) =>
-    request<ChangeRequest>(`/change-requests/${id}/approve`, { method: "POST", body: { comment } }),
+    request<ChangeRequestDetail>(`/change-requests/${id}/approve`, { method: "POST", body: { comment } }),
   requestChanges: (id: number, comment: string) =>
-    request<ChangeRequest>(`/change-requests/${id}/request-changes`, { method: "POST", body: { comment } }),
-  apply: (id: number) => request<ChangeRequest>(`/change-requests/${id}/apply`, { method: "POST" }),
+    request<ChangeRequestDetail>(`/change-requests/${id}/request-changes`, { method: "POST", body: { comment } }),
+  apply: (id: number) => request<ChangeRequestDetail>(`/change-requests/${id}/apply`, { method: "POST" }),
   close: (id: number, comment: string) =>
-    request<ChangeRequest>(`/change-requests/${id}/close`, { method: "POST", body: { comment } }),
+    request<ChangeRequestDetail>(`/change-requests/${id}/close`, { method: "POST", body: { comment } }),
 };
 
 export const webhooks = {
   list: (project: string) => request<{ items: Webhook[] }>("/webhooks", { query: { project } }),
   create: (project: string, body: { url: string; events: string[]; secret?: string }) =>
-    request<Webhook>("/webhooks", { method: "POST", query: { project }, body }),
+    request<CreatedWebhook>("/webhooks", { method: "POST", query: { project }, body }),
   remove: (id: number) => request<undefined>(`/webhooks/${id}`, { method: "DELETE" }),
   deliveries: (id: number) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
 };

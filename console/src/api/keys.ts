@@ -27,6 +27,8 @@ export const keys = {
   diff: (project: string, name: string, from: number, to: number) =>
     ["prompts", project, "one", name, "diff", from, to] as const,
   labels: (project: string, name: string) => ["prompts", project, "one", name, "labels"] as const,
+  validate: (project: string, draft: string) => ["validate", project, draft] as const,
+  render: (project: string, draft: string, variables: string) => ["render", project, draft, variables] as const,
   impact: (project: string, name: string, version: number | "all") =>
     ["prompts", project, "one", name, "impact", version] as const,
   labelEvents: (project: string, name: string) =>

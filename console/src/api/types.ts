@@ -1,33 +1,42 @@
-// Shapes of the Promptyard HTTP API (docs/api.md). Only what the console reads.
+// Shapes of the Promptyard HTTP API, under the names the pages use. They are aliases of
+// the types generated from the server's OpenAPI schema (schema.d.ts: `npm run gen:api`,
+// and `npm run check:api` fails when it is stale). A shape whose route still answers an
+// untyped object in that schema is written here by hand, with the route it mirrors.
+import type { components } from "./schema";
 
-export interface Actor {
-  type: "user" | "key";
-  id: number;
-  name: string;
-  role: string;
-  /** Manages accounts of the whole instance (create, reset passwords, disable). */
-  instance_admin: boolean;
-}
+type Schemas = components["schemas"];
 
-export interface Me {
-  actor: Actor;
-  workspace: { slug: string; name: string };
-}
+// -- sessions (docs/api-accounts.md) ------------------------------------------------
 
-export interface Project {
-  slug: string;
-  name: string;
-  prompt_count: number;
-  created_at: string;
-}
+/** GET /auth/me: who is signed in, in which workspace, and what they may do. */
+export type Me = Schemas["MePublic"];
 
-export type PromptType = "text" | "chat";
+/** The actor of GET /auth/me, with `permissions`: every permission it holds, sorted. */
+export type Actor = Me["actor"];
 
+/** One permission name ("prompt:read", "member:manage", …): an enum in the schema. */
+export type Permission = Actor["permissions"][number];
+
+/** POST /auth/switch and POST /auth/invitations/accept: the session's actor and
+ * workspace (without permissions: read GET /auth/me for those). */
+export type Session = Schemas["SessionPublic"];
+
+/** POST /auth/login. */
+export type Login = Schemas["LoginPublic"];
+
+export type Project = Schemas["ProjectPublic"];
+
+// -- prompts and versions (docs/api.md) -------------------------------------------------
+
+export type PromptType = Schemas["PromptPublic"]["type"];
+
+/** One chat message of a version's content (the schema says only "object"). */
 export interface ChatMessage {
   role: string;
   content: string;
 }
 
+/** A message list to be filled in at render time (e.g. the conversation history). */
 export interface PlaceholderMessage {
   type: "placeholder";
   name: string;
@@ -36,66 +45,29 @@ export interface PlaceholderMessage {
 export type Message = ChatMessage | PlaceholderMessage;
 export type Content = string | Message[];
 
-export type ModelConfig = Record<string, unknown>;
+export type ModelConfig = Schemas["VersionPublic"]["config"];
 
-export interface Variable {
-  name: string;
-  required: boolean;
-}
+export type Variable = Schemas["VariablePublic"];
 
-export interface Version {
-  number: number;
-  branch: string;
-  type: PromptType;
-  content: Content;
-  config: ModelConfig | null;
-  variables: Variable[];
-  references: string[];
-  content_hash: string;
-  parent: number | null;
-  merge_parent: number | null;
-  message: string | null;
-  author: string;
-  created_at: string;
-  labels: string[];
-}
+/** A version; its content's messages typed as the console reads them. */
+export type Version = Omit<Schemas["VersionPublic"], "content"> & { content: Content };
 
-export interface PromptSummary {
-  id: number;
-  project: string;
-  name: string;
-  folder: string;
-  type: PromptType;
-  description: string;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  latest_version: number;
-  labels: Record<string, number>;
-  created_at: string;
-  created_by: string;
-  updated_at: string;
-  updated_by: string;
-  deleted_at: string | null;
-  /** Set by review (draft, in_review, …, published) or by hand (deprecated, archived). */
-  lifecycle?: Lifecycle;
-}
-
-export type Lifecycle =
-  | "draft"
-  | "in_review"
-  | "changes_requested"
-  | "approved"
-  | "published"
-  | "deprecated"
-  | "archived";
+/** A prompt's lifecycle: set by review (draft, in_review, published) or by hand
+ * (deprecated, archived). */
+export type Lifecycle = Schemas["LifecyclePublic"]["lifecycle"];
 
 /** The states POST /prompts/{name}/lifecycle accepts. */
-export type LifecycleTarget = "draft" | "published" | "deprecated" | "archived";
+export type LifecycleTarget = Schemas["LifecycleBody"]["state"];
 
-export interface Prompt extends PromptSummary {
-  version: Version;
-}
+/** A prompt as the library lists it (GET /prompts), without its version. */
+export type PromptSummary = Omit<Schemas["PromptPublic"], "version" | "lifecycle"> & {
+  lifecycle?: Lifecycle;
+};
 
+/** A prompt with one version (GET, POST, PATCH /prompts/{name} always include it). */
+export type Prompt = PromptSummary & { version: Version };
+
+/** A page of a list answer. */
 export interface Page<T> {
   items: T[];
   total: number;
@@ -103,13 +75,9 @@ export interface Page<T> {
   offset?: number;
 }
 
-export interface Label {
-  name: string;
-  version: number;
-  updated_at: string;
-  updated_by: string;
-}
+export type Label = Schemas["LabelPublic"];
 
+/** Mirrors the items of GET /prompts/{name}/label-events. */
 export interface LabelEvent {
   label: string;
   from_version: number | null;
@@ -120,6 +88,7 @@ export interface LabelEvent {
 
 export type SpanOp = "equal" | "insert" | "delete";
 
+/** Mirrors a span of GET /prompts/{name}/diff. */
 export interface DiffSpan {
   op: SpanOp;
   text: string;
@@ -140,6 +109,7 @@ export interface MessageDiff {
   spans: DiffSpan[];
 }
 
+/** Mirrors an entry of `config` in GET /prompts/{name}/diff. */
 export interface ConfigChange {
   path: string;
   op: string;
@@ -147,6 +117,7 @@ export interface ConfigChange {
   new?: unknown;
 }
 
+/** Mirrors GET /prompts/{name}/diff. */
 export interface Diff {
   from: number;
   to: number;
@@ -158,224 +129,89 @@ export interface Diff {
   stats: { insertions: number; deletions: number };
 }
 
-export interface TemplateError {
-  field: string | null;
-  line: number | null;
-  column: number | null;
-  message: string;
-}
+/** An error in a template, where the server found it. */
+export type TemplateError = Schemas["TemplateProblemPublic"];
 
-export interface ValidateResult {
-  valid: boolean;
-  variables: (Variable | string)[];
-  references: string[];
-  errors: TemplateError[];
-}
+/** POST /templates/validate. */
+export type ValidateResult = Schemas["TemplateCheckPublic"];
 
-export interface RenderResult {
-  type: PromptType;
-  rendered: string | Message[];
-  version?: number;
-}
+/** POST /templates/render; a chat prompt's messages typed as the console reads them. */
+export type RenderResult = Omit<Schemas["RenderedTemplatePublic"], "rendered"> & { rendered: string | Message[] };
 
-export interface Model {
-  id: string;
-  provider: string;
-  name: string;
-}
+export type Model = Schemas["ModelPublic"];
 
-export interface ExecuteResult {
-  output: string;
-  model: string;
-  provider: string;
-  usage: { input_tokens: number; output_tokens: number; total_tokens: number };
-  cost_usd: number | null;
-  latency_ms: number;
-  rendered: string | Message[];
-}
+/** POST /prompts/execute; a chat prompt's messages typed as the console reads them. */
+export type ExecuteResult = Omit<Schemas["ExecutionPublic"], "rendered"> & { rendered: string | Message[] };
 
+/** Mirrors the items of GET /folders. */
 export interface Folder {
   path: string;
   count: number;
 }
 
+/** Mirrors the items of GET /tags. */
 export interface Tag {
   name: string;
   count: number;
 }
 
-export type BulkAction = "tag" | "untag" | "move" | "label" | "delete" | "restore";
+export type BulkAction = Schemas["BulkAction"]["action"];
 
 // -- accounts, review and audit (docs/api-accounts.md, api-review.md, api-audit.md) ----
 
-export type Role = "viewer" | "editor" | "reviewer" | "admin";
+/** A workspace role (lib/roles.ts orders them, weakest first). */
+export type Role = Schemas["MemberPublic"]["role"];
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  is_active: boolean;
-  created_at: string;
-  last_login_at: string | null;
-}
+/** A member of the workspace (GET /members; POST /users answers one too). */
+export type User = Schemas["MemberPublic"];
 
-export interface ProjectMember {
-  user_id: number;
-  email: string;
-  role: Role;
-  workspace_role: Role;
-}
+/** An account as PATCH /users/{id} answers it (instance administrators). */
+export type Account = Schemas["UserPublic"];
 
-export interface ApiKey {
-  id: number;
-  name: string;
-  kind: "api" | "langfuse";
-  prefix: string;
-  public_key: string | null;
-  role: Role;
-  project: string | null;
-  user_id: number | null;
-  service_account: boolean;
-  created_by: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+export type ProjectMember = Schemas["ProjectMemberPublic"];
 
-/** The answer to POST /keys: the key plus its secret, shown this once. */
-export interface CreatedKey extends ApiKey {
-  key: string;
-}
+export type ApiKey = Schemas["KeyPublic"];
 
-export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+/** POST /keys: the key plus its secret, shown this once. */
+export type CreatedKey = Schemas["KeyCreated"];
 
-export interface Invitation {
-  id: number;
-  email: string;
-  role: Role;
-  status: InvitationStatus;
-  created_by: string;
-  created_at: string;
-  expires_at: string;
-  accepted_at: string | null;
-}
+export type InvitationStatus = Schemas["InvitationPublic"]["status"];
 
-/** The answer to POST /invitations: the invitation plus its token, shown this once. */
-export interface CreatedInvitation extends Invitation {
-  token: string;
-}
+export type Invitation = Schemas["InvitationPublic"];
 
-export interface Workspace {
-  slug: string;
-  name: string;
-  role: Role;
-  current: boolean;
-}
+/** POST /invitations: the invitation plus its token, shown this once. */
+export type CreatedInvitation = Schemas["InvitationCreated"];
 
-export interface Policy {
-  require_review: boolean;
-  protected_labels: string[];
-  required_approvals: number;
-  gates: Record<string, boolean>;
-}
+export type Workspace = Schemas["WorkspacePublic"];
 
-export interface GateResult {
-  gate: string;
-  ok: boolean;
-  message: string;
-}
+/** The review policy of a project: the answer has every field, defaults included. */
+export type Policy = Required<Schemas["Policy"]>;
 
-export type ChangeRequestStatus = "open" | "changes_requested" | "approved" | "applied" | "closed";
+export type GateResult = Schemas["GateResultPublic"];
 
-export interface ChangeRequestEvent {
-  id: number;
-  kind: string;
-  actor: string;
-  body: string;
-  created_at: string;
-}
+export type ChangeRequestStatus = Schemas["ChangeRequestPublic"]["status"];
 
-export interface ChangeRequest {
-  id: number;
-  project: string;
-  prompt: string;
-  version: number;
-  label: string;
-  description: string;
-  status: ChangeRequestStatus;
-  author: string;
-  required_approvals: number;
-  approvals: string[];
-  sample_variables: Record<string, unknown>;
-  gate_results: GateResult[] | null;
-  created_at: string;
-  updated_at: string;
-  applied_at: string | null;
-  applied_by: string | null;
-  events?: ChangeRequestEvent[];
-}
+export type ChangeRequestEvent = Schemas["ChangeRequestEventPublic"];
 
-export interface Webhook {
-  id: number;
-  url: string;
-  events: string[];
-  active: boolean;
-  created_at: string;
-  created_by: string;
-  secret?: string;
-}
+/** A change request as GET /change-requests lists it. */
+export type ChangeRequest = Schemas["ChangeRequestPublic"];
 
-export interface WebhookDelivery {
-  id: number;
-  webhook_id: number;
-  event: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}
+/** GET /change-requests/{id} (and every action on one): with its timeline. */
+export type ChangeRequestDetail = Schemas["ChangeRequestDetailPublic"];
 
-export interface AuditEvent {
-  seq: number;
-  id: number;
-  created_at: string;
-  actor: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  summary: Record<string, unknown> | null;
-  request_id: string | null;
-  ip: string | null;
-  prev_hash: string;
-  hash: string;
-}
+export type Webhook = Schemas["WebhookPublic"];
 
-export interface AuditVerify {
-  ok: boolean;
-  checked: number;
-  first_broken_seq: number | null;
-  first_broken_id: number | null;
-  reason: string | null;
-}
+/** POST /webhooks: the webhook plus its signing secret, shown this once. */
+export type CreatedWebhook = Schemas["WebhookCreated"];
+
+export type WebhookDelivery = Schemas["DeliveryPublic"];
+
+export type AuditEvent = Schemas["AuditEventPublic"];
+
+/** GET /audit/verify. */
+export type AuditVerify = Schemas["AuditVerifyPublic"];
+
+export type Dependent = Schemas["DependentPublic"];
 
 /** GET /prompts/{name}/impact (docs/api-review.md). */
-export interface Dependent {
-  prompt: string;
-  version: number;
-  reference: string;
-  resolves_to: number | null;
-}
-
-export interface Impact {
-  prompt: string;
-  version: number | null;
-  lifecycle: Lifecycle;
-  labels: { name: string; version: number }[];
-  dependents: Dependent[];
-  change_requests: ChangeRequest[];
-}
+export type Impact = Schemas["ImpactPublic"];

@@ -1,13 +1,13 @@
 import { Suspense } from "react";
 import { NavLink, Outlet, useLocation, useParams } from "react-router";
-import { useMe } from "../auth/useMe";
+import { useMe } from "../features/identity/useMe";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { Loading } from "./Loading";
-import { ProjectSwitcher } from "./ProjectSwitcher";
-import { roleCan } from "../lib/permissions";
-import { AccountMenu } from "./AccountMenu";
-import { SignOutButton } from "./SignOutButton";
+import { ProjectSwitcher } from "../features/identity/projects/ProjectSwitcher";
+import { can } from "../lib/permissions";
+import { AccountMenu } from "../features/identity/account/AccountMenu";
+import { SignOutButton } from "../features/identity/account/SignOutButton";
 
 export function Layout() {
   const { project = "default" } = useParams();
@@ -30,7 +30,7 @@ export function Layout() {
           <NavLink to={`/p/${project}/reviews`}>Change requests</NavLink>
           <NavLink to={`/p/${project}/transfer`}>Import / export</NavLink>
           <NavLink to={`/p/${project}/settings`}>Settings</NavLink>
-          {roleCan(me.data?.actor.role, "audit:read") && <NavLink to={`/p/${project}/audit`}>Audit log</NavLink>}
+          {can(me.data?.actor, "audit:read") && <NavLink to={`/p/${project}/audit`}>Audit log</NavLink>}
         </nav>
         <div className="who">
           <AccountMenu />

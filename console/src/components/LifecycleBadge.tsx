@@ -3,8 +3,6 @@ import type { Lifecycle } from "../api/types";
 export const LIFECYCLE_TEXT: Record<Lifecycle, string> = {
   draft: "draft",
   in_review: "in review",
-  changes_requested: "changes requested",
-  approved: "approved",
   published: "published",
   deprecated: "deprecated",
   archived: "archived",

@@ -1,0 +1,6 @@
+import { useQuery } from "@tanstack/react-query";
+import { identityQueries } from "./queries";
+
+export function useMe() {
+  return useQuery(identityQueries.me());
+}

@@ -1,0 +1,49 @@
+import { useQuery } from "@tanstack/react-query";
+import { NavLink, Outlet, useParams } from "react-router";
+import { Link } from "react-router";
+import { LifecycleBadge } from "../../components/LifecycleBadge";
+import { LifecycleControl } from "../../components/LifecycleControl";
+import { useCan } from "../../lib/permissions";
+import { promptQueries } from "./queries";
+
+/** Header and tabs shared by a prompt's editor, history, labels, playground and impact. */
+export function PromptLayout() {
+  const { project = "default", name = "" } = useParams();
+  const base = `/p/${encodeURIComponent(project)}/prompts/${encodeURIComponent(name)}`;
+  const prompt = useQuery(promptQueries.one(project, name));
+  const can = useCan();
+  const lifecycle = prompt.data?.lifecycle ?? "draft";
+  return (
+    <div className="prompt-layout">
+      <div className="prompt-head">
+        <nav aria-label="Breadcrumb" className="crumbs">
+          <Link to={`/p/${encodeURIComponent(project)}`}>{project}</Link>
+          <span aria-hidden="true"> / </span>
+          <span aria-current="page">{name}</span>{" "}
+          {prompt.data && <LifecycleBadge state={lifecycle} prefix />}
+        </nav>
+        {prompt.data && can("prompt:write") && (
+          <LifecycleControl project={project} name={name} current={lifecycle} />
+        )}
+      </div>
+      {lifecycle === "deprecated" && (
+        <p className="notice warn">
+          This prompt is deprecated: it is still served, and answers say so with the header Deprecation: true.
+        </p>
+      )}
+      {lifecycle === "archived" && (
+        <p className="notice warn">This prompt is archived: it cannot get new change requests.</p>
+      )}
+      <nav aria-label="Prompt" className="tabs">
+        <NavLink to={base} end>
+          Editor
+        </NavLink>
+        <NavLink to={`${base}/history`}>History</NavLink>
+        <NavLink to={`${base}/labels`}>Labels</NavLink>
+        <NavLink to={`${base}/playground`}>Playground</NavLink>
+        <NavLink to={`${base}/impact`}>Impact</NavLink>
+      </nav>
+      <Outlet />
+    </div>
+  );
+}
