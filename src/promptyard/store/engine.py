@@ -12,7 +12,12 @@ SQLite (the default) gets these pragmas on every connection:
 Write transactions on SQLite start with ``BEGIN IMMEDIATE``: they take the write lock
 up front, so two concurrent read-then-write transactions cannot deadlock on the lock
 upgrade (SQLite would fail one of them with "database is locked"). Reads use a
-deferred ``BEGIN``.
+deferred ``BEGIN``. Inside one process, write transactions on SQLite also queue on a
+lock before ``BEGIN IMMEDIATE``: SQLite has one writer anyway, and a waiter woken by the
+lock's release starts at once, where SQLite's busy handler would poll with sleeps of up
+to 100 ms (concurrent writers then spent most of their time asleep). Other processes
+(the CLI, a second server) still wait through ``busy_timeout``, and so does a writer
+that waited that long for the lock (a write scope held open, or nested in one thread).
 
 PostgreSQL (``postgresql+psycopg://…``) uses a pooled engine; write transactions lock
 the rows they change with ``SELECT … FOR UPDATE`` in the services.
@@ -20,6 +25,7 @@ the rows they change with ``SELECT … FOR UPDATE`` in the services.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +35,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+BUSY_TIMEOUT_SECONDS = 15
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=15000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}",
 )
 
 
@@ -43,7 +50,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 15},
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
         pool_size=20,
         max_overflow=20,
     )
@@ -84,6 +91,15 @@ class Store:
         self.dialect = self.read_engine.dialect.name
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        # Waited for no longer than SQLite's busy timeout, and not at all by a scope nested
+        # in one holding it: then the transaction goes on to BEGIN IMMEDIATE as it did
+        # without the lock (SQLite decides), so no writer hangs on it.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._writer: int | None = None  # the thread holding it
+        #: Values read from this database that services keep between transactions as
+        #: hints (e.g. the audit chain's head): never trusted as they are, only used by a
+        #: statement that checks them against the row and falls back to a read.
+        self.hints: dict[str, Any] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,8 +115,30 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: everything inside lands together or not at all."""
-        with self._write_sessions() as session, session.begin():
-            yield session
+        if self._write_lock is None:
+            with self._write_sessions() as session, session.begin():
+                yield session
+            return
+        locked = self._lock_writes()
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        finally:
+            if locked:
+                self._writer = None
+                self._write_lock.release()
+
+    def _lock_writes(self) -> bool:
+        """Take the process's SQLite write lock; False (not taken) for a write scope nested
+        in one that holds it, or after waiting as long as SQLite's busy timeout."""
+        assert self._write_lock is not None
+        me = threading.get_ident()
+        if self._writer == me:
+            return False
+        if not self._write_lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            return False
+        self._writer = me
+        return True
 
     def dispose(self) -> None:
         self.read_engine.dispose()

@@ -9,12 +9,14 @@ import typer
 from rich.text import Text
 
 from promptyard.cli._common import (
+    DEFAULT_SLUG,
     DEFAULT_URL,
     ApiKeyOpt,
     JsonOpt,
     ProjectOpt,
     UrlOpt,
     connect,
+    fail,
     out,
     print_json,
 )
@@ -26,6 +28,8 @@ from promptyard.cli._inputs import (
     read_json_object,
 )
 from promptyard.cli._views import content_renderable, prompts_table, show_prompt
+from promptyard.client import Client, PromptyardError
+from promptyard.client._types import Prompt, Version
 
 PromptType = Literal["text", "chat"]
 Name = Annotated[str, typer.Argument(help="Prompt name.", show_default=False)]
@@ -113,7 +117,7 @@ def create(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Create a prompt (its version 1) from --content or --file."""
     kind: PromptType = type_ or ("chat" if guess_type(file) == "chat" else "text")
@@ -149,11 +153,11 @@ def get(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Show a prompt at a version or label (default: latest)."""
     with connect(url, api_key, project) as client:
-        prompt = client.get_prompt(name, version=version, label=label)
+        prompt = client.get_prompt_details(name, version=version, label=label)
     if as_json:
         print_json(prompt)
     elif raw:
@@ -205,7 +209,7 @@ def list_(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """List and search prompts."""
     metadata = {key: str(value) for key, value in parse_pairs(meta, "--meta").items()}
@@ -277,7 +281,8 @@ def update(
         int | None,
         typer.Option(
             "--base-version",
-            help="Fail with 'stale_version' if the branch moved on since this version.",
+            help="The version your change is based on (default: the branch head the "
+            "command reads first); fails with 'stale_version' if the branch moved on.",
             show_default=False,
         ),
     ] = None,
@@ -285,51 +290,77 @@ def update(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Change a prompt; new content, config or type make a new version."""
     with connect(url, api_key, project) as client:
-        kind = type_
-        current: dict[str, Any] | None = None
-        needs_current = (content is not None or file is not None) and kind is None
+        head = None
+        needs_type = (content is not None or file is not None) and type_ is None
         shortcuts = (model, temperature, max_tokens) != (None, None, None)
-        if needs_current or (shortcuts and config is None):
-            if branch == "main":
-                head = client.get_prompt(name).get("version")
-            else:
-                heads = client.list_versions(name, branch=branch, limit=1)["items"]
-                head = heads[0] if heads else None
-            if head is not None:
-                current = {"type": head["type"], "config": head["config"]}
-        if kind is None and current is not None:
-            kind = current["type"]
-        body = read_content(content, file, kind or "text")
-        settings = parse_config(
-            config,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            base=current["config"] if current else None,
-        )
-        prompt = client.update_prompt(
-            name,
-            content=body,
-            config=settings,
-            type=type_,
-            folder=folder,
-            description=description,
-            tags=tag,
-            metadata=parse_pairs(meta, "--meta") if meta else None,
-            commit_message=message,
-            base_version=base_version,
-            branch=branch,
-        )
+        if needs_type or (shortcuts and config is None):
+            head = _branch_head(client, name, branch)
+        changes: dict[str, Any] = {
+            "content": read_content(content, file, type_ or (head["type"] if head else "text")),
+            "config": parse_config(
+                config,
+                model=model,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                base=head["config"] if head else None,
+            ),
+            "type": type_,
+            "folder": folder,
+            "description": description,
+            "tags": tag,
+            "metadata": parse_pairs(meta, "--meta") if meta else None,
+            "commit_message": message,
+        }
+        prompt = _update_based_on(client, name, branch, changes, head, base_version)
     if as_json:
         print_json(prompt)
         return
     version_info = prompt.get("version")
     number = version_info["number"] if version_info else prompt["latest_version"]
     out().print(f"updated [bold]{prompt['name']}[/bold]: v{number} on {branch}")
+
+
+def _branch_head(client: Client, name: str, branch: str) -> Version | None:
+    """The head of ``branch`` (its number, type and config), if the branch exists.
+
+    A new branch's head is the version it started from, which is on another branch."""
+    if branch == "main":
+        return client.get_prompt_details(name).get("version")
+    found = [b["head"] for b in client.list_branches(name)["items"] if b["name"] == branch]
+    return client.get_version(name, found[0]) if found and found[0] is not None else None
+
+
+def _update_based_on(
+    client: Client,
+    name: str,
+    branch: str,
+    changes: dict[str, Any],
+    head: Version | None,
+    base_version: int | None,
+) -> Prompt:
+    """Send the changes with the version they are based on: ``--base-version``, else the
+    head the command read. If the branch moved on since, exit 1 saying what to do."""
+    based_on = base_version if base_version is not None or head is None else head["number"]
+    try:
+        return client.update_prompt(name, **changes, base_version=based_on, branch=branch)
+    except PromptyardError as exc:
+        if exc.code != "stale_version":
+            raise
+        details = exc.details if isinstance(exc.details, dict) else {}
+        current, based = details.get("current"), details.get("base_version")
+        hints = []
+        if current is not None and based is not None:
+            hints.append(f"see what changed: promptyard prompt diff {name} {based} {current}")
+            hints.append(
+                f"then run the update again with --base-version {current}"
+                if base_version is not None
+                else "then run the update again: it applies your change to the new version"
+            )
+        fail(exc.message, hints=hints)
 
 
 def render(
@@ -353,7 +384,7 @@ def render(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Render a prompt with variables (text prints as is, chat as messages)."""
     variables: dict[str, Any] = read_json_object(vars_file, "--vars-file") if vars_file else {}
@@ -372,7 +403,7 @@ def delete(
     name: Name,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Delete a prompt (soft: `prompt restore` brings it back)."""
     with connect(url, api_key, project) as client:
@@ -385,7 +416,7 @@ def restore(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Restore a deleted prompt."""
     with connect(url, api_key, project) as client:

@@ -121,10 +121,54 @@ def request_public(
         .where(SqlPrompt.id == row.prompt_id)
     ).one()
     events = _events(session, row.id)
-    result: dict[str, Any] = {
+    result = _request_fields(row, project=project, prompt=prompt_name, events=events)
+    if with_events:
+        result["events"] = [_event_public(event) for event in events]
+    return result
+
+
+def _requests_public(session: Session, rows: list[SqlChangeRequest]) -> list[dict[str, Any]]:
+    """:func:`request_public` (without events) for many requests in two queries, not two
+    per request: one for the prompt names and project slugs, one for the review events."""
+    if not rows:
+        return []
+    names = {
+        prompt_id: (name, slug)
+        for prompt_id, name, slug in session.execute(
+            select(SqlPrompt.id, SqlPrompt.name, SqlProject.slug)
+            .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+            .where(SqlPrompt.id.in_(sorted({row.prompt_id for row in rows})))
+        )
+    }
+    events: dict[int, list[SqlChangeRequestEvent]] = {row.id: [] for row in rows}
+    for event in session.execute(
+        select(SqlChangeRequestEvent)
+        .where(
+            SqlChangeRequestEvent.change_request_id.in_(list(events)),
+            SqlChangeRequestEvent.kind.in_(("approve", "request_changes")),
+        )
+        .order_by(SqlChangeRequestEvent.id)
+    ).scalars():
+        events[event.change_request_id].append(event)
+    return [
+        _request_fields(
+            row,
+            project=names[row.prompt_id][1],
+            prompt=names[row.prompt_id][0],
+            events=events[row.id],
+        )
+        for row in rows
+    ]
+
+
+def _request_fields(
+    row: SqlChangeRequest, *, project: str, prompt: str, events: list[SqlChangeRequestEvent]
+) -> dict[str, Any]:
+    """A change request as the API shows it; ``events`` give the approvals."""
+    return {
         "id": row.id,
         "project": project,
-        "prompt": prompt_name,
+        "prompt": prompt,
         "version": row.version,
         "label": row.label,
         "description": row.description,
@@ -139,9 +183,6 @@ def request_public(
         "applied_at": row.applied_at.isoformat() if row.applied_at else None,
         "applied_by": row.applied_by,
     }
-    if with_events:
-        result["events"] = [_event_public(event) for event in events]
-    return result
 
 
 def _load_request(
@@ -290,7 +331,7 @@ def list_requests(
         rows = session.execute(
             query.order_by(SqlChangeRequest.id.desc()).limit(limit).offset(offset)
         ).scalars()
-        items = [request_public(core, session, row) for row in rows]
+        items = _requests_public(session, list(rows))
     return {"items": items, "total": int(total), "limit": limit, "offset": offset}
 
 

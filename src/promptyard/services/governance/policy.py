@@ -78,9 +78,32 @@ def load_policy(session: Session, project_id: int) -> Policy:
     return Policy.model_validate(stored)
 
 
-def check_label_move(session: Session, project_id: int, label: str) -> None:
-    """Refuse a direct move of a protected label while the project requires review."""
+def policy_key(project_id: int) -> tuple[str, int]:
+    """The ``core.cache`` key of a project's policy (dropped by :func:`set_policy` and, in
+    the other processes, by the change poller on ``policy.update``)."""
+    return ("policy", project_id)
+
+
+def cached_policy(core: Core, session: Session, project_id: int) -> Policy:
+    """:func:`load_policy` through ``core.cache``: a label move reads no policy row."""
+    key = policy_key(project_id)
+    found = core.cache.get(key, "policy")
+    if isinstance(found, Policy):
+        return found
+    generation = core.cache.generation(key)  # before the read: a racing write wins
     policy = load_policy(session, project_id)
+    core.cache.put(key, "policy", policy, generation)
+    return policy
+
+
+def check_label_move(
+    session: Session, project_id: int, label: str, *, core: Core | None = None
+) -> None:
+    """Refuse a direct move of a protected label while the project requires review."""
+    if core is None:
+        policy = load_policy(session, project_id)
+    else:
+        policy = cached_policy(core, session, project_id)
     if policy.require_review and label in policy.protected_labels:
         raise Conflict(
             f"label {label!r} is protected in this project: open a change request "
@@ -118,6 +141,7 @@ def set_policy(core: Core, *, ctx: RequestContext, project_id: int, data: Policy
             object_id=str(project_id),
             summary=merged.model_dump(),
         )
+    core.cache.invalidate(policy_key(project_id))  # after the commit
     return merged
 
 
@@ -125,7 +149,17 @@ def project_for(core: Core, actor: Actor, slug: str) -> int:
     return resolve_project(core, actor, slug)
 
 
+class ProtectedLabelGuard:
+    """:func:`check_label_move` bound to a Core, so it reads the policy through its cache."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def __call__(self, session: Session, project_id: int, label: str) -> None:
+        check_label_move(session, project_id, label, core=self.core)
+
+
 def install(core: Core) -> None:
     """Register governance's label guard on ``core`` (done once, where the Core is built)."""
-    if check_label_move not in core.label_guards:
-        core.label_guards.append(check_label_move)
+    if not any(isinstance(guard, ProtectedLabelGuard) for guard in core.label_guards):
+        core.label_guards.append(ProtectedLabelGuard(core))

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
@@ -65,12 +65,15 @@ def append(
     summary: dict[str, Any] | None = None,
     workspace_id: int | None = None,
 ) -> SqlAuditEvent:
-    """Append one event inside the caller's write transaction."""
-    head = session.execute(
-        select(SqlAuditHead).where(SqlAuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    """Append one event inside the caller's write transaction.
+
+    The head row is moved first, by an ``UPDATE`` that names the head this process saw
+    last (:data:`_HEAD_HINT` in ``core.store.hints``): when that is still the head, the
+    update both locks the row and proves the event links to it, in one round-trip. When
+    it is not (another process appended, or a transaction rolled back), nothing is
+    updated, and the head is read under lock as before.
+    """
     event = SqlAuditEvent(
-        seq=head.seq + 1,
         workspace_id=workspace_id if workspace_id is not None else ctx.actor.workspace_id,
         actor=ctx.actor.ref,
         action=action,
@@ -80,14 +83,53 @@ def append(
         request_id=ctx.request_id,
         ip=ctx.ip,
         created_at=core.clock(),
-        prev_hash=head.hash,
         hash="",
     )
-    event.hash = canonical_hash(_fields(event))
-    head.seq = event.seq
-    head.hash = event.hash
-    session.add(event)
+    # Plain statements on the transaction's connection: the event is written at once,
+    # without the ORM's unit of work (callers never change it afterwards).
+    connection = session.connection()
+    hint = core.store.hints.get(_HEAD_HINT)
+    if hint is None or not _move_head(connection, event, *hint):
+        seq, prev_hash = connection.execute(
+            select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+        ).one()
+        if not _move_head(connection, event, seq, prev_hash):
+            raise RuntimeError("the audit head moved while locked")  # pragma: no cover
+    fields = _fields(event)
+    fields.update(created_at=event.created_at, hash=event.hash)
+    connection.execute(_INSERT_EVENT, fields)
+    core.store.hints[_HEAD_HINT] = (event.seq, event.hash)
     return event
+
+
+#: Key of the last head this process wrote, in ``core.store.hints``.
+_HEAD_HINT = "audit.head"
+_HEAD: Table = SqlAuditHead.__table__  # type: ignore[assignment]
+_EVENTS: Table = SqlAuditEvent.__table__  # type: ignore[assignment]
+# Built once: the statements (and their cache keys) are the same for every append.
+_INSERT_EVENT = insert(_EVENTS)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(
+        _HEAD.c.id == 1,
+        _HEAD.c.seq == bindparam("old_seq"),
+        _HEAD.c.hash == bindparam("old_hash"),
+    )
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _move_head(connection: Connection, event: SqlAuditEvent, seq: int, prev_hash: str) -> bool:
+    """Link ``event`` after ``(seq, prev_hash)`` and move the head to it, if that is the
+    head; False (nothing changed) if it is not."""
+    event.seq = seq + 1
+    event.prev_hash = prev_hash
+    event.hash = canonical_hash(_fields(event))
+    moved = connection.execute(
+        _MOVE_HEAD,
+        {"old_seq": seq, "old_hash": prev_hash, "new_seq": event.seq, "new_hash": event.hash},
+    )
+    return moved.rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import deque
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
-from promptyard.domain.merge import merge_contents
+from promptyard.domain.merge import MergeResult, merge_contents
 from promptyard.domain.schemas import (
     MAIN_BRANCH,
     BranchCreate,
@@ -27,7 +28,7 @@ from promptyard.services.prompts.lookup import (
 )
 from promptyard.services.prompts.presenters import prompt_public
 from promptyard.services.prompts.versions import commit_version
-from promptyard.store.models import SqlBranch, SqlVersion
+from promptyard.store.models import SqlBranch, SqlPrompt, SqlVersion
 
 
 def _branch_public(row: SqlBranch) -> BranchPublic:
@@ -150,68 +151,21 @@ def merge_branch(
         raise ValidationFailed("cannot merge a branch into itself")
     with core.store.write() as session:
         prompt = load_prompt(session, project_id, name, for_update=True)
-        rows = {
-            row.name: row
-            for row in session.execute(
-                select(SqlBranch).where(
-                    SqlBranch.prompt_id == prompt.id, SqlBranch.name.in_([branch, data.into])
-                )
-            ).scalars()
-        }
-        if branch not in rows:
-            raise NotFound(f"prompt {name!r} has no branch {branch!r}")
-        if data.into not in rows:
-            raise NotFound(f"prompt {name!r} has no branch {data.into!r}")
+        rows = _branches_to_merge(session, prompt, branch=branch, data=data)
         ours_no, theirs_no = rows[data.into].head, rows[branch].head
         assert ours_no is not None and theirs_no is not None
-        if data.base_version is not None and data.base_version != ours_no:
-            raise Conflict(
-                f"branch {data.into} is at version {ours_no}, but the merge was based on "
-                f"version {data.base_version}; reload and try again",
-                code="stale_version",
-                details={"current": ours_no, "base_version": data.base_version},
-            )
-        parents = {
-            number: (parent, merge_parent)
-            for number, parent, merge_parent in session.execute(
-                select(SqlVersion.number, SqlVersion.parent, SqlVersion.merge_parent).where(
-                    SqlVersion.prompt_id == prompt.id
-                )
-            )
-        }
-        base_no = merge_base(parents, ours_no, theirs_no)
-        if base_no == theirs_no:
-            raise Conflict(
-                f"branch {branch!r} has nothing to merge: {data.into} already contains "
-                f"version {theirs_no}",
-                code="nothing_to_merge",
-            )
-        ours = load_version(session, prompt, ours_no)
-        theirs = load_version(session, prompt, theirs_no)
-        base = load_version(session, prompt, base_no) if base_no is not None else None
-        result = merge_contents(
-            base.type if base else ours.type,
-            base.content if base else ([] if ours.type == "chat" else ""),
-            dict(base.config) if base else {},
-            ours.type,
-            ours.content,
-            dict(ours.config),
-            theirs.type,
-            theirs.content,
-            dict(theirs.config),
+        base_no = _merge_base_of(
+            session, prompt, branch=branch, into=data.into, ours_no=ours_no, theirs_no=theirs_no
         )
-        if not result.ok:
-            raise Conflict(
-                f"merging {branch!r} into {data.into!r} conflicts in "
-                f"{len(result.conflicts)} place(s); resolve them on one branch and merge again",
-                code="merge_conflict",
-                details={
-                    "base": base_no,
-                    "ours": ours_no,
-                    "theirs": theirs_no,
-                    "conflicts": [conflict.to_dict() for conflict in result.conflicts],
-                },
-            )
+        ours, result = _three_way_merge(
+            session,
+            prompt,
+            branch=branch,
+            into=data.into,
+            base_no=base_no,
+            ours_no=ours_no,
+            theirs_no=theirs_no,
+        )
         assert result.content is not None and result.config is not None
         merged_type = result.type or ours.type
         version = commit_version(
@@ -242,3 +196,94 @@ def merge_branch(
         )
     core.cache.invalidate(prompt_key(project_id, name))
     return public
+
+
+def _branches_to_merge(
+    session: Session, prompt: SqlPrompt, *, branch: str, data: MergeRequest
+) -> dict[str, SqlBranch]:
+    """The branch merged and the one merged into, by name; ``stale_version`` if the target
+    moved on since ``data.base_version``."""
+    rows = {
+        row.name: row
+        for row in session.execute(
+            select(SqlBranch).where(
+                SqlBranch.prompt_id == prompt.id, SqlBranch.name.in_([branch, data.into])
+            )
+        ).scalars()
+    }
+    if branch not in rows:
+        raise NotFound(f"prompt {prompt.name!r} has no branch {branch!r}")
+    if data.into not in rows:
+        raise NotFound(f"prompt {prompt.name!r} has no branch {data.into!r}")
+    ours_no = rows[data.into].head
+    if data.base_version is not None and data.base_version != ours_no:
+        raise Conflict(
+            f"branch {data.into} is at version {ours_no}, but the merge was based on "
+            f"version {data.base_version}; reload and try again",
+            code="stale_version",
+            details={"current": ours_no, "base_version": data.base_version},
+        )
+    return rows
+
+
+def _merge_base_of(
+    session: Session, prompt: SqlPrompt, *, branch: str, into: str, ours_no: int, theirs_no: int
+) -> int | None:
+    """The nearest common ancestor of both heads; ``nothing_to_merge`` if it is theirs."""
+    parents = {
+        number: (parent, merge_parent)
+        for number, parent, merge_parent in session.execute(
+            select(SqlVersion.number, SqlVersion.parent, SqlVersion.merge_parent).where(
+                SqlVersion.prompt_id == prompt.id
+            )
+        )
+    }
+    base_no = merge_base(parents, ours_no, theirs_no)
+    if base_no == theirs_no:
+        raise Conflict(
+            f"branch {branch!r} has nothing to merge: {into} already contains version {theirs_no}",
+            code="nothing_to_merge",
+        )
+    return base_no
+
+
+def _three_way_merge(
+    session: Session,
+    prompt: SqlPrompt,
+    *,
+    branch: str,
+    into: str,
+    base_no: int | None,
+    ours_no: int,
+    theirs_no: int,
+) -> tuple[SqlVersion, MergeResult]:
+    """Our head and the merged type, content and config; ``merge_conflict`` if they clash.
+
+    Without a common ancestor, the base is an empty version of our type."""
+    ours = load_version(session, prompt, ours_no)
+    theirs = load_version(session, prompt, theirs_no)
+    base = load_version(session, prompt, base_no) if base_no is not None else None
+    result = merge_contents(
+        base.type if base else ours.type,
+        base.content if base else ([] if ours.type == "chat" else ""),
+        dict(base.config) if base else {},
+        ours.type,
+        ours.content,
+        dict(ours.config),
+        theirs.type,
+        theirs.content,
+        dict(theirs.config),
+    )
+    if not result.ok:
+        raise Conflict(
+            f"merging {branch!r} into {into!r} conflicts in "
+            f"{len(result.conflicts)} place(s); resolve them on one branch and merge again",
+            code="merge_conflict",
+            details={
+                "base": base_no,
+                "ours": ours_no,
+                "theirs": theirs_no,
+                "conflicts": [conflict.to_dict() for conflict in result.conflicts],
+            },
+        )
+    return ours, result

@@ -7,6 +7,7 @@ content hash and template syntax before writing anything, and writes all or noth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.content import content_hash
@@ -161,54 +163,58 @@ def _bundle_prompt(
         updated_at=p.updated_at,
         updated_by=p.updated_by,
         deleted_at=p.deleted_at,
-        versions=[
-            BundleVersion(
-                number=v.number,
-                branch=v.branch,
-                type=v.type,  # type: ignore[arg-type]
-                content=v.content,
-                config=v.config,
-                variables=v.variables,
-                references=v.references,
-                content_hash=v.content_hash,
-                parent=v.parent,
-                merge_parent=v.merge_parent,
-                message=v.message,
-                author=v.author,
-                created_at=v.created_at,
-            )
-            for v in versions
-        ],
-        labels=[
-            BundleLabel(
-                name=label.name,
-                version=label.version,
-                updated_at=label.updated_at,
-                updated_by=label.updated_by,
-            )
-            for label in labels
-        ],
-        label_events=[
-            BundleLabelEvent(
-                label=e.label,
-                from_version=e.from_version,
-                to_version=e.to_version,
-                actor=e.actor,
-                created_at=e.created_at,
-            )
-            for e in events
-        ],
-        branches=[
-            BundleBranch(
-                name=b.name,
-                base=b.base,
-                head=b.head,
-                created_at=b.created_at,
-                created_by=b.created_by,
-                merged_at=b.merged_at,
-            )
-            for b in branches
-        ],
+        versions=[_bundle_version(v) for v in versions],
+        labels=[_bundle_label(label) for label in labels],
+        label_events=[_bundle_label_event(e) for e in events],
+        branches=[_bundle_branch(b) for b in branches],
+    )
+
+
+def _bundle_version(v: SqlVersion) -> BundleVersion:
+    return BundleVersion(
+        number=v.number,
+        branch=v.branch,
+        type=v.type,  # type: ignore[arg-type]
+        content=v.content,
+        config=v.config,
+        variables=v.variables,
+        references=v.references,
+        content_hash=v.content_hash,
+        parent=v.parent,
+        merge_parent=v.merge_parent,
+        message=v.message,
+        author=v.author,
+        created_at=v.created_at,
+    )
+
+
+def _bundle_label(label: SqlLabel) -> BundleLabel:
+    return BundleLabel(
+        name=label.name,
+        version=label.version,
+        updated_at=label.updated_at,
+        updated_by=label.updated_by,
+    )
+
+
+def _bundle_label_event(e: SqlLabelEvent) -> BundleLabelEvent:
+    return BundleLabelEvent(
+        label=e.label,
+        from_version=e.from_version,
+        to_version=e.to_version,
+        actor=e.actor,
+        created_at=e.created_at,
+    )
+
+
+def _bundle_branch(b: SqlBranch) -> BundleBranch:
+    return BundleBranch(
+        name=b.name,
+        base=b.base,
+        head=b.head,
+        created_at=b.created_at,
+        created_by=b.created_by,
+        merged_at=b.merged_at,
     )
 
 
@@ -223,39 +229,7 @@ def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
             .scalars()
             .all()
         )
-        ids = [prompt.id for prompt in prompts]
-
-        def grouped(model: Any, order: Any) -> dict[int, list[Any]]:
-            out: dict[int, list[Any]] = {pid: [] for pid in ids}
-            if ids:
-                for row in session.execute(
-                    select(model).where(model.prompt_id.in_(ids)).order_by(model.prompt_id, order)
-                ).scalars():
-                    out[row.prompt_id].append(row)
-            return out
-
-        versions = grouped(SqlVersion, SqlVersion.number)
-        labels = grouped(SqlLabel, SqlLabel.name)
-        events = grouped(SqlLabelEvent, SqlLabelEvent.id)
-        branches = grouped(SqlBranch, SqlBranch.id)
-        out_prompts: list[BundlePrompt] = []
-        unreadable: list[str] = []
-        for p in prompts:
-            try:
-                out_prompts.append(
-                    _bundle_prompt(p, versions[p.id], labels[p.id], events[p.id], branches[p.id])
-                )
-            except ValidationError:
-                unreadable.append(p.name)
-        if unreadable:
-            # Rows stored before today's checks (or edited in the database): name them,
-            # rather than fail the whole export with an unexplained 500.
-            raise StoredDataUnreadable(
-                f"the export stopped: {len(unreadable)} prompt(s) hold stored JSON that "
-                f"cannot be exported ({', '.join(unreadable[:20])}); an operator can fix "
-                "them with `promptyard db check --repair`",
-                details={"prompts": unreadable},
-            )
+        out_prompts = _bundle_prompts(session, prompts)
         bundle = Bundle(
             format=FORMAT,
             format_version=1,
@@ -265,6 +239,47 @@ def export_project(core: Core, *, project_id: int) -> dict[str, Any]:
             prompts=out_prompts,
         )
     return bundle.model_dump(mode="json")
+
+
+def _bundle_prompts(session: Session, prompts: Sequence[SqlPrompt]) -> list[BundlePrompt]:
+    """Every prompt with its rows; a prompt whose stored JSON no longer validates stops
+    the export, named with the others, rather than failing with an unexplained 500."""
+    ids = [prompt.id for prompt in prompts]
+    versions = _rows_by_prompt(session, ids, SqlVersion, SqlVersion.number)
+    labels = _rows_by_prompt(session, ids, SqlLabel, SqlLabel.name)
+    events = _rows_by_prompt(session, ids, SqlLabelEvent, SqlLabelEvent.id)
+    branches = _rows_by_prompt(session, ids, SqlBranch, SqlBranch.id)
+    out_prompts: list[BundlePrompt] = []
+    unreadable: list[str] = []
+    for p in prompts:
+        try:
+            out_prompts.append(
+                _bundle_prompt(p, versions[p.id], labels[p.id], events[p.id], branches[p.id])
+            )
+        except ValidationError:
+            unreadable.append(p.name)
+    if unreadable:
+        # Rows stored before today's checks (or edited in the database): name them.
+        raise StoredDataUnreadable(
+            f"the export stopped: {len(unreadable)} prompt(s) hold stored JSON that "
+            f"cannot be exported ({', '.join(unreadable[:20])}); an operator can fix "
+            "them with `promptyard db check --repair`",
+            details={"prompts": unreadable},
+        )
+    return out_prompts
+
+
+def _rows_by_prompt(
+    session: Session, ids: list[int], model: Any, order: Any
+) -> dict[int, list[Any]]:
+    """The rows of ``model`` for each of the prompts ``ids``, in ``order``: one query."""
+    out: dict[int, list[Any]] = {pid: [] for pid in ids}
+    if ids:
+        for row in session.execute(
+            select(model).where(model.prompt_id.in_(ids)).order_by(model.prompt_id, order)
+        ).scalars():
+            out[row.prompt_id].append(row)
+    return out
 
 
 def dump_bundle(bundle: dict[str, Any], fmt: str) -> bytes:
@@ -312,52 +327,63 @@ def _check(core: Core, bundle: Bundle) -> None:
         numbers = {v.number for v in prompt.versions}
         if len(numbers) != len(prompt.versions):
             raise ValidationFailed(f"{where} has duplicate version numbers", code="invalid_bundle")
-        for version in prompt.versions:
-            try:
-                version.content = parse_content(version.type, version.content)
-            except ValueError as exc:
+        _check_versions(core, where, prompt, numbers)
+        _check_references(where, prompt, numbers)
+
+
+def _check_versions(core: Core, where: str, prompt: BundlePrompt, numbers: set[int]) -> None:
+    """Each version's content parses, matches its hash, compiles, and has its parents."""
+    for version in prompt.versions:
+        try:
+            version.content = parse_content(version.type, version.content)
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"{where} version {version.number}: {exc}", code="invalid_bundle"
+            ) from None
+        if content_hash(version.type, version.content, version.config) != version.content_hash:
+            raise ValidationFailed(
+                f"{where} version {version.number}: content does not match its hash "
+                "(the bundle was edited or damaged)",
+                code="invalid_bundle",
+            )
+        for field, source in template_sources(version.type, version.content):
+            core.templates.analyze(source, field=f"{prompt.name}@v{version.number}.{field}")
+        for parent in (version.parent, version.merge_parent):
+            if parent is not None and parent not in numbers:
                 raise ValidationFailed(
-                    f"{where} version {version.number}: {exc}", code="invalid_bundle"
-                ) from None
-            if content_hash(version.type, version.content, version.config) != version.content_hash:
-                raise ValidationFailed(
-                    f"{where} version {version.number}: content does not match its hash "
-                    "(the bundle was edited or damaged)",
+                    f"{where} version {version.number} names a missing parent {parent}",
                     code="invalid_bundle",
                 )
-            for field, source in template_sources(version.type, version.content):
-                core.templates.analyze(source, field=f"{prompt.name}@v{version.number}.{field}")
-            for parent in (version.parent, version.merge_parent):
-                if parent is not None and parent not in numbers:
-                    raise ValidationFailed(
-                        f"{where} version {version.number} names a missing parent {parent}",
-                        code="invalid_bundle",
-                    )
-        _unique(where, "label", [label.name for label in prompt.labels])
-        _unique(where, "branch", [branch.name for branch in prompt.branches])
-        branch_names = {branch.name for branch in prompt.branches}
-        for version in prompt.versions:
-            if version.branch not in branch_names:
+
+
+def _check_references(where: str, prompt: BundlePrompt, numbers: set[int]) -> None:
+    """Labels and branches are unique and point to versions of the bundle; versions are on
+    listed branches; there is a ``main`` branch."""
+    _unique(where, "label", [label.name for label in prompt.labels])
+    _unique(where, "branch", [branch.name for branch in prompt.branches])
+    branch_names = {branch.name for branch in prompt.branches}
+    for version in prompt.versions:
+        if version.branch not in branch_names:
+            raise ValidationFailed(
+                f"{where} version {version.number} is on branch {version.branch!r}, "
+                "which the bundle does not list",
+                code="invalid_bundle",
+            )
+    for branch in prompt.branches:
+        for number in (branch.base, branch.head):
+            if number is not None and number not in numbers:
                 raise ValidationFailed(
-                    f"{where} version {version.number} is on branch {version.branch!r}, "
-                    "which the bundle does not list",
+                    f"{where}: branch {branch.name!r} points to missing version {number}",
                     code="invalid_bundle",
                 )
-        for branch in prompt.branches:
-            for number in (branch.base, branch.head):
-                if number is not None and number not in numbers:
-                    raise ValidationFailed(
-                        f"{where}: branch {branch.name!r} points to missing version {number}",
-                        code="invalid_bundle",
-                    )
-        for label in prompt.labels:
-            if label.version not in numbers:
-                raise ValidationFailed(
-                    f"{where}: label {label.name!r} points to missing version {label.version}",
-                    code="invalid_bundle",
-                )
-        if not any(b.name == "main" for b in prompt.branches):
-            raise ValidationFailed(f"{where} has no 'main' branch", code="invalid_bundle")
+    for label in prompt.labels:
+        if label.version not in numbers:
+            raise ValidationFailed(
+                f"{where}: label {label.name!r} points to missing version {label.version}",
+                code="invalid_bundle",
+            )
+    if not any(b.name == "main" for b in prompt.branches):
+        raise ValidationFailed(f"{where} has no 'main' branch", code="invalid_bundle")
 
 
 def _unique(where: str, kind: str, names: list[str]) -> None:

@@ -13,6 +13,7 @@ from promptyard.domain.schemas import (
     content_length,
 )
 from promptyard.domain.templates import PromptRef
+from promptyard.domain.templating.content import placeholders, template_sources
 from promptyard.services.context import Core
 from promptyard.store.models import SqlPrompt
 
@@ -20,6 +21,15 @@ Content = str | list[dict[str, Any]]
 
 
 Resolver = Callable[[PromptRef], str]
+
+__all__ = [
+    "Content",
+    "Resolver",
+    "analyze_content",
+    "placeholders",
+    "search_text",
+    "template_sources",
+]
 
 
 def search_text(prompt: SqlPrompt, type_: str, content: Content) -> str:
@@ -31,23 +41,6 @@ def search_text(prompt: SqlPrompt, type_: str, content: Content) -> str:
     ]
     parts.append(content_to_text(type_, content))
     return "\n".join(part for part in parts if part)
-
-
-def template_sources(type_: str, content: Content) -> list[tuple[str, str]]:
-    """``(field, template source)`` pairs of a content: one for text, one per message."""
-    if isinstance(content, str):
-        return [("content", content)]
-    return [
-        (f"content[{index}].content", str(item["content"]))
-        for index, item in enumerate(content)
-        if "content" in item
-    ]
-
-
-def placeholders(content: Content) -> list[str]:
-    if isinstance(content, str):
-        return []
-    return [str(item["name"]) for item in content if item.get("type") == "placeholder"]
 
 
 def analyze_content(

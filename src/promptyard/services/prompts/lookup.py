@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.errors import (
@@ -19,7 +19,7 @@ from promptyard.domain.schemas import (
 from promptyard.domain.templates import PromptRef
 from promptyard.services.context import Core
 from promptyard.services.prompts.content_analysis import Resolver
-from promptyard.store.models import SqlLabel, SqlProject, SqlPrompt, SqlVersion
+from promptyard.store.models import SqlBranch, SqlLabel, SqlProject, SqlPrompt, SqlVersion
 
 
 def prompt_key(project_id: int, name: str) -> tuple[str, int, str]:
@@ -38,11 +38,89 @@ def load_prompt(
     query = select(SqlPrompt).where(SqlPrompt.project_id == project_id, SqlPrompt.name == name)
     if for_update:
         query = query.with_for_update()
-    prompt = session.execute(query).scalar_one_or_none()
+    return _found(session.execute(query).scalar_one_or_none(), name, include_deleted)
+
+
+def _found(prompt: SqlPrompt | None, name: str, include_deleted: bool = False) -> SqlPrompt:
     if prompt is None or (prompt.deleted_at is not None and not include_deleted):
         hint = " (it is deleted; restore it first)" if prompt is not None else ""
         raise NotFound(f"prompt {name!r} not found{hint}", details={"name": name})
     return prompt
+
+
+# The write path's reads, built once: a statement with bound parameters keeps its cache
+# key, where one built per call pays for the key again (a good part of its cost).
+_PROMPT_BY_NAME = and_(
+    SqlPrompt.project_id == bindparam("project_id"), SqlPrompt.name == bindparam("name")
+)
+_BRANCH_HEAD = (
+    select(SqlPrompt, SqlBranch, SqlVersion, SqlLabel)
+    .outerjoin(
+        SqlBranch,
+        and_(SqlBranch.prompt_id == SqlPrompt.id, SqlBranch.name == bindparam("branch")),
+    )
+    .outerjoin(
+        SqlVersion,
+        and_(SqlVersion.prompt_id == SqlPrompt.id, SqlVersion.number == SqlBranch.head),
+    )
+    .outerjoin(SqlLabel, SqlLabel.prompt_id == SqlPrompt.id)
+    .where(_PROMPT_BY_NAME)
+)
+_LABEL_TARGET = (
+    select(SqlPrompt, SqlVersion, SqlLabel)
+    .outerjoin(
+        SqlVersion,
+        and_(SqlVersion.prompt_id == SqlPrompt.id, SqlVersion.number == bindparam("version")),
+    )
+    .outerjoin(
+        SqlLabel, and_(SqlLabel.prompt_id == SqlPrompt.id, SqlLabel.name == bindparam("label"))
+    )
+    .where(_PROMPT_BY_NAME)
+)
+_LOCK_PROMPT = select(SqlPrompt.id).where(_PROMPT_BY_NAME).with_for_update()
+
+
+def load_branch_head(
+    session: Session, project_id: int, name: str, branch: str
+) -> tuple[SqlPrompt, SqlBranch | None, SqlVersion | None, dict[str, SqlLabel]]:
+    """What an update starts from, in one query: a live prompt (locked, see
+    :func:`_lock_prompt`), one of its branches and that branch's head version (None when
+    they do not exist), and the prompt's label rows by name (one result row per label)."""
+    _lock_prompt(session, project_id, name)
+    params = {"project_id": project_id, "name": name, "branch": branch}
+    rows = session.execute(_BRANCH_HEAD, params).all()
+    prompt = _found(rows[0][0] if rows else None, name)
+    labels = {label.name: label for *_, label in rows if label is not None}
+    return prompt, rows[0][1], rows[0][2], labels
+
+
+def _lock_prompt(session: Session, project_id: int, name: str) -> None:
+    """Lock a prompt's row before a joined read of what hangs off it.
+
+    SQLite needs nothing: a write transaction holds the database's write lock from its
+    ``BEGIN IMMEDIATE``, so its reads are current. PostgreSQL needs the lock taken by a
+    statement of its own: a ``SELECT … FOR UPDATE`` that waited for another writer
+    re-reads the locked row but not the rows joined to it, which would be stale (a
+    branch head from before the other writer's commit). The next statement reads anew.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK_PROMPT, {"project_id": project_id, "name": name})
+
+
+def load_label_target(
+    session: Session, project_id: int, name: str, label: str, version: int
+) -> tuple[SqlPrompt, SqlVersion, SqlLabel | None]:
+    """What a label move starts from, in one query: a live prompt (locked, see
+    :func:`_lock_prompt`), its version ``version`` and its label row ``label`` (None if
+    the label does not exist yet)."""
+    _lock_prompt(session, project_id, name)
+    params = {"project_id": project_id, "name": name, "version": version, "label": label}
+    row = session.execute(_LABEL_TARGET, params).first()
+    prompt = _found(row[0] if row is not None else None, name)
+    assert row is not None
+    if row[1] is None:
+        raise _no_version(prompt, version)
+    return prompt, row[1], row[2]
 
 
 def load_version(session: Session, prompt: SqlPrompt, number: int) -> SqlVersion:
@@ -50,12 +128,16 @@ def load_version(session: Session, prompt: SqlPrompt, number: int) -> SqlVersion
         select(SqlVersion).where(SqlVersion.prompt_id == prompt.id, SqlVersion.number == number)
     ).scalar_one_or_none()
     if version is None:
-        raise NotFound(
-            f"prompt {prompt.name!r} has no version {number}; its versions are 1 to "
-            f"{prompt.next_version - 1}",
-            details={"version": number},
-        )
+        raise _no_version(prompt, number)
     return version
+
+
+def _no_version(prompt: SqlPrompt, number: int) -> NotFound:
+    return NotFound(
+        f"prompt {prompt.name!r} has no version {number}; its versions are 1 to "
+        f"{prompt.next_version - 1}",
+        details={"version": number},
+    )
 
 
 def labels_of(session: Session, prompt_id: int) -> dict[str, int]:
@@ -65,6 +147,18 @@ def labels_of(session: Session, prompt_id: int) -> dict[str, int]:
         .order_by(SqlLabel.name)
     )
     return {name: version for name, version in rows}
+
+
+def label_rows(session: Session, prompt_id: int) -> dict[str, SqlLabel]:
+    """A prompt's label rows by name, for a write that moves labels and then answers
+    with all of them (:func:`label_map`) without reading them again."""
+    rows = session.execute(select(SqlLabel).where(SqlLabel.prompt_id == prompt_id)).scalars()
+    return {row.name: row for row in rows}
+
+
+def label_map(rows: dict[str, SqlLabel]) -> dict[str, int]:
+    """``{name: version}`` of label rows, ordered by name as :func:`labels_of` is."""
+    return {name: rows[name].version for name in sorted(rows)}
 
 
 def resolve_selector(

@@ -24,7 +24,9 @@ from promptyard.services.context import Core
 from promptyard.services.operations import audit
 from promptyard.services.prompts.content_analysis import Content, search_text
 from promptyard.services.prompts.lookup import (
+    label_map,
     labels_of,
+    load_branch_head,
     load_prompt,
     load_version,
     names_missing,
@@ -37,6 +39,7 @@ from promptyard.services.prompts.presenters import dumps, prompt_public
 from promptyard.services.prompts.versions import commit_version, guard_label_move, write_label
 from promptyard.store.models import (
     SqlBranch,
+    SqlLabel,
     SqlPrompt,
     SqlPromptTag,
     SqlVersion,
@@ -50,65 +53,28 @@ def _set_tags(session: Session, prompt: SqlPrompt, tags: list[str]) -> None:
         session.add(SqlPromptTag(prompt_id=prompt.id, tag=tag))
 
 
-def _refresh_search(session: Session, prompt: SqlPrompt) -> None:
+def _refresh_search(session: Session, prompt: SqlPrompt, head: SqlVersion | None = None) -> None:
+    """Recompute the prompt's search text (kept in the full-text index by the database)
+    from its latest version; ``head``, when it is that version, saves reading it."""
     if prompt.latest_version:
-        latest = session.execute(
-            select(SqlVersion).where(
-                SqlVersion.prompt_id == prompt.id, SqlVersion.number == prompt.latest_version
-            )
-        ).scalar_one()
+        latest = head
+        if latest is None or latest.number != prompt.latest_version:
+            latest = session.execute(
+                select(SqlVersion).where(
+                    SqlVersion.prompt_id == prompt.id, SqlVersion.number == prompt.latest_version
+                )
+            ).scalar_one()
         prompt.search_text = search_text(prompt, latest.type, latest.content)
 
 
 def create_prompt(
     core: Core, *, ctx: RequestContext, project_id: int, data: PromptCreate
 ) -> PromptPublic:
-    now = core.clock()
     try:
         with core.store.write() as session:
-            existing = session.execute(
-                select(SqlPrompt.deleted_at).where(
-                    SqlPrompt.project_id == project_id, SqlPrompt.name == data.name
-                )
-            ).first()
-            if existing is not None:
-                hint = (
-                    "; it is deleted: restore it or choose another name"
-                    if existing[0] is not None
-                    else ""
-                )
-                raise AlreadyExists(
-                    f"prompt {data.name!r} already exists{hint}", details={"name": data.name}
-                )
-            prompt = SqlPrompt(
-                project_id=project_id,
-                name=data.name,
-                folder=data.folder,
-                type=data.type,
-                description=data.description,
-                tags=[],
-                meta=data.metadata,
-                latest_version=0,
-                next_version=1,
-                search_text="",
-                created_at=now,
-                created_by=ctx.actor.ref,
-                updated_at=now,
-                updated_by=ctx.actor.ref,
-            )
-            session.add(prompt)
-            session.flush()
-            _set_tags(session, prompt, data.tags)
-            session.add(
-                SqlBranch(
-                    prompt_id=prompt.id,
-                    name=MAIN_BRANCH,
-                    base=None,
-                    head=None,
-                    created_at=now,
-                    created_by=ctx.actor.ref,
-                )
-            )
+            _check_name_free(session, project_id, data.name)
+            prompt, main = _add_prompt(core, session, ctx=ctx, project_id=project_id, data=data)
+            labels: dict[str, SqlLabel] = {}
             version = commit_version(
                 core,
                 session,
@@ -120,6 +86,8 @@ def create_prompt(
                 config=data.config.to_dict(),
                 message=data.commit_message or "Initial version",
                 parent=None,
+                branch_row=main,
+                labels=labels,
             )
             audit.append(
                 core,
@@ -130,18 +98,62 @@ def create_prompt(
                 object_id=str(prompt.id),
                 summary={"name": prompt.name, "version": 1, "hash": version.content_hash},
             )
-            result = prompt_public(
-                prompt,
-                project_slug(core, session, project_id),
-                labels_of(session, prompt.id),
-                version,
-            )
+            slug = project_slug(core, session, project_id)
+            result = prompt_public(prompt, slug, label_map(labels), version)
     except IntegrityError:
         raise AlreadyExists(
             f"prompt {data.name!r} already exists", details={"name": data.name}
         ) from None
     core.cache.invalidate(prompt_key(project_id, data.name))
     return result
+
+
+def _check_name_free(session: Session, project_id: int, name: str) -> None:
+    """:class:`AlreadyExists` if the project has a prompt (live or deleted) named ``name``."""
+    existing = session.execute(
+        select(SqlPrompt.deleted_at).where(
+            SqlPrompt.project_id == project_id, SqlPrompt.name == name
+        )
+    ).first()
+    if existing is not None:
+        hint = "; it is deleted: restore it or choose another name" if existing[0] else ""
+        raise AlreadyExists(f"prompt {name!r} already exists{hint}", details={"name": name})
+
+
+def _add_prompt(
+    core: Core, session: Session, *, ctx: RequestContext, project_id: int, data: PromptCreate
+) -> tuple[SqlPrompt, SqlBranch]:
+    """A new prompt row with its tags and its (empty) main branch; no version yet."""
+    now = core.clock()
+    prompt = SqlPrompt(
+        project_id=project_id,
+        name=data.name,
+        folder=data.folder,
+        type=data.type,
+        description=data.description,
+        tags=[],
+        meta=data.metadata,
+        latest_version=0,
+        next_version=1,
+        search_text="",
+        created_at=now,
+        created_by=ctx.actor.ref,
+        updated_at=now,
+        updated_by=ctx.actor.ref,
+    )
+    session.add(prompt)
+    session.flush()
+    _set_tags(session, prompt, data.tags)
+    main = SqlBranch(
+        prompt_id=prompt.id,
+        name=MAIN_BRANCH,
+        base=None,
+        head=None,
+        created_at=now,
+        created_by=ctx.actor.ref,
+    )
+    session.add(main)
+    return prompt, main
 
 
 def get_prompt(
@@ -205,59 +217,24 @@ def update_prompt(
     data: PromptUpdate,
     if_match: int | None = None,
 ) -> PromptPublic:
-    base = data.base_version if data.base_version is not None else if_match
-    if data.base_version is not None and if_match is not None and data.base_version != if_match:
-        raise ValidationFailed("base_version and If-Match disagree; send one of them")
+    """Change a prompt's fields; new content, config or type commits a new version.
+
+    ``base_version`` (or ``If-Match``) must name the branch's head, else ``stale_version``.
+    The prompt (locked), the branch, its head and the labels are read in one query, and
+    the answer is built from what was written.
+    """
+    base = _base_version(data, if_match)
     with core.store.write() as session:
-        prompt = load_prompt(session, project_id, name, for_update=True)
-        branch = session.execute(
-            select(SqlBranch).where(SqlBranch.prompt_id == prompt.id, SqlBranch.name == data.branch)
-        ).scalar_one_or_none()
-        if branch is None or branch.head is None:
+        prompt, branch, head, labels = load_branch_head(session, project_id, name, data.branch)
+        if branch is None or head is None:
             raise NotFound(f"prompt {name!r} has no branch {data.branch!r}")
         if base is not None and base != branch.head:
-            raise Conflict(
-                f"prompt {name!r} is at version {branch.head} on branch {data.branch}, but the "
-                f"update was based on version {base}; reload and apply your change again",
-                code="stale_version",
-                details={"current": branch.head, "base_version": base, "branch": data.branch},
-            )
-        head = session.execute(
-            select(SqlVersion).where(
-                SqlVersion.prompt_id == prompt.id, SqlVersion.number == branch.head
-            )
-        ).scalar_one()
-        type_ = data.type or head.type
-        if data.content is not None:
-            try:
-                content: Content = parse_content(type_, data.content)
-            except ValueError as exc:
-                raise ValidationFailed(
-                    str(exc), details=[{"loc": ["content"], "message": str(exc)}]
-                ) from None
-        elif type_ != head.type:
-            raise ValidationFailed("changing the type needs new content of that type")
-        else:
-            content = head.content
-        config = data.config.to_dict() if data.config is not None else dict(head.config)
-        changed: dict[str, Any] = {}
-        metadata_changed = False
-        if data.folder is not None and data.folder != prompt.folder:
-            changed["folder"] = [prompt.folder, data.folder]
-            prompt.folder = data.folder
-        if data.description is not None and data.description != prompt.description:
-            changed["description"] = True
-            prompt.description = data.description
-        if data.tags is not None and data.tags != prompt.tags:
-            changed["tags"] = [prompt.tags, data.tags]
-            _set_tags(session, prompt, data.tags)
-        if data.metadata is not None and data.metadata != prompt.meta:
-            changed["metadata"] = True
-            prompt.meta = data.metadata
-        metadata_changed = bool(changed)
-        new_hash = content_hash(type_, content, config)
+            raise _stale(name, data.branch, branch.head, base)
+        type_, content, config = _updated_content(data, head)
+        changed = _apply_fields(session, prompt, data)
+        fields_changed = bool(changed)
         version = head
-        if new_hash != head.content_hash:
+        if content_hash(type_, content, config) != head.content_hash:
             version = commit_version(
                 core,
                 session,
@@ -269,13 +246,16 @@ def update_prompt(
                 config=config,
                 message=data.commit_message,
                 parent=head.number,
+                branch_row=branch,
+                labels=labels,
             )
             changed["version"] = version.number
             changed["hash"] = version.content_hash
-        elif metadata_changed:
+        elif fields_changed:
             prompt.updated_at = core.clock()
             prompt.updated_by = ctx.actor.ref
-            _refresh_search(session, prompt)
+        if fields_changed and (version is head or data.branch != MAIN_BRANCH):
+            _refresh_search(session, prompt, head)  # a commit on main has refreshed it
         if changed:
             audit.append(
                 core,
@@ -286,11 +266,62 @@ def update_prompt(
                 object_id=str(prompt.id),
                 summary={"name": name, **changed},
             )
-        result = prompt_public(
-            prompt, project_slug(core, session, project_id), labels_of(session, prompt.id), version
-        )
+        slug = project_slug(core, session, project_id)
+        result = prompt_public(prompt, slug, label_map(labels), version)
     core.cache.invalidate(prompt_key(project_id, name))
     return result
+
+
+def _base_version(data: PromptUpdate, if_match: int | None) -> int | None:
+    """The version an update was based on: ``base_version`` or ``If-Match`` (not both)."""
+    if data.base_version is not None and if_match is not None and data.base_version != if_match:
+        raise ValidationFailed("base_version and If-Match disagree; send one of them")
+    return data.base_version if data.base_version is not None else if_match
+
+
+def _stale(name: str, branch: str, current: int | None, base: int) -> Conflict:
+    return Conflict(
+        f"prompt {name!r} is at version {current} on branch {branch}, but the "
+        f"update was based on version {base}; reload and apply your change again",
+        code="stale_version",
+        details={"current": current, "base_version": base, "branch": branch},
+    )
+
+
+def _updated_content(data: PromptUpdate, head: SqlVersion) -> tuple[str, Content, dict[str, Any]]:
+    """``(type, content, config)`` after an update: the head's, with the update's changes."""
+    type_ = data.type or head.type
+    if data.content is not None:
+        try:
+            content: Content = parse_content(type_, data.content)
+        except ValueError as exc:
+            raise ValidationFailed(
+                str(exc), details=[{"loc": ["content"], "message": str(exc)}]
+            ) from None
+    elif type_ != head.type:
+        raise ValidationFailed("changing the type needs new content of that type")
+    else:
+        content = head.content
+    config = data.config.to_dict() if data.config is not None else dict(head.config)
+    return type_, content, config
+
+
+def _apply_fields(session: Session, prompt: SqlPrompt, data: PromptUpdate) -> dict[str, Any]:
+    """Set the prompt's own fields (not versioned); what changed, for the audit event."""
+    changed: dict[str, Any] = {}
+    if data.folder is not None and data.folder != prompt.folder:
+        changed["folder"] = [prompt.folder, data.folder]
+        prompt.folder = data.folder
+    if data.description is not None and data.description != prompt.description:
+        changed["description"] = True
+        prompt.description = data.description
+    if data.tags is not None and data.tags != prompt.tags:
+        changed["tags"] = [prompt.tags, data.tags]
+        _set_tags(session, prompt, data.tags)
+    if data.metadata is not None and data.metadata != prompt.meta:
+        changed["metadata"] = True
+        prompt.meta = data.metadata
+    return changed
 
 
 def delete_prompt(core: Core, *, ctx: RequestContext, project_id: int, name: str) -> None:

@@ -6,18 +6,17 @@ from typing import Any
 
 from promptyard.domain.errors import (
     DomainError,
-    MissingVariables,
     TemplateSyntaxProblem,
     ValidationFailed,
 )
 from promptyard.domain.schemas import parse_content
 from promptyard.domain.templates import Deadline
+from promptyard.domain.templating.content import render_content as domain_render_content
 from promptyard.services.context import Core
 from promptyard.services.prompts.content_analysis import (
     Content,
     Resolver,
     analyze_content,
-    placeholders,
     template_sources,
 )
 from promptyard.services.prompts.lookup import load_prompt, make_resolver, resolve_selector
@@ -40,46 +39,8 @@ def render_content(
     """
     if deadline is None:
         deadline = Deadline(core.settings.render_timeout_seconds)
-    required: set[str] = set()
-    for _field, source in template_sources(type_, content):
-        required.update(
-            variable.name
-            for variable in core.templates.variables(source, resolver, deadline=deadline)
-            if variable.required
-        )
-    required.update(placeholders(content))
-    missing = sorted(name for name in required if name not in variables)
-    if missing:
-        raise MissingVariables(
-            f"missing required variables: {', '.join(missing)}", details={"missing": missing}
-        )
-    if isinstance(content, str):
-        return core.templates.render(content, variables, resolver=resolver, deadline=deadline)
-    messages: list[dict[str, Any]] = []
-    for item in content:
-        if item.get("type") == "placeholder":
-            messages.extend(_placeholder_messages(str(item["name"]), variables[item["name"]]))
-            continue
-        rendered = dict(item)
-        rendered["content"] = core.templates.render(
-            str(item["content"]), variables, resolver=resolver, deadline=deadline
-        )
-        messages.append(rendered)
-    return messages
-
-
-def _placeholder_messages(name: str, value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not all(
-        isinstance(message, dict)
-        and isinstance(message.get("role"), str)
-        and isinstance(message.get("content"), str)
-        for message in value
-    ):
-        raise ValidationFailed(
-            f"placeholder {name!r} needs a list of {{role, content}} messages",
-            code="render_error",
-        )
-    return [{"role": message["role"], "content": message["content"]} for message in value]
+    # One implementation for the server and the SDK, which compiles prompts locally.
+    return domain_render_content(core.templates, type_, content, variables, resolver, deadline)
 
 
 def render_prompt(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
@@ -34,7 +34,9 @@ from promptyard.services.context import Core
 from promptyard.services.operations import audit
 from promptyard.services.prompts.content_analysis import Content, analyze_content, search_text
 from promptyard.services.prompts.lookup import (
+    label_rows,
     labels_of,
+    load_label_target,
     load_prompt,
     load_version,
     make_resolver,
@@ -58,17 +60,27 @@ def guard_label_move(core: Core, session: Session, project_id: int, label: str) 
 
 
 def write_label(
-    core: Core, session: Session, prompt: SqlPrompt, label: str, to_version: int | None, actor: str
+    core: Core,
+    session: Session,
+    prompt: SqlPrompt,
+    label: str,
+    to_version: int | None,
+    actor: str,
+    *,
+    rows: dict[str, SqlLabel] | None = None,
 ) -> int | None:
     """Point ``label`` at ``to_version`` (None removes it) and record the move.
 
-    Returns the version it pointed to before (None if it did not exist).
+    ``rows``, the prompt's label rows when the caller has read them (:func:`label_rows`),
+    saves a query and is kept up to date. Returns the version it pointed to before (None
+    if it did not exist).
     """
-    from promptyard.store.models import SqlLabelEvent
-
-    row = session.execute(
-        select(SqlLabel).where(SqlLabel.prompt_id == prompt.id, SqlLabel.name == label)
-    ).scalar_one_or_none()
+    if rows is None:
+        row = session.execute(
+            select(SqlLabel).where(SqlLabel.prompt_id == prompt.id, SqlLabel.name == label)
+        ).scalar_one_or_none()
+    else:
+        row = rows.get(label)
     before = row.version if row is not None else None
     if before == to_version:
         return before
@@ -76,31 +88,51 @@ def write_label(
     if to_version is None:
         if row is not None:
             session.delete(row)
+            if rows is not None:
+                del rows[label]
     elif row is None:
-        session.add(
-            SqlLabel(
-                prompt_id=prompt.id,
-                name=label,
-                version=to_version,
-                updated_at=now,
-                updated_by=actor,
-            )
+        row = SqlLabel(
+            prompt_id=prompt.id, name=label, version=to_version, updated_at=now, updated_by=actor
         )
+        session.add(row)
+        if rows is not None:
+            rows[label] = row
     else:
         row.version = to_version
         row.updated_at = now
         row.updated_by = actor
-    session.add(
-        SqlLabelEvent(
-            prompt_id=prompt.id,
-            label=label,
-            from_version=before,
-            to_version=to_version,
-            actor=actor,
-            created_at=now,
-        )
+    session.connection().execute(
+        _INSERT_LABEL_EVENT,
+        {
+            "prompt_id": prompt.id,
+            "label": label,
+            "from_version": before,
+            "to_version": to_version,
+            "actor": actor,
+            "created_at": now,
+        },
     )
     return before
+
+
+# Append-only rows are written by plain statements built once, not through the ORM's
+# unit of work: nothing changes them after the insert.
+_INSERT_LABEL_EVENT = insert(SqlLabelEvent)
+_INSERT_VERSION = insert(SqlVersion)
+_VERSION_COLUMNS = tuple(
+    column.key for column in SqlVersion.__table__.columns if column.key != "id"
+)
+
+
+def _analyze(
+    core: Core, session: Session, prompt: SqlPrompt, branch: str, type_: str, content: Content
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Check content about to be committed; its variables and references."""
+    overrides: dict[str, str] = {}
+    if branch == MAIN_BRANCH and isinstance(content, str):
+        overrides[f"prompt:{prompt.name}@{LATEST_LABEL}"] = content
+    resolver = make_resolver(session, prompt.project_id, overrides)
+    return analyze_content(core, type_, content, resolver)
 
 
 def commit_version(
@@ -116,13 +148,16 @@ def commit_version(
     message: str,
     parent: int | None,
     merge_parent: int | None = None,
+    branch_row: SqlBranch | None = None,
+    labels: dict[str, SqlLabel] | None = None,
 ) -> SqlVersion:
-    """Append one version (checked, analysed, hashed) and move the branch head."""
-    overrides: dict[str, str] = {}
-    if branch == MAIN_BRANCH and isinstance(content, str):
-        overrides[f"prompt:{prompt.name}@{LATEST_LABEL}"] = content
-    resolver = make_resolver(session, prompt.project_id, overrides)
-    variables, references = analyze_content(core, type_, content, resolver)
+    """Append one version (checked, analysed, hashed) and move the branch head.
+
+    ``branch_row`` and ``labels`` (the prompt's label rows, see :func:`write_label`),
+    when the caller has them, save reading them again. The version row is inserted at
+    once (append-only); the prompt, branch and label changes go in one flush at the end.
+    """
+    variables, references = _analyze(core, session, prompt, branch, type_, content)
     number = prompt.next_version
     version = SqlVersion(
         prompt_id=prompt.id,
@@ -140,19 +175,23 @@ def commit_version(
         author=ctx.actor.ref,
         created_at=core.clock(),
     )
-    session.add(version)
-    prompt.next_version = number + 1
-    prompt.updated_at = version.created_at
-    prompt.updated_by = ctx.actor.ref
-    branch_row = session.execute(
-        select(SqlBranch).where(SqlBranch.prompt_id == prompt.id, SqlBranch.name == branch)
-    ).scalar_one()
-    branch_row.head = number
-    if branch == MAIN_BRANCH:
-        prompt.latest_version = number
-        prompt.type = type_
-        prompt.search_text = search_text(prompt, type_, content)
-        write_label(core, session, prompt, LATEST_LABEL, number, ctx.actor.ref)
+    session.connection().execute(
+        _INSERT_VERSION, {key: getattr(version, key) for key in _VERSION_COLUMNS}
+    )
+    with session.no_autoflush:
+        prompt.next_version = number + 1
+        prompt.updated_at = version.created_at
+        prompt.updated_by = ctx.actor.ref
+        if branch_row is None:
+            branch_row = session.execute(
+                select(SqlBranch).where(SqlBranch.prompt_id == prompt.id, SqlBranch.name == branch)
+            ).scalar_one()
+        branch_row.head = number
+        if branch == MAIN_BRANCH:
+            prompt.latest_version = number
+            prompt.type = type_
+            prompt.search_text = search_text(prompt, type_, content)
+            write_label(core, session, prompt, LATEST_LABEL, number, ctx.actor.ref, rows=labels)
     session.flush()
     return version
 
@@ -301,11 +340,41 @@ def move_label(
     apply an approved change request. Returns the version the label pointed to before.
     """
     target = load_version(session, prompt, version)
+    rows = label_rows(session, prompt.id)
+    return _move_label(
+        core,
+        session,
+        ctx=ctx,
+        prompt=prompt,
+        label=label,
+        target=target,
+        rows=rows,
+        change_request=change_request,
+    )
+
+
+def _move_label(
+    core: Core,
+    session: Session,
+    *,
+    ctx: RequestContext,
+    prompt: SqlPrompt,
+    label: str,
+    target: SqlVersion,
+    rows: dict[str, SqlLabel],
+    change_request: int | None = None,
+) -> int | None:
+    """:func:`move_label` once the target version and the label rows are loaded."""
     check_label_target(core, session, prompt, label, target)
-    before = write_label(core, session, prompt, label, version, ctx.actor.ref)
+    before = write_label(core, session, prompt, label, target.number, ctx.actor.ref, rows=rows)
     prompt.updated_at = core.clock()
     prompt.updated_by = ctx.actor.ref
-    summary: dict[str, Any] = {"name": prompt.name, "label": label, "from": before, "to": version}
+    summary: dict[str, Any] = {
+        "name": prompt.name,
+        "label": label,
+        "from": before,
+        "to": target.number,
+    }
     if change_request is not None:
         summary["change_request"] = change_request
     audit.append(
@@ -323,19 +392,20 @@ def move_label(
 def set_label(
     core: Core, *, ctx: RequestContext, project_id: int, name: str, label: str, version: int
 ) -> LabelPublic:
+    """Move a label (after the label guards); the prompt, the target version and the
+    label are read in one query, and the answer is what was written, not read back."""
     _label_name(label)
     with core.store.write() as session:
         guard_label_move(core, session, project_id, label)
-        prompt = load_prompt(session, project_id, name, for_update=True)
-        move_label(core, session, ctx=ctx, prompt=prompt, label=label, version=version)
-        row = session.execute(
-            select(SqlLabel).where(SqlLabel.prompt_id == prompt.id, SqlLabel.name == label)
-        ).scalar_one()
+        prompt, target, row = load_label_target(session, project_id, name, label, version)
+        rows = {label: row} if row is not None else {}
+        _move_label(core, session, ctx=ctx, prompt=prompt, label=label, target=target, rows=rows)
+        moved = rows[label]
         result = LabelPublic(
-            name=row.name,
-            version=row.version,
-            updated_at=row.updated_at,
-            updated_by=row.updated_by,
+            name=moved.name,
+            version=moved.version,
+            updated_at=moved.updated_at,
+            updated_by=moved.updated_by,
         )
     core.cache.invalidate(prompt_key(project_id, name))
     return result
