@@ -1,17 +1,24 @@
-"""Benchmark: rendering an already compiled (cached) template.
+"""Benchmark: rendering an already compiled (cached) template, and diffing big versions.
 
 Target (issue 2): <= 50 us median for a cached compiled template. Measures the engine
 alone, and the full render path the API uses for a stored text prompt (variable check,
 reference resolution, render), both after one warm-up render.
+
+A second table times the word diff the console shows between two versions, on 50 KB
+prompts (a few edits, and an unrelated rewrite); target: well under 1 s each. The unit
+tests check only what does not depend on the machine (a template is compiled once; the
+diff's work stays a small fraction of a plain SequenceMatcher's); the timings are here.
 Run: ``.venv/bin/python bench/render.py``.
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from collections.abc import Callable
 
+from promptyard.domain.diff import word_diff
 from promptyard.domain.templates import PromptRef, TemplateEngine
 
 SMALL = "Hello {{ name }}, you are {{ age }} years old."
@@ -74,6 +81,53 @@ def main() -> None:
     for name, (median, p99) in rows:
         target = "<= 50 us median" if name.startswith("small") else ""
         print(f"{name.ljust(width)} | {median:9.1f} | {p99:6.1f} | {target}")
+    print()
+    diff_table()
+
+
+def _prose(rng: random.Random, size: int) -> str:
+    """About ``size`` characters of words, a fifth of them common ones, a few line breaks."""
+    vocabulary = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+        for _ in range(2000)
+    ]
+    common = ["the", "a", "of", "to", "and", "{{ name }}", ",", "."]
+    words: list[str] = []
+    length = 0
+    while length < size:
+        word = rng.choice(common) if rng.random() < 0.4 else rng.choice(vocabulary)
+        words.append(word + ("\n" if rng.random() < 0.05 else " "))
+        length += len(words[-1])
+    return "".join(words)
+
+
+def diff_table() -> None:
+    rng = random.Random(7)
+    old = _prose(rng, 50_000)
+    chars = list(old)
+    for _ in range(10):
+        at = rng.randrange(len(chars))
+        chars[at : at + 4] = "EDITED "
+    edited = "".join(chars)
+    unrelated = _prose(rng, 50_000)
+    cases = [
+        ("10 small edits", old, edited),
+        ("10 small edits, one line", old.replace("\n", " "), edited.replace("\n", " ")),
+        ("unrelated rewrite", old, unrelated),
+    ]
+    width = max(len(name) for name, _, _ in cases)
+    print(f"{'word diff, 50 KB'.ljust(width)} | median ms | max ms | target")
+    print(f"{'-' * width}-|-----------|--------|-------")
+    for name, a, b in cases:
+        samples = []
+        for _ in range(5):
+            started = time.perf_counter()
+            word_diff(a, b)
+            samples.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{name.ljust(width)} | {statistics.median(samples):9.1f} | {max(samples):6.1f} "
+            "| < 1000 ms"
+        )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -472,15 +472,16 @@ def test_moving_a_label_changes_what_renders(engine: TemplateEngine) -> None:
 # ---------------------------------------------------------------- cache, speed, threads
 
 
-def test_cached_render_is_fast() -> None:
+def test_a_template_is_compiled_once_then_served_from_the_cache() -> None:
+    # What keeps repeated renders cheap; their speed is measured by bench/render.py.
     engine = TemplateEngine()
     source = "Hello {{ name }}, you are {{ age }} years old."
-    variables = {"name": "Ann", "age": 37}
-    assert engine.render(source, variables) == "Hello Ann, you are 37 years old."
-    start = time.perf_counter()
-    for _ in range(2000):
-        engine.render(source, variables)
-    assert (time.perf_counter() - start) / 2000 < 0.001
+    with mock.patch.object(engine, "_build", wraps=engine._build) as build:
+        for age in range(2000):
+            rendered = engine.render(source, {"name": "Ann", "age": age})
+            assert rendered == f"Hello Ann, you are {age} years old."
+        engine.analyze(source)
+    assert build.call_count == 1
 
 
 def test_cache_is_bounded() -> None:

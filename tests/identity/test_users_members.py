@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from promptyard.domain.actor import Actor
+from promptyard.server.deps import SESSION_COOKIE
 from promptyard.services.context import Core
-from promptyard.services.identity import accounts
+from promptyard.services.identity import accounts, auth, projects
 from tests.conftest import ADMIN_EMAIL
 from tests.identity._helpers import API, PASSWORD, add_user, error, ok, sign_in
 
@@ -100,17 +100,12 @@ def test_project_narrowing(app_client: TestClient, core: Core) -> None:
     assert "prompt:write" not in in_ops["project_permissions"]
     assert "prompt:read" in in_ops["project_permissions"]
     error(carol_client.get(f"{API}/auth/me", params={"project": "nope"}), 404)
-    actor = Actor(type="user", id=me["id"], name=me["name"], role=me["role"], workspace_id=1)
-    ops = core.store.read
-    with ops() as session:
-        from sqlalchemy import select
-
-        from promptyard.store.models import SqlProject
-
-        ops_id = session.execute(select(SqlProject.id).where(SqlProject.slug == "ops")).scalar()
-        default_id = session.execute(
-            select(SqlProject.id).where(SqlProject.slug == "default")
-        ).scalar()
+    # Carol as the server sees her: the actor of her console session, and the ids of
+    # the projects as the routes resolve them.
+    actor, _csrf = auth.authenticate_session(core, carol_client.cookies[SESSION_COOKIE])
+    assert actor.id == me["id"] and actor.role == me["role"]
+    ops_id = projects.resolve_project(core, actor, "ops")
+    default_id = projects.resolve_project(core, actor, "default")
     assert accounts.effective_role(core, actor, ops_id) == "viewer"
     assert accounts.effective_role(core, actor, default_id) == "reviewer"
     # demoting in the workspace lowers a project role above the new one

@@ -28,27 +28,27 @@ from sqlalchemy import select, text
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import PromptCreate, PromptUpdate
 from promptyard.services.context import Core
-from promptyard.services.identity.auth import authenticate_api_key
 from promptyard.services.operations import audit, audit_checkpoints, audit_signing, webhooks
 from promptyard.services.prompts import registry
 from promptyard.store.models import SqlAuditEvent, SqlAuditHead
-from tests.conftest import API_KEY
+from tests._factories import admin_context, project_id
 
 
 def _ctx(core: Core) -> RequestContext:
-    return RequestContext(actor=authenticate_api_key(core, API_KEY), request_id="r1")
+    return admin_context(core)
 
 
 def _writes(core: Core, count: int = 3, *, name: str = "greeting") -> None:
     ctx = _ctx(core)
+    project = project_id(core)
     registry.create_prompt(
-        core, ctx=ctx, project_id=1, data=PromptCreate(name=name, content="Hello {{ name }}")
+        core, ctx=ctx, project_id=project, data=PromptCreate(name=name, content="Hello {{ name }}")
     )
     for index in range(count):
         registry.update_prompt(
             core,
             ctx=ctx,
-            project_id=1,
+            project_id=project,
             name=name,
             data=PromptUpdate(content=f"Hello {{{{ name }}}} #{index}"),
         )
@@ -289,13 +289,13 @@ def test_checkpoint_is_sent_to_subscribed_webhooks(core: Core) -> None:
     webhooks.create_webhook(
         core,
         ctx=ctx,
-        project_id=1,
+        project_id=project_id(core),
         data=webhooks.WebhookCreate(url="https://audit.example/hook", events=["audit.checkpoint"]),
     )
     webhooks.create_webhook(
         core,
         ctx=ctx,
-        project_id=1,
+        project_id=project_id(core),
         data=webhooks.WebhookCreate(
             url="https://reviews.example/hook", events=["change_request.opened"]
         ),

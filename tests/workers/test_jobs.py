@@ -14,10 +14,9 @@ from fastapi.testclient import TestClient
 from promptyard.domain.actor import RequestContext
 from promptyard.server.app import create_app
 from promptyard.services.context import Core
-from promptyard.services.identity.auth import authenticate_api_key
 from promptyard.services.operations import audit_checkpoints, webhooks
 from promptyard.workers import AUDIT_CHECKPOINTS, WEBHOOK_DELIVERIES, build_runner
-from tests.conftest import API_KEY
+from tests._factories import admin_context, project_id
 
 JOB_FIELDS = {
     "interval_seconds",
@@ -35,7 +34,7 @@ JOB_FIELDS = {
 
 
 def _ctx(core: Core) -> RequestContext:
-    return RequestContext(actor=authenticate_api_key(core, API_KEY), request_id="r1")
+    return admin_context(core)
 
 
 def test_checkpoint_and_delivery_jobs_run_synchronously(core: Core) -> None:
@@ -48,7 +47,7 @@ def test_checkpoint_and_delivery_jobs_run_synchronously(core: Core) -> None:
     webhooks.create_webhook(  # also the chain's first audit event
         core,
         ctx=_ctx(core),
-        project_id=1,
+        project_id=project_id(core),
         data=webhooks.WebhookCreate(url="https://audit.example/hook", events=["audit.checkpoint"]),
     )
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
