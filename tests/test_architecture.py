@@ -1,8 +1,9 @@
 """The layer rules and the absence of import cycles, checked on the source itself.
 
 Layers, from the bottom: ``domain`` ← ``store`` ← ``services`` ← {``server``, ``cli``,
-``workers``, ``wiring``}; ``server`` starts the ``workers``' runner. Plugins see
-``plugins.api`` (and the domain), never ORM rows or sessions. The client SDK imports
+``workers``, ``wiring``}; ``server`` starts the ``workers``' runner. ``mcp`` (the MCP
+server definition) imports none of them: ``server`` and ``cli`` give it its prompts.
+Plugins see ``plugins.api`` (and the domain), never ORM rows or sessions. The client SDK imports
 nothing of the server side but the pure template engine. Every import counts, including
 those inside functions: an import moved into a function to dodge a cycle is still a cycle.
 """
@@ -76,12 +77,35 @@ FORBIDDEN = {
         "workers",
         "wiring",
         "config",
+        "mcp",
     },
-    "store": {"services", "server", "cli", "client", "plugins", "workers", "wiring"},
-    "services": {"server", "cli", "client", "workers", "wiring"},
+    "store": {"services", "server", "cli", "client", "plugins", "workers", "wiring", "mcp"},
+    "services": {"server", "cli", "client", "workers", "wiring", "mcp"},
     "server": {"cli", "client"},
-    "workers": {"server", "cli", "client", "wiring"},
-    "client": {"store", "services", "server", "cli", "plugins", "workers", "wiring", "config"},
+    "workers": {"server", "cli", "client", "wiring", "mcp"},
+    "client": {
+        "store",
+        "services",
+        "server",
+        "cli",
+        "plugins",
+        "workers",
+        "wiring",
+        "config",
+        "mcp",
+    },
+    # the MCP server definition, over a prompt source that server/ and cli/ implement
+    "mcp": {
+        "store",
+        "services",
+        "server",
+        "cli",
+        "client",
+        "plugins",
+        "workers",
+        "wiring",
+        "config",
+    },
 }
 
 

@@ -1,3 +1,3 @@
-from promptyard.cli.main import app
+from promptyard.cli.launcher import main
 
-app(prog_name="promptyard")
+main()

@@ -115,6 +115,23 @@ class Settings(BaseSettings):
         description="Publish an audit checkpoint at least this often while events are "
         "appended (0: not by time).",
     )
+    change_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often each server process reads new changes (the change stream "
+        "and cache invalidation across processes).",
+    )
+    change_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Idle change-stream connections get a ': ping' comment this often.",
+    )
+    change_replay_events: int = Field(
+        default=10_000,
+        ge=0,
+        description="A change-stream client resuming further back than this many audit "
+        "events gets 'reset' (drop your cache) instead of a replay.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -87,7 +87,9 @@ def _documented_routes() -> set[tuple[str, str]]:
         r"`((?:GET|POST|PUT|PATCH|DELETE)(?:\|(?:GET|POST|PUT|PATCH|DELETE))*) (/[^`?\s]*)"
     )
     for methods, path in pattern.findall(DOCS.read_text()):
-        if path in ("/healthz", "/readyz", "/metrics") or path.startswith(API):
+        if path in ("/healthz", "/readyz", "/metrics", "/mcp") or path.startswith(
+            (API, "/api/public/")
+        ):
             full = path
         else:
             full = API + path

@@ -18,7 +18,7 @@ def test_package_reexports() -> None:
 
 def test_not_found(client: Client) -> None:
     with pytest.raises(PromptyardError) as info:
-        client.get_prompt("no-such-prompt")
+        client.get_prompt_details("no-such-prompt")
     error = info.value
     assert (error.status, error.code) == (404, "not_found")
     assert "no-such-prompt" in error.message

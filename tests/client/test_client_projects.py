@@ -44,7 +44,7 @@ def test_export_import_roundtrip(client: Client) -> None:
     result = client.import_project(bundle, slug=target)
     assert result == {"created": ["greet"], "skipped": []}
     with Client(client.base_url, client.api_key, project=target) as dst:
-        prompt = dst.get_prompt("greet", label="production")
+        prompt = dst.get_prompt_details("greet", label="production")
         assert prompt["version"] is not None and prompt["version"]["content"] == "Hi {{ n }}"
         assert prompt["latest_version"] == 2
         assert {b["name"] for b in dst.list_branches("greet")["items"]} == {"main", "exp"}

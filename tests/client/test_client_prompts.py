@@ -37,7 +37,7 @@ def test_create_and_get(client: Client, name: str) -> None:
     assert version["variables"] == [{"name": "who", "required": True}]
     assert version["author"] == "key:bootstrap-admin"
 
-    fetched = client.get_prompt(name)
+    fetched = client.get_prompt_details(name)
     assert fetched["id"] == created["id"]
     assert fetched["version"] is not None
     assert fetched["version"]["content_hash"] == version["content_hash"]
@@ -61,9 +61,9 @@ def test_get_by_version_and_label(client: Client, name: str) -> None:
     client.create_prompt(name, content="one")
     client.update_prompt(name, content="two")
     client.set_label(name, "production", 1)
-    by_version = client.get_prompt(name, version=1)
-    by_label = client.get_prompt(name, label="production")
-    latest = client.get_prompt(name)
+    by_version = client.get_prompt_details(name, version=1)
+    by_label = client.get_prompt_details(name, label="production")
+    latest = client.get_prompt_details(name)
     assert by_version["version"] is not None and by_version["version"]["content"] == "one"
     assert by_label["version"] is not None and by_label["version"]["number"] == 1
     assert latest["version"] is not None and latest["version"]["content"] == "two"
@@ -104,21 +104,21 @@ def test_update_stale_base_version(client: Client, name: str) -> None:
     assert error.status == 409
     assert error.code == "stale_version"
     assert error.details["current"] == 2
-    assert client.get_prompt(name)["latest_version"] == 2
+    assert client.get_prompt_details(name)["latest_version"] == 2
 
 
 def test_delete_and_restore(client: Client, name: str) -> None:
     client.create_prompt(name, content="x")
     assert client.delete_prompt(name) is None
     with pytest.raises(PromptyardError) as info:
-        client.get_prompt(name)
+        client.get_prompt_details(name)
     assert info.value.status == 404
     deleted = client.list_prompts(q=name, deleted="only")
     assert [p["name"] for p in deleted["items"]] == [name]
     assert deleted["items"][0]["deleted_at"] is not None
     restored = client.restore_prompt(name)
     assert restored["deleted_at"] is None
-    assert client.get_prompt(name)["name"] == name
+    assert client.get_prompt_details(name)["name"] == name
 
 
 def test_list_filters(client: Client) -> None:
@@ -165,7 +165,7 @@ def test_bulk_folders_and_tags(client: Client) -> None:
     assert client.bulk("move", names, folder=folder) == {"updated": 2}
     assert client.bulk("label", names, label="staging") == {"updated": 2}
     for each in names:
-        prompt = client.get_prompt(each)
+        prompt = client.get_prompt_details(each)
         assert tag in prompt["tags"] and prompt["folder"] == folder
         assert prompt["labels"]["staging"] == 1
     assert {"name": tag, "count": 2} in client.list_tags()["items"]

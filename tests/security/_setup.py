@@ -12,25 +12,31 @@ from promptyard.domain.actor import ROLES
 from promptyard.services.context import Core
 from promptyard.services.identity import auth
 from promptyard.store.models import SqlApiKey, SqlProject, SqlWorkspace
+from tests._factories import admin_context
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 OTHER = "other-admin"  # the admin key of a second workspace
 
 
-def add_key(core: Core, *, role: str, workspace_id: int, name: str) -> str:
-    """An API key with ``role``, written straight to the database; the plain token."""
+def add_key(
+    core: Core, *, role: str, workspace_id: int, name: str, project_id: int | None = None
+) -> str:
+    """An API key with ``role`` (in one project if ``project_id``), stored and audited the
+    way the service stores one, created by the bootstrap admin; the plain token."""
     token = f"py_test_{name}_{role}_0123456789"
     with core.store.write() as session:
-        session.add(
-            SqlApiKey(
-                workspace_id=workspace_id,
-                name=name,
-                kind="api",
-                prefix=token[:8],
-                key_hash=auth.hash_secret(token),
-                role=role,
-                created_at=core.clock(),
-            )
+        auth.insert_key(
+            core,
+            session,
+            ctx=admin_context(core),
+            workspace_id=workspace_id,
+            project_id=project_id,
+            user_id=None,
+            name=name,
+            kind="api",
+            secret=token,
+            public_key=None,
+            role=role,
         )
     return token
 
@@ -105,6 +111,16 @@ class Call:
 
 
 P = {"project": "default"}
+MCP_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "access-matrix", "version": "1"},
+    },
+}
 CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/healthz"): Call("/healthz", foreign=None),
     ("GET", "/readyz"): Call("/readyz", foreign=None),
@@ -112,6 +128,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/docs"): Call("/docs", foreign=None),
     ("GET", "/docs/oauth2-redirect"): Call("/docs/oauth2-redirect", foreign=None),
     ("GET", "/{path}"): Call("/index.html", foreign=None),
+    # MCP over streamable HTTP (the other workspace has no project "default")
+    ("GET", "/mcp"): Call("/mcp", P),
+    ("POST", "/mcp"): Call("/mcp", P, MCP_INITIALIZE),
+    ("DELETE", "/mcp"): Call("/mcp", P),
     # original routes
     ("GET", "/api/v1/prompts/templates"): Call("/api/v1/prompts/templates", P),
     ("POST", "/api/v1/prompts/templates"): Call(
@@ -134,6 +154,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/prompts"): Call("/api/v1/prompts", P, {"name": "q", "content": "x"}),
     ("POST", "/api/v1/prompts/bulk"): Call(
         "/api/v1/prompts/bulk", P, {"names": ["p"], "action": "add_tags", "tags": ["x"]}
+    ),
+    ("GET", "/api/v1/prompts/changes"): Call(
+        "/api/v1/prompts/changes", {"project": "default", "timeout": "0"}
     ),
     ("GET", "/api/v1/prompts/{name}"): Call("/api/v1/prompts/p", P),
     ("PATCH", "/api/v1/prompts/{name}"): Call("/api/v1/prompts/p", P, {"description": "d"}),
@@ -274,7 +297,24 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/audit/checkpoints"): Call("/api/v1/audit/checkpoints", foreign=None),
     ("POST", "/api/v1/audit/checkpoints"): Call("/api/v1/audit/checkpoints", foreign=None),
     ("GET", "/api/v1/audit/export"): Call("/api/v1/audit/export", {"format": "csv"}, foreign=None),
+    # Langfuse's prompt API (Langfuse's error shape: see error_of)
+    ("GET", "/api/public/v2/prompts"): Call("/api/public/v2/prompts"),
+    ("POST", "/api/public/v2/prompts"): Call(
+        "/api/public/v2/prompts", json={"name": "lf", "prompt": "x"}
+    ),
+    ("GET", "/api/public/v2/prompts/{name}"): Call("/api/public/v2/prompts/p", {"label": "latest"}),
+    ("PATCH", "/api/public/v2/prompts/{name}/versions/{version}"): Call(
+        "/api/public/v2/prompts/p/versions/1", json={"newLabels": ["staging"]}
+    ),
 }
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    """The error of an answer: Promptyard's ``{"error": {...}}``, or Langfuse's flat one
+    (``{"message", "error": "<name>", "code", "details"}``) under /api/public."""
+    body = response.json()
+    error = body["error"]
+    return dict(error) if isinstance(error, dict) else dict(body)
 
 
 def send(client: TestClient, method: str, call: Call, token: str | None) -> Any:

@@ -22,8 +22,18 @@ from promptyard.server.permissions import (
     is_known,
     iter_app_routes,
 )
+from promptyard.services.context import Core
+from tests._factories import project_id
 from tests.conftest import API_KEY
-from tests.security._setup import CALLS, OTHER, Call, send
+from tests.security._setup import (
+    CALLS,
+    OTHER,
+    Call,
+    add_key,
+    default_workspace_id,
+    error_of,
+    send,
+)
 
 ROUTES = sorted(ROUTE_PERMISSIONS)
 
@@ -86,7 +96,7 @@ def test_access(route: tuple[str, str], client: TestClient, keys: dict[str, str]
         _no_auth_failure(anonymous, "anonymous on a public route")
     else:
         assert anonymous.status_code == 401, anonymous.text
-        assert anonymous.json()["error"]["code"] == "unauthenticated"
+        assert error_of(anonymous)["code"] == "unauthenticated"
         wrong = send(client, method, call, "py_not_a_key")
         assert wrong.status_code == 401, wrong.text
 
@@ -97,7 +107,7 @@ def test_access(route: tuple[str, str], client: TestClient, keys: dict[str, str]
             _no_auth_failure(response, f"{role} holds {permission}")
         else:
             assert response.status_code == 403, f"{role} lacks {permission}: {response.text}"
-            error = response.json()["error"]
+            error = error_of(response)
             assert error["code"] == "forbidden"
             assert error["details"] == {"permission": permission, "role": role}
 
@@ -132,7 +142,10 @@ def test_other_workspace_sees_nothing(client: TestClient, keys: dict[str, str]) 
     mine = client.get("/api/v1/audit", headers=_as(client, API_KEY)).json()
     assert mine["total"] > 0
     theirs = client.get("/api/v1/audit", headers=other).json()
-    assert theirs == {"items": [], "total": 0}
+    # Only their own workspace's one event: the creation of their admin key.
+    assert theirs["total"] == 1
+    [event] = theirs["items"]
+    assert (event["action"], event["summary"]["name"]) == ("key.create", "acme")
     for fmt in ("csv", "jsonl"):
         body = client.get("/api/v1/audit/export", params={"format": fmt}, headers=other).text
         assert "prompt.create" not in body
@@ -162,35 +175,17 @@ def test_other_workspace_sees_nothing(client: TestClient, keys: dict[str, str]) 
     assert "p" not in shown.replace("checkpoint", "")
 
 
-def test_a_project_scoped_key_sees_only_its_project(core: object, client: TestClient) -> None:
-    from promptyard.services.context import Core
-    from promptyard.services.identity import auth
-    from promptyard.store.models import SqlApiKey
-    from tests.security._setup import default_workspace_id
-
-    assert isinstance(core, Core)
+def test_a_project_scoped_key_sees_only_its_project(core: Core, client: TestClient) -> None:
     client.headers["Authorization"] = f"Bearer {API_KEY}"
     assert client.post("/api/v1/projects", json={"slug": "side", "name": "S"}).status_code == 201
     del client.headers["Authorization"]
-    token = "py_test_scoped_key_0123456789"
-    with core.store.write() as session:
-        from sqlalchemy import select
-
-        from promptyard.store.models import SqlProject
-
-        side = session.execute(select(SqlProject.id).where(SqlProject.slug == "side")).scalar_one()
-        session.add(
-            SqlApiKey(
-                workspace_id=default_workspace_id(core),
-                project_id=side,
-                name="scoped",
-                kind="api",
-                prefix=token[:8],
-                key_hash=auth.hash_secret(token),
-                role="admin",
-                created_at=core.clock(),
-            )
-        )
+    token = add_key(
+        core,
+        role="admin",
+        workspace_id=default_workspace_id(core),
+        name="scoped",
+        project_id=project_id(core, "side"),
+    )
     headers = _as(client, token)
     assert client.get("/api/v1/prompts", params={"project": "side"}, headers=headers).is_success
     denied = client.get("/api/v1/prompts", params={"project": "default"}, headers=headers)

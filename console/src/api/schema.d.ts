@@ -4,6 +4,71 @@
  */
 
 export interface paths {
+    "/api/public/v2/prompts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Prompts
+         * @description Prompts, one entry per name, sorted by name (filters ``name``, ``label``, ``tag``).
+         */
+        get: operations["list_prompts_api_public_v2_prompts_get"];
+        put?: never;
+        /**
+         * Create Prompt
+         * @description A new version of a prompt (a new prompt if the name is new), with its labels.
+         */
+        post: operations["create_prompt_api_public_v2_prompts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/v2/prompts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Prompt
+         * @description One version, by ``version`` or ``label`` (default ``production``).
+         */
+        get: operations["get_prompt_api_public_v2_prompts__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/v2/prompts/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Labels
+         * @description Add labels to a version (each moves off the version it was on; ``latest`` is the
+         *     server's).
+         */
+        patch: operations["update_labels_api_public_v2_prompts__name__versions__version__patch"];
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -667,6 +732,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prompts/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prompt Changes
+         * @description Prompt changes as server-sent events: creations, new versions, label moves,
+         *     deletions, restores and lifecycle changes in the projects the caller may read.
+         */
+        get: operations["prompt_changes_api_v1_prompts_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts/execute": {
         parameters: {
             query?: never;
@@ -749,6 +835,9 @@ export interface paths {
         /**
          * Get Prompt
          * @description A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache.
+         *
+         *     ``If-None-Match`` with the ETag of the answer (its version number and a digest of the
+         *     answer) gets ``304``.
          */
         get: operations["get_prompt_api_v1_prompts__name__get"];
         put?: never;
@@ -2107,6 +2196,162 @@ export interface components {
             version: number;
         };
         /**
+         * LangfuseLabelsUpdate
+         * @description ``PATCH /api/public/v2/prompts/{name}/versions/{version}``: labels to add.
+         * @example {
+         *       "newLabels": [
+         *         "production"
+         *       ]
+         *     }
+         */
+        LangfuseLabelsUpdate: {
+            /** Newlabels */
+            newLabels: string[];
+        };
+        /** LangfuseMeta */
+        LangfuseMeta: {
+            /** Limit */
+            limit: number;
+            /** Page */
+            page: number;
+            /** Totalitems */
+            totalItems: number;
+            /** Totalpages */
+            totalPages: number;
+        };
+        /**
+         * LangfusePrompt
+         * @description A prompt version, as Langfuse's API returns it.
+         */
+        LangfusePrompt: {
+            /** Commitmessage */
+            commitMessage?: string | null;
+            /** Config */
+            config: unknown;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Createdby */
+            createdBy: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Labels */
+            labels: string[];
+            /** Name */
+            name: string;
+            /** Projectid */
+            projectId: string;
+            /** Prompt */
+            prompt: string | {
+                [key: string]: unknown;
+            }[];
+            /** Resolutiongraph */
+            resolutionGraph?: {
+                [key: string]: unknown;
+            } | null;
+            /** Tags */
+            tags: string[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "chat";
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /** Version */
+            version: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * LangfusePromptCreate
+         * @description ``POST /api/public/v2/prompts``: a new prompt, or a new version of one.
+         * @example {
+         *       "commitMessage": "first",
+         *       "config": {
+         *         "model": "gpt-4o",
+         *         "temperature": 0.2
+         *       },
+         *       "labels": [
+         *         "staging"
+         *       ],
+         *       "name": "support/triage",
+         *       "prompt": [
+         *         {
+         *           "content": "You triage {{topic}} tickets.",
+         *           "role": "system"
+         *         },
+         *         {
+         *           "name": "history",
+         *           "type": "placeholder"
+         *         }
+         *       ],
+         *       "tags": [
+         *         "support"
+         *       ],
+         *       "type": "chat"
+         *     }
+         */
+        LangfusePromptCreate: {
+            /** Commitmessage */
+            commitMessage?: string | null;
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Labels */
+            labels?: string[];
+            /** Name */
+            name: string;
+            /** Prompt */
+            prompt: string | {
+                [key: string]: unknown;
+            }[];
+            /** Tags */
+            tags?: string[] | null;
+            /**
+             * Type
+             * @default text
+             * @enum {string}
+             */
+            type: "text" | "chat";
+        };
+        /** LangfusePromptList */
+        LangfusePromptList: {
+            /** Data */
+            data: components["schemas"]["LangfusePromptMeta"][];
+            meta: components["schemas"]["LangfuseMeta"];
+            pagination: components["schemas"]["LangfuseMeta"];
+        };
+        /** LangfusePromptMeta */
+        LangfusePromptMeta: {
+            /** Labels */
+            labels: string[];
+            /** Lastconfig */
+            lastConfig: unknown;
+            /**
+             * Lastupdatedat
+             * Format: date-time
+             */
+            lastUpdatedAt: string;
+            /** Name */
+            name: string;
+            /** Tags */
+            tags: string[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "chat";
+            /** Versions */
+            versions: number[];
+        };
+        /**
          * LifecycleBody
          * @example {
          *       "state": "published"
@@ -3034,6 +3279,159 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_prompts_api_public_v2_prompts_get: {
+        parameters: {
+            query?: {
+                name?: string | null;
+                label?: string | null;
+                tag?: string | null;
+                page?: number;
+                limit?: number;
+                fromUpdatedAt?: string | null;
+                toUpdatedAt?: string | null;
+                /** @description project slug (default: the key's project, else 'default') */
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LangfusePromptList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_prompt_api_public_v2_prompts_post: {
+        parameters: {
+            query?: {
+                /** @description project slug (default: the key's project, else 'default') */
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LangfusePromptCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LangfusePrompt"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_prompt_api_public_v2_prompts__name__get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+                label?: string | null;
+                resolve?: boolean;
+                /** @description project slug (default: the key's project, else 'default') */
+                project?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the prompt's name, with its folders ('support/triage'; %2F works too) */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LangfusePrompt"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_labels_api_public_v2_prompts__name__versions__version__patch: {
+        parameters: {
+            query?: {
+                /** @description project slug (default: the key's project, else 'default') */
+                project?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the prompt's name, with its folders ('support/triage'; %2F works too) */
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LangfuseLabelsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LangfusePrompt"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_events_api_v1_audit_get: {
         parameters: {
             query?: {
@@ -4444,6 +4842,44 @@ export interface operations {
             };
         };
     };
+    prompt_changes_api_v1_prompts_changes_get: {
+        parameters: {
+            query?: {
+                /** @description project slug, may repeat (default: every readable project) */
+                project?: string[] | null;
+                /** @description resume after this event id (or Last-Event-ID) */
+                after?: number | null;
+                /** @description close the stream after seconds */
+                timeout?: number | null;
+            };
+            header?: {
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ready, then reset or the replay, then prompt events and pings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     execute_api_v1_prompts_execute_post: {
         parameters: {
             query?: {
@@ -4629,7 +5065,9 @@ export interface operations {
                 /** @description project slug */
                 project?: string;
             };
-            header?: never;
+            header?: {
+                "if-none-match"?: string | null;
+            };
             path: {
                 /** @description prompt name */
                 name: string;

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from promptyard.client import DEFAULT_URL, Client, PromptyardError
+from promptyard.domain import DEFAULT_SLUG
 
 UrlOpt = Annotated[
     str,
@@ -40,6 +41,7 @@ JsonOpt = Annotated[
 ]
 
 __all__ = [
+    "DEFAULT_SLUG",
     "DEFAULT_URL",
     "ApiKeyOpt",
     "JsonOpt",

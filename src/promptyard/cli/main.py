@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 import promptyard
+from promptyard.cli.delivery import mcp as delivery_mcp
 from promptyard.cli.governance import review
 from promptyard.cli.identity import accounts, projects
 from promptyard.cli.operations import audit, db
@@ -42,6 +43,7 @@ accounts.register(app)  # user, key, member
 review.register(app)  # review
 review.register_prompt_commands(prompt_app)  # prompt lifecycle, prompt impact
 audit.register(app)  # audit
+delivery_mcp.register(app)  # mcp
 
 
 def _version(value: bool) -> None:

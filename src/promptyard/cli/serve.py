@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
-from typing import Annotated, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+#: ``http=`` for uvicorn with several workers: httptools with TCP_NODELAY on each socket.
+NODELAY_HTTP = "promptyard.server.nodelay:NoDelayHttpToolsProtocol"
+#: Held by the one worker process that runs the background jobs (see :func:`worker_app`).
+_background_lock: IO[bytes] | None = None
 
 
 def _fast_loop_options() -> dict[str, Any]:
@@ -33,6 +43,16 @@ def serve(
         bool, typer.Option("--demo", help="Seed sample prompts (skipped if any exist).")
     ] = False,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Worker processes (each with its own caches, kept in step through the "
+            "database within a second).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
 ) -> None:
     """Run the server: API, web console and health checks, on one port.
 
@@ -65,7 +85,6 @@ def serve(
         console.print(
             f"demo: seeded {made} prompts" if made else "demo: prompts exist, nothing seeded"
         )
-    app = create_app(core)
     console.print(f"Promptyard on [bold]{_display_url(host, port)}[/bold]", soft_wrap=True)
     if not (settings.init_api_key or (settings.init_admin_email and settings.init_admin_password)):
         console.print(
@@ -76,11 +95,48 @@ def serve(
             "print(secrets.token_urlsafe(32))')",
             soft_wrap=True,
         )
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+        # Open change streams never end by themselves: close them this long after a
+        # shutdown began (their clients reconnect, to another process if there is one).
+        "timeout_graceful_shutdown": 5,
         **_fast_loop_options(),
-    )
+    }
+    if workers == 1:
+        uvicorn.run(create_app(core), **options)
+        return
+    store.dispose()  # each worker process opens its own
+    if options.get("http") == "httptools":
+        options["http"] = NODELAY_HTTP
+    uvicorn.run("promptyard.cli.serve:worker_app", factory=True, workers=workers, **options)
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N`` (the parent migrated the
+    database and made the first accounts). Background jobs run in one worker only: the
+    first to lock ``serve-background.lock`` in the data folder."""
+    from promptyard.cli.operations.db import open_store
+    from promptyard.config import load_settings
+    from promptyard.server.app import create_app
+    from promptyard.wiring import build_core
+
+    settings = load_settings()
+    if settings.webhook_worker and not _claim_background(settings.data_dir):
+        settings = load_settings(webhook_worker=False)
+    return create_app(build_core(settings, open_store(settings.resolved_database_url())))
+
+
+def _claim_background(data_dir: Path) -> bool:
+    global _background_lock
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "serve-background.lock").open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    _background_lock = handle  # held (open) for the life of the process
+    return True

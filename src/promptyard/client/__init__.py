@@ -1,14 +1,42 @@
-"""The Promptyard Python SDK: a thin, typed client of the HTTP API.
+"""The Promptyard Python SDK: a thin, typed client of the HTTP API, and cached prompt
+delivery for agents (docs/agents.md).
 
     from promptyard import Client
     with Client("http://127.0.0.1:8000", api_key="py_...") as client:
         prompt = client.get_prompt("greeting", label="production")
-        print(prompt["version"]["content"])
+        print(prompt.compile(name="Ada"))
 
-It imports nothing from the server side of the package.
+It imports nothing from the server side of the package but the template engine.
 """
 
+from promptyard.client._async import AsyncClient
 from promptyard.client._client import DEFAULT_URL, Client
-from promptyard.client._errors import PromptyardConnectionError, PromptyardError
+from promptyard.client._errors import (
+    CompileError,
+    ForbiddenError,
+    MissingVariablesError,
+    NotFoundError,
+    PromptTypeError,
+    PromptyardConnectionError,
+    PromptyardError,
+    ServerError,
+    UnauthenticatedError,
+)
+from promptyard.client._prompt import ChatPrompt, TextPrompt
 
-__all__ = ["DEFAULT_URL", "Client", "PromptyardConnectionError", "PromptyardError"]
+__all__ = [
+    "DEFAULT_URL",
+    "AsyncClient",
+    "ChatPrompt",
+    "Client",
+    "CompileError",
+    "ForbiddenError",
+    "MissingVariablesError",
+    "NotFoundError",
+    "PromptTypeError",
+    "PromptyardConnectionError",
+    "PromptyardError",
+    "ServerError",
+    "TextPrompt",
+    "UnauthenticatedError",
+]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, cast
@@ -13,6 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
+from promptyard.client._cache import PromptCache
+from promptyard.client._delivery import DeliveryMixin
 from promptyard.client._errors import PromptyardConnectionError, PromptyardError
 from promptyard.client._types import (
     Branch,
@@ -34,6 +38,8 @@ from promptyard.client._types import (
     Version,
     VersionPage,
 )
+from promptyard.domain import DEFAULT_SLUG
+from promptyard.domain.templating import TemplateEngine, TemplateLimits
 from promptyard.version import __version__
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -75,12 +81,19 @@ from promptyard.client._identity import AccountsMixin  # noqa: E402
 from promptyard.client._operations import AuditMixin  # noqa: E402
 
 
-class Client(AccountsMixin, ReviewsMixin, AuditMixin):
+class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
     """A client of one Promptyard server and project.
 
     ``base_url`` and ``api_key`` default to ``PROMPTYARD_URL`` and ``PROMPTYARD_API_KEY``.
     Pass ``http_client`` to share connections or to test; the client then leaves it open
     on :meth:`close`. Errors raise :class:`PromptyardError` (never retried).
+
+    Prompt delivery (:meth:`get_prompt`, :meth:`prefetch`; see ``docs/agents.md``):
+    ``cache_dir`` keeps the last good copy of every prompt read in files, for a restart
+    while the server is down; ``watch=True`` follows the server's change stream so a
+    label move is seen within a second; ``clock`` (seconds, monotonic) is for tests;
+    ``template_limits`` should match the server's (its defaults do);
+    ``refresh_workers`` threads run background refreshes.
     """
 
     def __init__(
@@ -88,9 +101,15 @@ class Client(AccountsMixin, ReviewsMixin, AuditMixin):
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        project: str = "default",
+        project: str = DEFAULT_SLUG,
         http_client: httpx.Client | None = None,
         timeout: float = 10.0,
+        cache_dir: str | os.PathLike[str] | None = None,
+        watch: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        template_limits: TemplateLimits | None = None,
+        refresh_workers: int = 2,
+        watch_read_timeout: float = 60.0,
     ) -> None:
         url = base_url or os.environ.get("PROMPTYARD_URL") or DEFAULT_URL
         url = url.rstrip("/")
@@ -100,6 +119,19 @@ class Client(AccountsMixin, ReviewsMixin, AuditMixin):
         self.timeout = timeout
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+        self._engine = TemplateEngine(template_limits)
+        self._cache = PromptCache(self._engine, clock=clock, cache_dir=cache_dir)
+        self._refresh_workers = max(1, refresh_workers)
+        self._pool = None
+        self._pool_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._watch_thread = None
+        self._watch_response = None
+        self._watch_connected = threading.Event()
+        self._watch_read_timeout = watch_read_timeout
+        self._watch_last_id: str | None = None
+        if watch:
+            self._start_watch()
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -163,7 +195,9 @@ class Client(AccountsMixin, ReviewsMixin, AuditMixin):
             ) from None
 
     def close(self) -> None:
-        """Close the HTTP connections, unless the HTTP client was passed in."""
+        """Stop watching and refreshing; close the HTTP connections, unless the HTTP
+        client was passed in."""
+        self._close_delivery()
         if self._owns_http:
             self._http.close()
 
@@ -210,10 +244,11 @@ class Client(AccountsMixin, ReviewsMixin, AuditMixin):
         )
         return cast(Prompt, self._json("POST", "/prompts", json_body=body))
 
-    def get_prompt(
+    def get_prompt_details(
         self, name: str, *, version: int | None = None, label: str | None = None
     ) -> Prompt:
-        """A prompt with one version: ``version``, ``label``, or ``latest``.
+        """The server's full record of a prompt with one version: ``version``, ``label``,
+        or ``latest``; read every time, never cached (an agent wants :meth:`get_prompt`).
 
         A deprecated prompt is still returned, with a :class:`DeprecationWarning`.
         """

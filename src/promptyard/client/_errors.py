@@ -1,4 +1,4 @@
-"""The one exception the SDK raises."""
+"""The SDK's errors: :class:`PromptyardError` and its typed subclasses."""
 
 from __future__ import annotations
 
@@ -57,7 +57,14 @@ class PromptyardError(Exception):
             code = str(error.get("code") or code)
             message = str(error.get("message") or message)
             details = error.get("details")
-        return cls(message, status=status, code=code, details=details)
+        kind = _BY_STATUS.get(status, ServerError if status >= 500 else cls)
+        return kind(message, status=status, code=code, details=details)
+
+    @property
+    def transient(self) -> bool:
+        """Worth trying again later: no answer, ``429`` or a ``5xx``. The SDK never retries
+        ``401``, ``403`` or ``404``."""
+        return self.status is None or self.status == 429 or self.status >= 500
 
 
 class PromptyardConnectionError(PromptyardError):
@@ -70,3 +77,56 @@ class PromptyardConnectionError(PromptyardError):
             code="unreachable",
             details={"url": base_url, "reason": reason},
         )
+
+
+class UnauthenticatedError(PromptyardError):
+    """``401``: the API key is missing, wrong or revoked."""
+
+
+class ForbiddenError(PromptyardError):
+    """``403``: the key may not do this (in this project)."""
+
+
+class NotFoundError(PromptyardError):
+    """``404``: no such prompt, version or label (or anything else addressed)."""
+
+
+class ServerError(PromptyardError):
+    """A ``5xx`` answer: the server failed or is overloaded (``503``)."""
+
+
+_BY_STATUS: dict[int, type[PromptyardError]] = {
+    401: UnauthenticatedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+}
+
+
+class PromptTypeError(PromptyardError, TypeError):
+    """A chat prompt asked for as text, or the reverse (``get_prompt(..., type=...)``)."""
+
+    def __init__(self, name: str, *, expected: str, actual: str) -> None:
+        super().__init__(
+            f"prompt {name!r} is a {actual} prompt, not a {expected} prompt",
+            status=None,
+            code="prompt_type_mismatch",
+            details={"name": name, "expected": expected, "actual": actual},
+        )
+
+
+class CompileError(PromptyardError):
+    """A prompt could not be compiled locally (the same errors the server's render gives:
+    ``code`` is the server's, e.g. ``template_error`` or ``template_limit_exceeded``)."""
+
+
+class MissingVariablesError(CompileError, KeyError):
+    """``compile()`` without some required variables; ``missing`` names every one."""
+
+    def __init__(self, message: str, *, missing: list[str]) -> None:
+        super().__init__(
+            message, status=None, code="missing_variables", details={"missing": missing}
+        )
+        self.missing = missing
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message

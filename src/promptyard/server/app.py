@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -18,12 +19,16 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 import promptyard
+from promptyard.server.api.public import langfuse_prompts
+from promptyard.server.api.public.dialect import LangfuseErrorDialect
+from promptyard.server.api.v1.delivery import changes as delivery_changes
 from promptyard.server.api.v1.governance import reviews
 from promptyard.server.api.v1.identity import accounts, auth, projects
 from promptyard.server.api.v1.operations import audit
 from promptyard.server.api.v1.prompts import compat, folders_tags, routes, templates
 from promptyard.server.edge import EdgeMiddleware, json_body_guard
 from promptyard.server.errors import error_response, install_error_handlers
+from promptyard.server.mcp.endpoint import MCPEndpoint
 from promptyard.server.middleware import (
     PromptReadFastPath,
     RequestIdMiddleware,
@@ -31,8 +36,10 @@ from promptyard.server.middleware import (
 )
 from promptyard.server.render_pool import RenderAdmission, RenderPool
 from promptyard.services.context import Core
+from promptyard.services.delivery.stream import ChangeHub
 from promptyard.store import migrate
 from promptyard.workers import build_runner
+from promptyard.workers.changes import ChangePoller
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("promptyard.server")
@@ -53,9 +60,16 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         if core.settings.webhook_worker:
             runner.start()
         render_pool.start()
+        # Every process reads what the others wrote (caches, change stream): see
+        # promptyard.workers.changes.
+        changes.attach(asyncio.get_running_loop(), await run_in_threadpool(poller.prime))
+        poller.start()
+        await mcp_endpoint.start()
         try:
             yield
         finally:
+            await mcp_endpoint.stop()
+            poller.stop()
             runner.stop()
             render_pool.shutdown()
 
@@ -77,12 +91,16 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     # Always built, so tests can run a job's step with app.state.runner.run_once(name).
     runner = build_runner(core)
     app.state.runner = runner
+    changes = ChangeHub()
+    poller = ChangePoller(core, changes)
+    app.state.changes, app.state.change_poller = changes, poller
     install_error_handlers(app)
 
     # Every JSON body is checked (depth, storable) before its route validates it.
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(json_body_guard)])
     # The original routes first: /prompts/templates must not be taken for a prompt name.
     api.include_router(compat.router)
+    api.include_router(delivery_changes.router)  # /prompts/changes, before /prompts/{name}
     api.include_router(templates.router)
     api.include_router(routes.router)
     api.include_router(folders_tags.router)
@@ -92,6 +110,10 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(reviews.router)
     api.include_router(audit.router)
     app.include_router(api)
+    # Langfuse's prompt API for its SDKs (basic auth with a key pair; Langfuse's errors).
+    public = APIRouter(prefix="/api/public", dependencies=[Depends(json_body_guard)])
+    public.include_router(langfuse_prompts.router)
+    app.include_router(public)
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:
@@ -134,6 +156,11 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             media_type="application/json",
         )
 
+    # MCP over streamable HTTP (promptyard.mcp's server, as the request's actor).
+    mcp_endpoint = MCPEndpoint(core, render_pool, changes)
+    app.state.mcp = mcp_endpoint
+    app.router.routes.append(mcp_endpoint.route())
+
     if static_dir is not None:
         _mount_console(app, static_dir)
 
@@ -141,6 +168,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     app.add_middleware(PromptReadFastPath, core=core)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(RenderAdmission, pool=render_pool)
+    app.add_middleware(LangfuseErrorDialect)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-import functools
 import hmac
-import importlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.actor import INSTANCE_PERMISSIONS, Actor, RequestContext
 from promptyard.domain.errors import Forbidden, Unauthenticated
 from promptyard.domain.schemas import SLUG_PATTERN
+from promptyard.server.api.v1.params import ProjectSlugQuery
 from promptyard.server.permissions import (
     AUTHENTICATED,
     PUBLIC,
@@ -24,7 +25,8 @@ from promptyard.server.permissions import (
 )
 from promptyard.services.context import Core
 from promptyard.services.identity import auth
-from promptyard.services.identity.projects import DEFAULT_SLUG, resolve_project
+from promptyard.services.identity.accounts import effective_role
+from promptyard.services.identity.projects import cached_project_id, resolve_project
 
 SESSION_COOKIE = "promptyard_session"
 CSRF_COOKIE = "promptyard_csrf"
@@ -73,14 +75,48 @@ async def authenticate(request: Request) -> Actor:
     return actor
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The API key of an ``Authorization: Bearer <key>`` header's value; ``None`` for
+    another scheme or an empty key. The routes and the read fast path both parse it here."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if not token or scheme.lower() != "bearer":
+        return None
+    return token
+
+
+def basic_key_pair(authorization: str) -> tuple[str, str] | None:
+    """``(public key, secret key)`` of an ``Authorization: Basic base64(public:secret)``
+    header's value (Langfuse's SDKs send their key pair so); ``None`` for anything else."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    public_key, _, secret = decoded.partition(":")
+    if not public_key or not secret:
+        return None
+    return public_key, secret
+
+
 async def _authenticate(request: Request) -> Actor:
     core = _core(request)
     header = request.headers.get("authorization")
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("use 'Authorization: Bearer <api key>'")
-        token = token.strip()
+        token = bearer_token(header)
+        if token is None:
+            pair = basic_key_pair(header)
+            if pair is None:
+                raise Unauthenticated(
+                    "use 'Authorization: Bearer <api key>' (or Basic with a key pair, "
+                    "public:secret)"
+                )
+            paired = auth.cached_key_pair(core, *pair)
+            if paired is not None:
+                return paired
+            return await run_in_threadpool(auth.authenticate_key_pair, core, *pair)
         cached = core.actors.get(auth.hash_secret(token))
         if isinstance(cached, Actor):
             return cached
@@ -127,19 +163,6 @@ def check_workspace_permission(actor: Actor, permission: str) -> None:
         raise _forbidden(actor, permission)
 
 
-@functools.cache
-def _effective_role_function() -> Callable[[Core, Actor, int], str] | None:
-    """``services.accounts.effective_role`` once that module exists, else ``None``."""
-    try:
-        module = importlib.import_module("promptyard.services.identity.accounts")
-    except ModuleNotFoundError as exc:
-        if exc.name != "promptyard.services.identity.accounts":
-            raise
-        return None
-    function = getattr(module, "effective_role", None)
-    return function if callable(function) else None
-
-
 def _uses_project(route: object) -> bool:
     """Whether a route takes the ``project`` query parameter (through :data:`ProjectDep`)."""
     dependant = getattr(route, "dependant", None)
@@ -173,22 +196,30 @@ def _project_slug(request: Request) -> str | None:
     return str(slug)
 
 
+def _project_role(core: Core, actor: Actor, slug: str) -> str:
+    return effective_role(core, actor, resolve_project(core, actor, slug))
+
+
+def _cached_project_role(core: Core, actor: Actor, slug: str) -> str | None:
+    """:func:`_project_role` without I/O (for the event loop), or None when it needs the
+    database: a key's role is its own (``effective_role``), so a cached project id is all
+    it takes; a user's membership is always read."""
+    if actor.type == "user" or cached_project_id(core, actor, slug) is None:
+        return None
+    return actor.role
+
+
 async def _effective_actor(request: Request, actor: Actor) -> Actor:
-    """The actor with its role narrowed to the request's project, when accounts can."""
+    """The actor with its role narrowed to the request's project."""
     cached = request.scope.get("promptyard.effective_actor")
     if isinstance(cached, Actor):
         return cached
     effective = actor
-    narrow = _effective_role_function()
-    slug = _project_slug(request) if narrow is not None else None
-    if narrow is not None and slug is not None:
-        core = _core(request)
-
-        def lookup() -> str:
-            assert narrow is not None and slug is not None
-            return narrow(core, actor, resolve_project(core, actor, slug))
-
-        role = await run_in_threadpool(lookup)
+    slug = _project_slug(request)
+    if slug is not None:
+        role = _cached_project_role(_core(request), actor, slug)
+        if role is None:
+            role = await run_in_threadpool(_project_role, _core(request), actor, slug)
         if role != actor.role:
             effective = dataclasses.replace(actor, role=role)
     request.scope["promptyard.effective_actor"] = effective
@@ -238,17 +269,13 @@ def require(permission: str) -> Callable[..., Awaitable[RequestContext]]:
     return dependency
 
 
-ProjectSlug = Annotated[
-    str,
-    Query(alias="project", pattern=SLUG_PATTERN, description="project slug", examples=["default"]),
-]
-
-
-async def project_id(request: Request, actor: ActorDep, project: ProjectSlug = "default") -> int:
+async def project_id(
+    request: Request, actor: ActorDep, project: ProjectSlugQuery = DEFAULT_SLUG
+) -> int:
     core = _core(request)
-    cached = core.actors.get(("project", actor.workspace_id, project))
-    if cached is not None and actor.project_id in (None, cached):
-        return int(cached)
+    cached = cached_project_id(core, actor, project)
+    if cached is not None:
+        return cached
     return await run_in_threadpool(resolve_project, core, actor, project)
 
 

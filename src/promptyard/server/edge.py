@@ -66,6 +66,7 @@ RENDER_ROUTES = frozenset(
         ("POST", f"{_V1}/prompts/execute"),
         ("POST", f"{_V1}/prompts/{{name}}/render"),
         ("POST", f"{_V1}/change-requests"),
+        ("POST", "/mcp"),  # MCP messages: prompts/get carries render arguments
     }
 )
 PROMPT_ROUTES = frozenset(
@@ -75,6 +76,7 @@ PROMPT_ROUTES = frozenset(
         ("POST", f"{_V1}/prompts/bulk"),
         ("POST", f"{_V1}/prompts/templates"),
         ("PUT", f"{_V1}/prompts/templates/{{prompt_id}}"),
+        ("POST", "/api/public/v2/prompts"),
     }
 )
 BUNDLE_ROUTES = frozenset({("POST", f"{_V1}/projects/{{slug}}/import")})

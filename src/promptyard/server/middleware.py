@@ -10,9 +10,17 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.schemas import LABEL_PATTERN, NAME_PATTERN, SLUG_PATTERN
+from promptyard.server.api.v1.prompts.reads import (
+    cached_prompt,
+    etag_matches,
+    prompt_read_headers,
+)
+from promptyard.server.deps import bearer_token
 from promptyard.server.errors import error_body, internal_error_response
 from promptyard.services.identity.auth import hash_secret
+from promptyard.services.identity.projects import cached_project_id
 
 log = logging.getLogger("promptyard.server")
 
@@ -112,7 +120,8 @@ class PromptReadFastPath:
     regular route fills (``core.actors``, ``core.cache``), this answers at once with the
     same bytes and the same permission check. Anything else (a miss, another parameter,
     a cookie session, bad input) goes to the regular route, which is the one place that
-    reads the database, validates and reports errors.
+    reads the database, validates and reports errors. The Bearer parsing, the project
+    lookup, the cache lookup and the headers are the route's own functions.
     """
 
     def __init__(self, app: ASGIApp, core: Any) -> None:
@@ -124,9 +133,11 @@ class PromptReadFastPath:
             hit = self._hit(scope)
             if hit is not None:
                 body, number = hit
-                headers = [(b"etag", b'"%d"' % number)]
-                if _DEPRECATED in body:
-                    headers.append((b"deprecation", b"true"))
+                headers = prompt_read_headers(body, number)
+                if etag_matches(_header(scope, b"if-none-match"), headers[0][1]):
+                    await send({"type": "http.response.start", "status": 304, "headers": headers})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
                 await send_json(send, 200, body, headers)
                 return
         await self.app(scope, receive, send)
@@ -136,24 +147,21 @@ class PromptReadFastPath:
         if not path.startswith(_PREFIX):
             return None
         name = path[len(_PREFIX) :]
-        if not _NAME.fullmatch(name):
+        if not _NAME.fullmatch(name) or name == "changes":  # the change stream's route
             return None
         token = None
         for header, value in scope["headers"]:
             if header == b"authorization":
-                scheme, _, token_bytes = value.partition(b" ")
-                if scheme.lower() != b"bearer":
-                    return None
-                token = token_bytes.strip().decode("latin-1")
+                token = bearer_token(value.decode("latin-1"))
                 break
-        if not token:
+        if token is None:
             return None
         actor = self.core.actors.get(hash_secret(token))
         if actor is None or not actor.can("prompt:read"):
             return None
         version: int | None = None
         label: str | None = None
-        project = "default"
+        project = DEFAULT_SLUG
         for key, value in parse_qsl(scope["query_string"].decode("latin-1")):
             if key == "version" and value.isdigit() and version is None and int(value) >= 1:
                 version = int(value)
@@ -163,17 +171,20 @@ class PromptReadFastPath:
                 project = value
             else:
                 return None
-        project_id = self.core.actors.get(("project", actor.workspace_id, project))
-        if project_id is None or actor.project_id not in (None, project_id):
+        project_id = cached_project_id(self.core, actor, project)
+        if project_id is None:
             return None
-        cached: tuple[bytes, int] | None = self.core.cache.get(
-            ("prompt", project_id, name), (version, label)
-        )
-        return cached
+        return cached_prompt(self.core, project_id, name, version, label)
 
 
 _PREFIX = "/api/v1/prompts/"
-_DEPRECATED = b'"lifecycle":"deprecated"'
 _NAME = re.compile(NAME_PATTERN.strip("^$"))
 _LABEL = re.compile(LABEL_PATTERN.strip("^$"))
 _SLUG = re.compile(SLUG_PATTERN.strip("^$"))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for header, value in scope["headers"]:
+        if header == name:
+            return str(value.decode("latin-1"))
+    return None

@@ -27,6 +27,7 @@ PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 
 _V1 = "/api/v1"
+_LF = "/api/public"
 
 ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # service, docs and the console
@@ -36,6 +37,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/{path}"): PUBLIC,  # the console's files (only when it is mounted)
+    # MCP over streamable HTTP (server/mcp/endpoint.py also checks the project's role)
+    ("GET", "/mcp"): "prompt:read",
+    ("POST", "/mcp"): "prompt:read",
+    ("DELETE", "/mcp"): "prompt:read",
     # the original specification's routes
     ("GET", f"{_V1}/prompts/templates"): "prompt:read",
     ("POST", f"{_V1}/prompts/templates"): "prompt:write",
@@ -50,6 +55,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", f"{_V1}/prompts"): "prompt:read",
     ("POST", f"{_V1}/prompts"): "prompt:write",
     ("POST", f"{_V1}/prompts/bulk"): "prompt:write",
+    ("GET", f"{_V1}/prompts/changes"): "prompt:read",  # the change stream (SSE)
     ("GET", f"{_V1}/prompts/{{name}}"): "prompt:read",
     ("PATCH", f"{_V1}/prompts/{{name}}"): "prompt:write",
     ("DELETE", f"{_V1}/prompts/{{name}}"): "prompt:write",
@@ -124,6 +130,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", f"{_V1}/audit/export"): "audit:read",
     ("GET", f"{_V1}/audit/checkpoints"): "audit:read",
     ("POST", f"{_V1}/audit/checkpoints"): "audit:read",
+    # Langfuse's prompt API (server/api/public/langfuse_prompts.py)
+    ("GET", f"{_LF}/v2/prompts"): "prompt:read",
+    ("POST", f"{_LF}/v2/prompts"): "prompt:write",
+    ("GET", f"{_LF}/v2/prompts/{{name}}"): "prompt:read",
+    ("PATCH", f"{_LF}/v2/prompts/{{name}}/versions/{{version}}"): "prompt:label",
 }
 
 _MARKERS = frozenset({PUBLIC, AUTHENTICATED})

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from promptyard.cli._common import (
+    DEFAULT_SLUG,
     DEFAULT_URL,
     ApiKeyOpt,
     JsonOpt,
@@ -74,7 +75,7 @@ def list_(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """List change requests, newest first."""
     with connect(url, api_key, project) as client:
@@ -91,7 +92,7 @@ def show(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Show a change request with its gate results and events."""
     with connect(url, api_key, project) as client:
@@ -112,7 +113,7 @@ def open_(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Open a change request to point LABEL at VERSION (the quality gates run first)."""
     samples: dict[str, str] = {}
@@ -135,7 +136,7 @@ def _action(name: str, help_text: str, *, needs_comment: bool = False) -> None:
         as_json: JsonOpt = False,
         url: UrlOpt = DEFAULT_URL,
         api_key: ApiKeyOpt = None,
-        project: ProjectOpt = "default",
+        project: ProjectOpt = DEFAULT_SLUG,
     ) -> None:
         if needs_comment and not comment:
             raise typer.BadParameter("give --comment")
@@ -183,7 +184,7 @@ def policy(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Show the project's review policy, or change fields of it with --set."""
     with connect(url, api_key, project) as client:
@@ -225,7 +226,7 @@ def lifecycle(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Set a prompt's lifecycle state (deprecated prompts still serve, and say so)."""
     with connect(url, api_key, project) as client:
@@ -245,7 +246,7 @@ def impact(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """What depends on a prompt: its labels, prompts that include it, open requests."""
     with connect(url, api_key, project) as client:

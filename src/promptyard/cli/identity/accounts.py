@@ -8,7 +8,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from promptyard.cli._common import DEFAULT_URL, ApiKeyOpt, JsonOpt, UrlOpt, connect, out, print_json
+from promptyard.cli._common import (
+    DEFAULT_SLUG,
+    DEFAULT_URL,
+    ApiKeyOpt,
+    JsonOpt,
+    UrlOpt,
+    connect,
+    out,
+    print_json,
+)
 
 user_app = typer.Typer(
     help="Accounts: creating, disabling, passwords (instance administrators).",
@@ -73,7 +82,7 @@ def user_list(
     as_json: JsonOpt = False, url: UrlOpt = DEFAULT_URL, api_key: ApiKeyOpt = None
 ) -> None:
     """List the users of the workspace with their role."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         found = client.list_users()
     if as_json:
         print_json(found)
@@ -104,7 +113,7 @@ def user_create(
     An email that already has an account is refused: invite it with `member invite`.
     """
     secret = _prompt_password(password)
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         user = client.create_user(email, secret, name=name, role=role)
     if as_json:
         print_json(user)
@@ -113,7 +122,7 @@ def user_create(
 
 
 def _set_active(user_id: int, active: bool, as_json: bool, url: str, api_key: str | None) -> None:
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         user = client.update_user(user_id, is_active=active)
     if as_json:
         print_json(user)
@@ -154,7 +163,7 @@ def user_reset_password(
 ) -> None:
     """Set a user's password (instance administrators); every session of theirs ends."""
     secret = _prompt_password(password)
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         client.reset_password(user_id, secret)
     out().print(Text(f"password of user {user_id} reset"))
 
@@ -167,7 +176,7 @@ def member_list(
     as_json: JsonOpt = False, url: UrlOpt = DEFAULT_URL, api_key: ApiKeyOpt = None
 ) -> None:
     """List the members of the workspace."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         found = client.list_members()
     if as_json:
         print_json(found)
@@ -184,7 +193,7 @@ def member_set_role(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Change a member's role in the workspace."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         member = client.set_member_role(user_id, role)
     if as_json:
         print_json(member)
@@ -195,7 +204,7 @@ def member_set_role(
 @member_app.command("remove")
 def member_remove(user_id: UserId, url: UrlOpt = DEFAULT_URL, api_key: ApiKeyOpt = None) -> None:
     """Remove a member from the workspace (their keys in it are revoked)."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         client.remove_member(user_id)
     out().print(Text(f"removed user {user_id} from the workspace"))
 
@@ -208,7 +217,7 @@ def key_list(
     as_json: JsonOpt = False, url: UrlOpt = DEFAULT_URL, api_key: ApiKeyOpt = None
 ) -> None:
     """List API keys (prefixes only; secrets are never shown again)."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         found = client.list_keys()
     if as_json:
         print_json(found)
@@ -239,7 +248,7 @@ def key_create(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Create an API key and print it once: it cannot be shown again."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         created = client.create_key(
             name,
             role=role,
@@ -266,7 +275,7 @@ def key_revoke(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Revoke an API key; it stops working at once."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         client.revoke_key(key_id)
     out().print(Text(f"revoked key {key_id}"))
 
@@ -283,7 +292,7 @@ def member_invite(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Invite a person to the workspace; prints the one-time token to hand to them."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         invitation = client.invite(email, role=role)
     if as_json:
         print_json(invitation)
@@ -301,7 +310,7 @@ def member_invitations(
     as_json: JsonOpt = False, url: UrlOpt = DEFAULT_URL, api_key: ApiKeyOpt = None
 ) -> None:
     """List the workspace's invitations and their status."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         found = client.list_invitations()
     if as_json:
         print_json(found)
@@ -326,7 +335,7 @@ def member_revoke_invitation(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Revoke a pending invitation; its token stops working."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         client.revoke_invitation(invitation_id)
     out().print(Text(f"revoked invitation {invitation_id}"))
 
@@ -348,7 +357,7 @@ def member_accept(
 ) -> None:
     """Accept an invitation (no API key needed): join its workspace."""
     secret = password or typer.prompt("Password", hide_input=True)
-    with connect(url, None, "default") as client:
+    with connect(url, None, DEFAULT_SLUG) as client:
         joined = client.accept_invitation(token, secret, name=name)
     workspace = joined["workspace"]
     out().print(

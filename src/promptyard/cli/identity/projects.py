@@ -9,6 +9,7 @@ import typer
 from rich.text import Text
 
 from promptyard.cli._common import (
+    DEFAULT_SLUG,
     DEFAULT_URL,
     ApiKeyOpt,
     JsonOpt,
@@ -30,7 +31,7 @@ def list_projects(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """List the projects of the workspace."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         found = client.list_projects()
     if as_json:
         print_json(found)
@@ -50,7 +51,7 @@ def create_project(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Create a project."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         project = client.create_project(slug, name or slug)
     if as_json:
         print_json(project)
@@ -79,7 +80,7 @@ def export(
     ] = None,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Export a project (every prompt, version, label and branch) as one bundle."""
     fmt: BundleFormat = format_ or (
@@ -122,7 +123,7 @@ def import_(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Import a bundle made by `promptyard export` into a project."""
     if file == "-":

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from promptyard.cli._common import (
+    DEFAULT_SLUG,
     DEFAULT_URL,
     ApiKeyOpt,
     JsonOpt,
@@ -83,7 +84,7 @@ def list_events(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """List the workspace's audit events, newest first."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         found = client.list_audit_events(
             actor=actor,
             action=action,
@@ -155,7 +156,7 @@ def verify(
     """Re-walk the whole audit chain and check it still reaches the latest signed
     checkpoint; exit 1 and say why if not."""
     given = read_checkpoint(checkpoint) if checkpoint is not None else None
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         result = client.verify_audit(given)
     if as_json:
         print_json(result)
@@ -192,7 +193,7 @@ def checkpoint(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Sign the audit chain's head now and publish it (checkpoint file, webhooks)."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         result = client.list_audit_checkpoints() if list_ else client.create_audit_checkpoint()
     if as_json:
         print_json(result)
@@ -228,7 +229,7 @@ def export(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Export matching events, oldest first, with seq, prev_hash and hash columns."""
-    with connect(url, api_key, "default") as client:
+    with connect(url, api_key, DEFAULT_SLUG) as client:
         data = client.export_audit(
             format_,
             actor=actor,

@@ -8,6 +8,7 @@ import typer
 from rich.text import Text
 
 from promptyard.cli._common import (
+    DEFAULT_SLUG,
     DEFAULT_URL,
     ApiKeyOpt,
     JsonOpt,
@@ -47,7 +48,7 @@ def history(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """List a prompt's versions, newest first."""
     with connect(url, api_key, project) as client:
@@ -68,7 +69,7 @@ def diff(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Show what changed between two versions, as a colored unified diff."""
     with connect(url, api_key, project) as client:
@@ -94,7 +95,7 @@ def label(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Move a label to a version (created if absent), or remove it with --delete."""
     if delete and version is not None:
@@ -130,7 +131,7 @@ def labels(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """List a prompt's labels, or with --events their history."""
     with connect(url, api_key, project) as client:
@@ -156,7 +157,7 @@ def rollback(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Make a new version on main equal to an old one (history is kept)."""
     with connect(url, api_key, project) as client:
@@ -187,7 +188,7 @@ def branch(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """List a prompt's branches, create one, or delete one with --delete."""
     if branch_name is None and (delete or from_version is not None):
@@ -208,7 +209,7 @@ def branch(
                 out().print(Text(f"deleted branch {branch_name} of {name}"))
             return
         if from_version is None:
-            from_version = client.get_prompt(name)["latest_version"]
+            from_version = client.get_prompt_details(name)["latest_version"]
         created = client.create_branch(name, branch_name, from_version)
     if as_json:
         print_json(created)
@@ -227,7 +228,7 @@ def merge(
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
     api_key: ApiKeyOpt = None,
-    project: ProjectOpt = "default",
+    project: ProjectOpt = DEFAULT_SLUG,
 ) -> None:
     """Three-way merge a branch into another (main by default); conflicts are listed."""
     with connect(url, api_key, project) as client:

@@ -10,6 +10,8 @@
 - :mod:`.sandbox`: the sandboxed Jinja environment
 - :mod:`.analysis`: variables, references and syntax error positions
 - :mod:`.engine`: ``TemplateEngine`` (cache, loader, rendering)
+- :mod:`.content`: rendering a whole content (text, or every message of a chat), shared
+  by the server and the SDK
 """
 
 from promptyard.domain.templating.analysis import TemplateInfo, VariableInfo

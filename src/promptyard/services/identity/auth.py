@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import math
 import secrets
 from dataclasses import dataclass
@@ -570,3 +571,44 @@ def insert_key(
         workspace_id=workspace_id,
     )
     return row
+
+
+# -- Langfuse-style key pairs (HTTP Basic: public key as user, secret key as password) --
+
+WRONG_KEY_PAIR = "invalid key pair: check the public key and the secret key"
+
+
+def _pair_cache_key(key_hash: str) -> tuple[str, str]:
+    return ("key_pair", key_hash)
+
+
+def cached_key_pair(core: Core, public_key: str, secret: str) -> Actor | None:
+    """:func:`authenticate_key_pair` from the cache alone (no I/O), or None."""
+    key_hash = hash_secret(secret)
+    actor = core.actors.get(key_hash)
+    known = core.actors.get(_pair_cache_key(key_hash))
+    if (
+        isinstance(actor, Actor)
+        and isinstance(known, str)
+        and hmac.compare_digest(known.encode(), public_key.encode())
+    ):
+        return actor
+    return None
+
+
+def authenticate_key_pair(core: Core, public_key: str, secret: str) -> Actor:
+    """The actor of a key pair (the secret key's, if the public key is its pair), or
+    :class:`Unauthenticated`. Revocation, expiry and last use are the secret key's."""
+    key_hash = hash_secret(secret)
+    with core.store.read() as session:
+        stored = session.execute(
+            select(SqlApiKey.public_key).where(SqlApiKey.key_hash == key_hash)
+        ).scalar_one_or_none()
+    if stored is None or not hmac.compare_digest(stored.encode(), public_key.encode()):
+        raise Unauthenticated(WRONG_KEY_PAIR)
+    try:
+        actor = authenticate_api_key(core, secret)
+    except Unauthenticated as exc:
+        raise Unauthenticated(exc.message.replace("API key", "key pair")) from None
+    core.actors.put(_pair_cache_key(key_hash), public_key)
+    return actor

@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from promptyard.domain import DEFAULT_SLUG  # the default workspace's and project's slug
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import AlreadyExists, Forbidden, NotFound
 from promptyard.domain.schemas import ProjectCreate, ProjectPublic
 from promptyard.services.context import Core
 from promptyard.services.operations import audit
 from promptyard.store.models import SqlProject, SqlPrompt, SqlWorkspace
-
-DEFAULT_SLUG = "default"
 
 
 def ensure_default_workspace(core: Core) -> tuple[int, int]:
@@ -52,9 +51,30 @@ def ensure_default_workspace(core: Core) -> tuple[int, int]:
     raise RuntimeError("could not create the default workspace")
 
 
+def _project_key(workspace_id: int, slug: str) -> tuple[str, int, str]:
+    """The key of a project's id in ``core.actors``."""
+    return ("project", workspace_id, slug)
+
+
+def cached_project_id(core: Core, actor: Actor, slug: str) -> int | None:
+    """:func:`resolve_project` from the cache alone, without I/O (for the event loop).
+
+    ``None`` when the id is not cached yet or the project is not the actor's: then
+    :func:`resolve_project` answers (with its 404).
+    """
+    cached: int | None = core.actors.get(_project_key(actor.workspace_id, slug))
+    if cached is None or actor.project_id not in (None, cached):
+        return None
+    return cached
+
+
 def resolve_project(core: Core, actor: Actor, slug: str) -> int:
-    """The id of project ``slug`` in the actor's workspace; 404 when it is not theirs."""
-    key = ("project", actor.workspace_id, slug)
+    """The id of project ``slug`` in the actor's workspace; 404 when it is not theirs.
+
+    The one way a project slug becomes an id: the routes, the read fast path and the
+    services all come here (or to :func:`cached_project_id`, its cache-only half).
+    """
+    key = _project_key(actor.workspace_id, slug)
     cached = core.actors.get(key)
     if cached is None:
         with core.store.read() as session:

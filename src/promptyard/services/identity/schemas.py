@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema, model_validator
 
+from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.actor import PERMISSIONS, ActorType
 from promptyard.domain.schemas import SLUG_PATTERN, Input, Timestamp, request_examples
 
@@ -77,7 +78,7 @@ class PasswordChange(Input):
 
 
 class SwitchInput(Input):
-    model_config = request_examples({"workspace": "default"})
+    model_config = request_examples({"workspace": DEFAULT_SLUG})
 
     workspace: str = Field(pattern=SLUG_PATTERN)
 

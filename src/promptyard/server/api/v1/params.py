@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 
+from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.schemas import (
     BRANCH_PATTERN,
     LABEL_PATTERN,
@@ -34,6 +35,14 @@ VersionNumber = Annotated[
     int, Path(ge=1, le=MAX_VERSION, description="version number", examples=[1])
 ]
 ProjectSlugPath = Annotated[
-    str, Path(pattern=SLUG_PATTERN, description="project slug", examples=["default"])
+    str, Path(pattern=SLUG_PATTERN, description="project slug", examples=[DEFAULT_SLUG])
+]
+#: ``?project=`` of the routes inside a project (through ``deps.ProjectDep``), whose
+#: default is :data:`~promptyard.domain.DEFAULT_SLUG`.
+ProjectSlugQuery = Annotated[
+    str,
+    Query(
+        alias="project", pattern=SLUG_PATTERN, description="project slug", examples=[DEFAULT_SLUG]
+    ),
 ]
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="numeric id", examples=[1])]

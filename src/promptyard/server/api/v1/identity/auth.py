@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.actor import Actor, RequestContext
 from promptyard.domain.errors import Forbidden, TooManyRequests
 from promptyard.domain.schemas import SLUG_PATTERN
@@ -33,7 +34,7 @@ MeProject = Annotated[
     Query(
         pattern=SLUG_PATTERN,
         description="also list the permissions left in this project",
-        examples=["default"],
+        examples=[DEFAULT_SLUG],
     ),
 ]
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import ProjectCreate, ProjectPublic, ProjectsPublic
 from promptyard.server.api.v1.params import ProjectSlugPath
@@ -63,7 +64,7 @@ def export_project(
                     "example": {
                         "format": "promptyard-bundle",
                         "format_version": 1,
-                        "project": {"slug": "default", "name": "Default project"},
+                        "project": {"slug": DEFAULT_SLUG, "name": "Default project"},
                         "prompts": [],
                     },
                 },

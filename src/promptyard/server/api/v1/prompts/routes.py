@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 
 from promptyard.domain.errors import ValidationFailed
 from promptyard.domain.schemas import (
@@ -33,6 +34,11 @@ from promptyard.domain.schemas import (
     VersionsPublic,
 )
 from promptyard.server.api.v1.params import BranchName, LabelName, PromptName, VersionNumber
+from promptyard.server.api.v1.prompts.reads import (
+    cached_prompt,
+    etag_matches,
+    prompt_read_headers,
+)
 from promptyard.server.deps import CoreDep, LabelCtx, ProjectDep, ReadCtx, WriteCtx
 from promptyard.server.render_pool import RenderPoolDep
 from promptyard.services.prompts import branches, registry, rendering, search, versions
@@ -43,10 +49,18 @@ router = APIRouter(prefix="/prompts", tags=["prompts"])
 def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
-    cleaned = value.strip().removeprefix("W/").strip('"')
+    # "N", or a read's ETag "N-<digest>": the version number leads
+    cleaned = value.strip().removeprefix("W/").strip('"').partition("-")[0]
     if not cleaned.isdigit() or not 1 <= int(cleaned) <= MAX_VERSION:
         raise ValidationFailed('If-Match must be a version number, e.g. If-Match: "3"')
     return int(cleaned)
+
+
+def model_response(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """A 200 with ``model``'s JSON, the bytes FastAPI would send for the route's
+    ``response_model`` (which still documents the route), without validating again a
+    model the service just built and without the thread hop FastAPI takes to do it."""
+    return Response(content=model.model_dump_json(), media_type="application/json", headers=headers)
 
 
 @router.get("", response_model=PromptsPublic)
@@ -120,9 +134,13 @@ async def get_prompt(
     project_id: ProjectDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache."""
-    entry: tuple[bytes, int] | None = core.cache.get(("prompt", project_id, name), (version, label))
+    """A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache.
+
+    ``If-None-Match`` with the ETag of the answer (its version number and a digest of the
+    answer) gets ``304``."""
+    entry = cached_prompt(core, project_id, name, version, label)
     if entry is None:
         entry = await run_in_threadpool(
             registry.get_prompt_json,
@@ -133,9 +151,10 @@ async def get_prompt(
             label=label,
         )
     body, number = entry
-    headers = {"ETag": f'"{number}"'}
-    if b'"lifecycle":"deprecated"' in body:
-        headers["Deprecation"] = "true"
+    raw_headers = prompt_read_headers(body, number)
+    headers = Headers(raw=raw_headers)
+    if etag_matches(if_none_match, raw_headers[0][1]):
+        return Response(status_code=304, headers=headers)
     return Response(content=body, media_type="application/json", headers=headers)
 
 
@@ -146,9 +165,8 @@ def update_prompt(
     core: CoreDep,
     ctx: WriteCtx,
     project_id: ProjectDep,
-    response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> PromptPublic:
+) -> Response:
     """Change a prompt. Content, config or type changes make a new version."""
     result = registry.update_prompt(
         core,
@@ -158,9 +176,8 @@ def update_prompt(
         data=body,
         if_match=parse_if_match(if_match),
     )
-    if result.version is not None:
-        response.headers["ETag"] = f'"{result.version.number}"'
-    return result
+    etag = None if result.version is None else {"ETag": f'"{result.version.number}"'}
+    return model_response(result, etag)
 
 
 @router.delete("/{name}", status_code=204)
@@ -236,9 +253,11 @@ def set_label(
     core: CoreDep,
     ctx: LabelCtx,
     project_id: ProjectDep,
-) -> LabelPublic:
-    return versions.set_label(
-        core, ctx=ctx, project_id=project_id, name=name, label=label, version=body.version
+) -> Response:
+    return model_response(
+        versions.set_label(
+            core, ctx=ctx, project_id=project_id, name=name, label=label, version=body.version
+        )
     )
 
 

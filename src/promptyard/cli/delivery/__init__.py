@@ -1,0 +1,1 @@
+"""Delivery to agents from the command line: ``promptyard mcp`` (MCP over stdio)."""

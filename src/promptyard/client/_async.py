@@ -1,0 +1,372 @@
+"""``AsyncClient``: prompt delivery for asyncio code, on ``httpx.AsyncClient``.
+
+The same cache, fetch steps, change handling and errors as the sync client; reads,
+refreshes and the change stream are coroutines and tasks, and files of ``cache_dir`` are
+read and written in a worker thread, so nothing blocks the event loop. The management API
+(create, label, review, ...) is on the sync :class:`~promptyard.client.Client`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Literal, cast, overload
+from urllib.parse import quote
+
+import httpx
+
+from promptyard.client._cache import Entry, Key, PromptCache, make_key
+from promptyard.client._client import DEFAULT_URL
+from promptyard.client._delivery import (
+    Fallback,
+    PrefetchSpec,
+    checked,
+    fallback_entry,
+    log_disconnect,
+    note_deprecation,
+    refresh_failed,
+)
+from promptyard.client._errors import PromptyardConnectionError, PromptyardError
+from promptyard.client._fetch import (
+    DEFAULT_LABEL,
+    FetchPlan,
+    Get,
+    Reply,
+    fetch_plan,
+    parse_spec,
+    reply_from,
+    request_for,
+    selector,
+)
+from promptyard.client._prompt import AnyPrompt, ChatPrompt, TextPrompt
+from promptyard.client._types import Prompt
+from promptyard.client._watch import CHANGES_PATH, SSEParser, apply_event, backoff, ready_id
+from promptyard.domain import DEFAULT_SLUG
+from promptyard.domain.templating import TemplateEngine, TemplateLimits
+from promptyard.version import __version__
+
+logger = logging.getLogger("promptyard.client")
+
+
+class AsyncClient:
+    """Prompt delivery for asyncio: ``await client.get_prompt(...)``.
+
+    Options as :class:`~promptyard.client.Client`; ``http_client`` is an
+    ``httpx.AsyncClient`` (left open on :meth:`aclose` when passed in). Use it within one
+    event loop; ``async with`` or :meth:`aclose` stops its background tasks.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        project: str = DEFAULT_SLUG,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        cache_dir: str | os.PathLike[str] | None = None,
+        watch: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        template_limits: TemplateLimits | None = None,
+        watch_read_timeout: float = 60.0,
+    ) -> None:
+        url = (base_url or os.environ.get("PROMPTYARD_URL") or DEFAULT_URL).rstrip("/")
+        self.base_url = url.removesuffix("/api/v1")
+        self.api_key = api_key if api_key is not None else os.environ.get("PROMPTYARD_API_KEY")
+        self.project = project
+        self.timeout = timeout
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._engine = TemplateEngine(template_limits)
+        self._cache = PromptCache(self._engine, clock=clock, cache_dir=cache_dir)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._watch = watch
+        self._watch_task: asyncio.Task[None] | None = None
+        self._watch_read_timeout = watch_read_timeout
+        self._watch_last_id: str | None = None
+        self.watching = False
+
+    # ---- plumbing
+
+    def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": f"promptyard-python/{__version__}"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        headers.update(extra or {})
+        return headers
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _ensure_watch(self) -> None:
+        if self._watch and self._watch_task is None and not self._closed:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
+
+    async def aclose(self) -> None:
+        """Cancel the watch and the refreshes in flight; close the HTTP connections,
+        unless the HTTP client was passed in."""
+        self._closed = True
+        tasks = [*self._tasks, *([self._watch_task] if self._watch_task else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        self._ensure_watch()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self.base_url!r}, project={self.project!r})"
+
+    # ---- the public surface
+
+    @overload
+    async def get_prompt(
+        self,
+        name: str,
+        *,
+        label: str | None = None,
+        version: int | None = None,
+        type: Literal["text"],
+        cache_ttl: float = 60,
+        fallback: Fallback | None = None,
+    ) -> TextPrompt: ...
+
+    @overload
+    async def get_prompt(
+        self,
+        name: str,
+        *,
+        label: str | None = None,
+        version: int | None = None,
+        type: Literal["chat"],
+        cache_ttl: float = 60,
+        fallback: Fallback | None = None,
+    ) -> ChatPrompt: ...
+
+    @overload
+    async def get_prompt(
+        self,
+        name: str,
+        *,
+        label: str | None = None,
+        version: int | None = None,
+        type: None = None,
+        cache_ttl: float = 60,
+        fallback: Fallback | None = None,
+    ) -> TextPrompt | ChatPrompt: ...
+
+    async def get_prompt(
+        self,
+        name: str,
+        *,
+        label: str | None = None,
+        version: int | None = None,
+        type: Literal["text", "chat"] | None = None,
+        cache_ttl: float = 60,
+        fallback: Fallback | None = None,
+    ) -> TextPrompt | ChatPrompt:
+        """As :meth:`Client.get_prompt <promptyard.client.Client.get_prompt>`."""
+        if version is None:
+            key: Key = (self.project, name, "label:" + (label or DEFAULT_LABEL))
+        elif label is None:
+            key = make_key(self.project, name, None, version)
+        else:
+            raise ValueError("pass a label or a version, not both")
+        self._ensure_watch()
+        cache = self._cache
+        entry = cache.entries.get(key)
+        if entry is not None and cache_ttl > 0:
+            if entry.due(cache.clock(), cache_ttl):
+                self._refresh_later(key)
+            return cast(AnyPrompt, checked(entry.prompt, type))
+        selector(label, version)
+        return cast(AnyPrompt, checked(await self._fetch_now(key, entry, fallback), type))
+
+    async def prefetch(self, prompts: Iterable[PrefetchSpec]) -> list[TextPrompt | ChatPrompt]:
+        """As :meth:`Client.prefetch <promptyard.client.Client.prefetch>`, concurrently."""
+        specs = [parse_spec(spec) for spec in prompts]
+        results = await asyncio.gather(
+            *(self.get_prompt(n, label=lbl, version=v) for n, lbl, v in specs),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return cast(list[AnyPrompt], results)
+
+    async def get_prompt_details(
+        self, name: str, *, version: int | None = None, label: str | None = None
+    ) -> Prompt:
+        """The server's full record of a prompt (never cached)."""
+        reply = await self._read(Get(name, label, version))
+        if reply.error is not None:
+            raise reply.error
+        return cast(Prompt, reply.body)
+
+    async def wait_for_idle(self, timeout: float | None = None) -> bool:
+        """Wait for the background refreshes in flight."""
+        tasks = [t for t in self._tasks if not t.done()]
+        if not tasks:
+            return True
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        return not pending
+
+    # ---- fetching
+
+    async def _fetch_now(
+        self, key: Key, entry: Entry | None, fallback: Fallback | None
+    ) -> AnyPrompt:
+        cache = self._cache
+        old = entry or await asyncio.to_thread(cache.load, key)
+        try:
+            return (await self._fetch(key, old)).prompt
+        except PromptyardError as exc:
+            if not exc.transient:
+                raise
+            cache.warn_unavailable(f"reading prompt {key[1]!r}", exc)
+            if old is not None and not old.prompt.is_fallback:
+                cache.failed(key, old)
+                return old.prompt
+            if fallback is None:
+                raise
+            made = fallback_entry(cache, key[1], fallback)
+            cache.put(key, made, persist=False)
+            return made.prompt
+
+    async def _fetch(self, key: Key, old: Entry | None) -> Entry:
+        if old is not None and old.prompt.is_fallback:
+            old = None
+        plan = fetch_plan(self._engine, request_for(key), old, self._cache.clock())
+        entry = await self._drive(plan)
+        changed = old is None or entry.etag != old.etag or entry.includes != old.includes
+        note_deprecation(key, entry, old)
+        if changed and self._cache.disk is not None:
+            await asyncio.to_thread(self._cache.put, key, entry)
+        else:
+            self._cache.put(key, entry, persist=False)
+        self._cache.recovered()
+        return entry
+
+    async def _drive(self, plan: FetchPlan) -> Entry:
+        try:
+            request = next(plan)
+            while True:
+                request = plan.send(await self._read(request))
+        except StopIteration as done:
+            return cast(Entry, done.value)
+
+    async def _read(self, request: Get) -> Reply:
+        url = f"{self.base_url}/api/v1/prompts/{quote(request.name, safe='')}"
+        try:
+            response = await self._http.get(
+                url,
+                params=tuple(request.params(self.project)),
+                headers=self._headers(request.headers()),
+                timeout=self.timeout,
+            )
+        except httpx.TimeoutException:
+            raise PromptyardConnectionError(
+                self.base_url, f"no answer within {self.timeout:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            reason = str(exc) or exc.__class__.__name__
+            if "refused" in reason.lower():
+                reason = "connection refused"
+            raise PromptyardConnectionError(self.base_url, reason) from None
+        return reply_from(response)
+
+    # ---- background refreshes
+
+    def _refresh_later(self, key: Key, *, again: bool = False) -> None:
+        if self._closed or not self._cache.begin_refresh(key, again=again):
+            return
+        self._spawn(self._refresh(key))
+
+    async def _refresh(self, key: Key) -> None:
+        cache = self._cache
+        try:
+            while True:
+                old = cache.entries.get(key)
+                if old is None or self._closed:
+                    break
+                try:
+                    await self._fetch(key, old)
+                except PromptyardError as exc:
+                    refresh_failed(cache, key, old, exc)
+                except Exception:
+                    logger.exception("promptyard: refreshing %s failed", key)
+                    cache.failed(key, old)
+                if not cache.end_refresh(key):
+                    return
+        except asyncio.CancelledError:
+            cache.abandon_refresh(key)
+            raise
+        cache.abandon_refresh(key)
+
+    # ---- watch
+
+    async def _watch_loop(self) -> None:
+        attempt = 0
+        timeout = httpx.Timeout(self.timeout, read=self._watch_read_timeout)
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            while not self._closed:
+                try:
+                    await self._watch_once(http)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log_disconnect(0 if self.watching else attempt, exc)
+                finally:
+                    if self.watching:
+                        attempt = 0
+                    self.watching = False
+                attempt += 1
+                await asyncio.sleep(backoff(attempt))
+
+    async def _watch_once(self, http: httpx.AsyncClient) -> None:
+        """One connection; the last event id seen outlives it (``Last-Event-ID``)."""
+        headers = self._headers({"Accept": "text/event-stream"})
+        if self._watch_last_id is not None:
+            headers["Last-Event-ID"] = self._watch_last_id
+        url = f"{self.base_url}{CHANGES_PATH}"
+        params = {"project": self.project}
+        async with http.stream("GET", url, params=params, headers=headers) as response:
+            if response.status_code != 200:
+                await response.aread()
+                raise PromptyardError.from_response(response)
+            parser = SSEParser()
+            async for line in response.aiter_lines():
+                event = parser.feed(line.rstrip("\r"))
+                if event is None:
+                    continue
+                if event.event == "ready":
+                    if self._watch_last_id is None:  # the first connection starts at the head
+                        self._watch_last_id = ready_id(event)
+                        for key in self._cache.mark_stale(lambda key, entry: not entry.pinned):
+                            self._refresh_later(key, again=True)  # read before it connected
+                    self.watching = True
+                for key in apply_event(self._cache, self.project, event):
+                    self._refresh_later(key, again=True)
+                if parser.last_id is not None:
+                    self._watch_last_id = parser.last_id

@@ -1,0 +1,1 @@
+"""Routes that speak another product's dialect under ``/api/public`` (Langfuse's)."""
