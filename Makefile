@@ -8,6 +8,8 @@ STAMP_JS := console/node_modules/.installed
 STATIC := src/promptyard/static/index.html
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes for the server and unit tests (the browser tests run on their own after).
+TEST_JOBS ?= auto
 
 .PHONY: run test install console lint typecheck test-py test-js e2e bench docs clean
 
@@ -45,7 +47,9 @@ test-py: install console
 		export PROMPTYARD_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test; \
 		echo "PostgreSQL found on 127.0.0.1:5432: storage and API tests run on it too"; \
 	fi; \
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	if [ -n "$(PYTEST_ARGS)" ]; then $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); else \
+		$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_JOBS) --ignore=tests/e2e && \
+		$(BIN)/pytest -q -p no:cacheprovider tests/e2e; fi
 
 test: lint test-js test-py ## everything CI runs
 
