@@ -90,3 +90,13 @@ def test_misses_fall_through_to_the_route(app_client: TestClient, anon_client: T
         assert anon_client.get(f"{PROMPTS}/p", headers=ops).status_code == 404
     basic = anon_client.get(f"{PROMPTS}/p", headers={"Authorization": "Basic eDp5"})
     assert basic.status_code == 401
+
+
+def test_deprecation_comes_from_the_lifecycle_not_from_the_bytes(app_client: TestClient) -> None:
+    """A prompt whose own metadata says ``"lifecycle": "deprecated"`` is not deprecated."""
+    body = {"name": "look-alike", "content": "Hi", "metadata": {"lifecycle": "deprecated"}}
+    ok(app_client.post(PROMPTS, json=body), 201)
+    for _ in range(2):  # the route, then the fast path
+        response = app_client.get(f"{PROMPTS}/look-alike")
+        assert ok(response)["metadata"] == {"lifecycle": "deprecated"}
+        assert "deprecation" not in response.headers

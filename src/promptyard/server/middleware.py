@@ -21,6 +21,7 @@ from promptyard.server.deps import bearer_token
 from promptyard.server.errors import error_body, internal_error_response
 from promptyard.services.identity.auth import hash_secret
 from promptyard.services.identity.projects import cached_project_id
+from promptyard.services.prompts.registry import PromptJson
 
 log = logging.getLogger("promptyard.server")
 
@@ -132,17 +133,16 @@ class PromptReadFastPath:
         if scope["type"] == "http" and scope["method"] == "GET":
             hit = self._hit(scope)
             if hit is not None:
-                body, number = hit
-                headers = prompt_read_headers(body, number)
+                headers = prompt_read_headers(hit)
                 if etag_matches(_header(scope, b"if-none-match"), headers[0][1]):
                     await send({"type": "http.response.start", "status": 304, "headers": headers})
                     await send({"type": "http.response.body", "body": b""})
                     return
-                await send_json(send, 200, body, headers)
+                await send_json(send, 200, hit.body, headers)
                 return
         await self.app(scope, receive, send)
 
-    def _hit(self, scope: Scope) -> tuple[bytes, int] | None:
+    def _hit(self, scope: Scope) -> PromptJson | None:
         path: str = scope["path"]
         if not path.startswith(_PREFIX):
             return None

@@ -187,12 +187,12 @@ def get_prompt(
     if version is not None:
         label = None
     try:
-        body, _number = registry.get_prompt_json(
+        read = registry.get_prompt_json(
             core, project_id=project_id, name=stored, version=version, label=label
         )
     except NotFound:
         raise _not_found(name, version, label) from None
-    return _prompt_json(orjson.loads(body))
+    return _prompt_json(orjson.loads(read.body))
 
 
 # -- list -----------------------------------------------------------------------------

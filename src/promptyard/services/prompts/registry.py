@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import delete, select
@@ -172,13 +172,22 @@ def get_prompt(
         return prompt_public(prompt, project_slug(core, session, project_id), labels, selected)
 
 
+class PromptJson(NamedTuple):
+    """A prompt read as the cache keeps it: the serialized prompt, its version number, and
+    whether the prompt is deprecated (so no one sniffs the bytes for it)."""
+
+    body: bytes
+    number: int
+    deprecated: bool
+
+
 def get_prompt_json(
     core: Core, *, project_id: int, name: str, version: int | None = None, label: str | None = None
-) -> tuple[bytes, int]:
-    """``(serialized prompt, version number)`` from the read cache: the agents' hot path."""
+) -> PromptJson:
+    """A :class:`PromptJson` from the read cache: the agents' hot path."""
     key = prompt_key(project_id, name)
     view = (version, label)
-    cached: tuple[bytes, int] | None = core.cache.get(key, view)
+    cached: PromptJson | None = core.cache.get(key, view)
     if cached is not None:
         return cached
     generation = core.cache.generation(key)
@@ -188,7 +197,7 @@ def get_prompt_json(
         body = dumps(prompt)
     except (orjson.JSONEncodeError, ValueError):  # pydantic: maximum depth exceeded
         raise unreadable_prompt(name, prompt.version.number) from None
-    entry = (body, prompt.version.number)
+    entry = PromptJson(body, prompt.version.number, prompt.lifecycle == "deprecated")
     core.cache.put(key, view, entry, generation)
     return entry
 

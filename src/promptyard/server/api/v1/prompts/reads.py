@@ -11,21 +11,20 @@ import hashlib
 
 from promptyard.services.context import Core
 from promptyard.services.prompts.lookup import prompt_key
+from promptyard.services.prompts.registry import PromptJson
 
-#: What marks a deprecated prompt in its serialized form (``PromptPublic.lifecycle``).
-_DEPRECATED = b'"lifecycle":"deprecated"'
 _DEPRECATION = (b"deprecation", b"true")
 
 
 def cached_prompt(
     core: Core, project_id: int, name: str, version: int | None, label: str | None
-) -> tuple[bytes, int] | None:
-    """``(serialized prompt, version number)`` of a read already in the cache, else ``None``.
+) -> PromptJson | None:
+    """The :class:`PromptJson` of a read already in the cache, else ``None``.
 
     The key and view are those :func:`~promptyard.services.prompts.registry.get_prompt_json`
     fills the cache with.
     """
-    entry: tuple[bytes, int] | None = core.cache.get(prompt_key(project_id, name), (version, label))
+    entry: PromptJson | None = core.cache.get(prompt_key(project_id, name), (version, label))
     return entry
 
 
@@ -40,11 +39,11 @@ def read_etag(body: bytes, number: int) -> bytes:
     return b'"%d-%s"' % (number, digest)
 
 
-def prompt_read_headers(body: bytes, number: int) -> list[tuple[bytes, bytes]]:
+def prompt_read_headers(read: PromptJson) -> list[tuple[bytes, bytes]]:
     """The headers of a prompt read besides its content type: the :func:`read_etag`, and
     ``Deprecation: true`` when the prompt is deprecated."""
-    headers = [(b"etag", read_etag(body, number))]
-    if _DEPRECATED in body:
+    headers = [(b"etag", read_etag(read.body, read.number))]
+    if read.deprecated:
         headers.append(_DEPRECATION)
     return headers
 

@@ -150,12 +150,11 @@ async def get_prompt(
             version=version,
             label=label,
         )
-    body, number = entry
-    raw_headers = prompt_read_headers(body, number)
+    raw_headers = prompt_read_headers(entry)
     headers = Headers(raw=raw_headers)
     if etag_matches(if_none_match, raw_headers[0][1]):
         return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type="application/json", headers=headers)
+    return Response(content=entry.body, media_type="application/json", headers=headers)
 
 
 @router.patch("/{name}", response_model=PromptPublic)
