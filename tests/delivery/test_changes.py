@@ -154,3 +154,16 @@ def test_a_policy_change_reaches_the_label_guard_of_another_process(
         assert refused.value.code == "review_required"
     finally:
         other.store.dispose()
+
+
+def test_the_poller_keeps_what_this_process_wrote_and_dropped_itself(core: Core) -> None:
+    """A write already dropped its prompt from this process's cache; the read that follows
+    fills it again, and the poller must not throw that fresh entry away."""
+    poller = ChangePoller(core, ChangeHub())
+    poller.prime()
+    _create(core, "own")
+    key = prompt_key(project_id(core), "own")
+    registry.get_prompt_json(core, project_id=project_id(core), name="own")
+    assert core.cache.get(key, (None, None)) is not None
+    assert poller.step() == 1  # the event is still streamed
+    assert core.cache.get(key, (None, None)) is not None

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from promptyard.services.context import Core
 from promptyard.services.governance.policy import policy_key
+from promptyard.services.operations import audit
 from promptyard.services.prompts.lookup import project_slug, prompt_key
 from promptyard.store.engine import Store
 from promptyard.store.models import SqlAuditEvent, SqlAuditHead, SqlPrompt
@@ -76,6 +77,8 @@ class Batch:
     last: int
     changes: list[Change] = field(default_factory=list)
     prompts: set[tuple[int, str]] = field(default_factory=set)
+    #: Of ``prompts``, those another process wrote: this one's cache may hold them stale.
+    stale_prompts: set[tuple[int, str]] = field(default_factory=set)
     actors: bool = False
     everything: bool = False
     #: Projects whose review policy changed (the label guard caches it).
@@ -107,6 +110,7 @@ _COLUMNS = (
     SqlAuditEvent.action,
     SqlAuditEvent.object_id,
     SqlAuditEvent.summary,
+    SqlAuditEvent.hash,
     SqlAuditEvent.created_at,
 )
 
@@ -136,8 +140,21 @@ def read_after(
         if stream_only and len(rows) < limit and upto is not None:
             batch.last = upto  # the events in between were not stream events
         prompts = _projects_of(session, rows)
-        for seq, action, object_id, summary, created_at in rows:
-            _add(core, session, batch, prompts, int(seq), action, object_id, summary, created_at)
+        for seq, action, object_id, summary, event_hash, created_at in rows:
+            # this process's own writes already dropped what they made stale
+            local = audit.written_here(core, int(seq), event_hash)
+            _add(
+                core,
+                session,
+                batch,
+                prompts,
+                int(seq),
+                action,
+                object_id,
+                summary,
+                created_at,
+                local=local,
+            )
     return batch
 
 
@@ -151,7 +168,7 @@ def _projects_of(session: Session, rows: Sequence[Any]) -> dict[int, int]:
     """``{prompt id: project id}`` of the prompts the stream events name."""
     wanted = {
         prompt_id
-        for _seq, action, object_id, _summary, _at in rows
+        for _seq, action, object_id, _summary, _hash, _at in rows
         if action in KINDS or action in _PROMPT_CACHE_ONLY
         for prompt_id in _prompt_ids(action, object_id)[:1]
     }
@@ -173,13 +190,13 @@ def _add(
     object_id: str,
     summary: dict[str, Any],
     created_at: datetime,
+    *,
+    local: bool = False,
 ) -> None:
-    if action.startswith(_ACTOR_PREFIXES) and action not in _ACTOR_HARMLESS:
-        batch.actors = True
-    if action in _PROJECT_WIDE:
-        batch.everything = True
-    if action == "policy.update" and object_id.isdigit():
-        batch.policies.add(int(object_id))
+    """Add the event's stream changes and the prompts it touched to ``batch``; those
+    prompts are stale here only if the event is not ``local`` (written by this process,
+    which dropped them from its cache itself, at once)."""
+    _add_stale(batch, action, object_id)
     kind = KINDS.get(action)
     if kind is None and action not in _PROMPT_CACHE_ONLY:
         return
@@ -192,6 +209,8 @@ def _add(
         if not isinstance(name, str):
             continue
         batch.prompts.add((project_id, name))
+        if not local:
+            batch.stale_prompts.add((project_id, name))
         if kind is None:
             continue
         version, label = _version_and_label(action, summary)
@@ -205,6 +224,15 @@ def _add(
             "at": created_at.isoformat(),
         }
         batch.changes.append(Change(seq, project_id, kind, orjson.dumps(data)))
+
+
+def _add_stale(batch: Batch, action: str, object_id: str) -> None:
+    if action.startswith(_ACTOR_PREFIXES) and action not in _ACTOR_HARMLESS:
+        batch.actors = True
+    if action in _PROJECT_WIDE:
+        batch.everything = True
+    if action == "policy.update" and object_id.isdigit():
+        batch.policies.add(int(object_id))
 
 
 def _version_and_label(action: str, summary: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -224,7 +252,7 @@ def invalidate(core: Core, batch: Batch) -> None:
     if batch.everything:
         core.cache.clear()
     else:
-        for project_id, name in batch.prompts:
+        for project_id, name in batch.stale_prompts:
             core.cache.invalidate(prompt_key(project_id, name))
     for project_id in batch.policies:
         core.cache.invalidate(policy_key(project_id))

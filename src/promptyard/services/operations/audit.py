@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -99,11 +100,51 @@ def append(
     fields.update(created_at=event.created_at, hash=event.hash)
     connection.execute(_INSERT_EVENT, fields)
     core.store.hints[_HEAD_HINT] = (event.seq, event.hash)
+    _written_here(core).add(event.seq, event.hash)
     return event
+
+
+def written_here(core: Core, seq: int, event_hash: str) -> bool:
+    """Whether this process appended event ``seq`` with this hash lately (the last 4,096).
+
+    Other processes learn of a write from the audit chain (``services/delivery/changes``);
+    this process already dropped what its own writes made stale, so it need not again.
+    The hash tells a committed event from one whose transaction rolled back and whose
+    sequence number another writer then took.
+    """
+    return (seq, event_hash) in _written_here(core)
+
+
+class _Recent:
+    """A bounded, thread-safe set of ``(seq, hash)``: the oldest go first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: dict[tuple[int, str], None] = {}
+        self._lock = threading.Lock()
+
+    def add(self, seq: int, event_hash: str) -> None:
+        with self._lock:
+            self._items[(seq, event_hash)] = None
+            if len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+
+    def __contains__(self, item: object) -> bool:
+        with self._lock:
+            return item in self._items
+
+
+def _written_here(core: Core) -> _Recent:
+    recent = core.store.hints.get(_WRITTEN_HERE)
+    if not isinstance(recent, _Recent):
+        recent = core.store.hints.setdefault(_WRITTEN_HERE, _Recent())
+    return recent
 
 
 #: Key of the last head this process wrote, in ``core.store.hints``.
 _HEAD_HINT = "audit.head"
+#: Key of the events this process appended lately (:func:`written_here`).
+_WRITTEN_HERE = "audit.written_here"
 _HEAD: Table = SqlAuditHead.__table__  # type: ignore[assignment]
 _EVENTS: Table = SqlAuditEvent.__table__  # type: ignore[assignment]
 # Built once: the statements (and their cache keys) are the same for every append.
