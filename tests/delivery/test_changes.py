@@ -167,3 +167,30 @@ def test_the_poller_keeps_what_this_process_wrote_and_dropped_itself(core: Core)
     assert core.cache.get(key, (None, None)) is not None
     assert poller.step() == 1  # the event is still streamed
     assert core.cache.get(key, (None, None)) is not None
+
+
+def test_the_poller_keeps_the_policy_this_process_set(core: Core) -> None:
+    """set_policy dropped the cached policy here itself; the label guard's next read caches
+    the new one, and the poller must not drop it again."""
+    poller = ChangePoller(core, ChangeHub())
+    poller.prime()
+    _create(core, "p")
+    policy.set_policy(
+        core,
+        ctx=admin_context(core),
+        project_id=project_id(core),
+        data=policy.PolicyUpdate.model_validate({"require_review": False}),
+    )
+    versions.set_label(
+        core,
+        ctx=admin_context(core),
+        project_id=project_id(core),
+        name="p",
+        label="production",
+        version=1,
+    )  # the guard caches the policy
+    key = policy.policy_key(project_id(core))
+    cached = core.cache.get(key, "policy")
+    assert cached is not None
+    poller.step()
+    assert core.cache.get(key, "policy") is cached

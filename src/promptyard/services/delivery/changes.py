@@ -196,7 +196,7 @@ def _add(
     """Add the event's stream changes and the prompts it touched to ``batch``; those
     prompts are stale here only if the event is not ``local`` (written by this process,
     which dropped them from its cache itself, at once)."""
-    _add_stale(batch, action, object_id)
+    _add_stale(batch, action, object_id, local=local)
     kind = KINDS.get(action)
     if kind is None and action not in _PROMPT_CACHE_ONLY:
         return
@@ -226,12 +226,14 @@ def _add(
         batch.changes.append(Change(seq, project_id, kind, orjson.dumps(data)))
 
 
-def _add_stale(batch: Batch, action: str, object_id: str) -> None:
+def _add_stale(batch: Batch, action: str, object_id: str, *, local: bool) -> None:
+    # actors: also for this process's own changes, so its open streams check their
+    # callers again (a revoked key loses its stream)
     if action.startswith(_ACTOR_PREFIXES) and action not in _ACTOR_HARMLESS:
         batch.actors = True
     if action in _PROJECT_WIDE:
         batch.everything = True
-    if action == "policy.update" and object_id.isdigit():
+    if action == "policy.update" and object_id.isdigit() and not local:
         batch.policies.add(int(object_id))
 
 
