@@ -10,7 +10,7 @@ It imports nothing from the server side of the package but the template engine.
 """
 
 from promptyard.client._async import AsyncClient
-from promptyard.client._client import DEFAULT_URL, Client
+from promptyard.client._client import Client
 from promptyard.client._errors import (
     CompileError,
     ForbiddenError,
@@ -22,6 +22,7 @@ from promptyard.client._errors import (
     ServerError,
     UnauthenticatedError,
 )
+from promptyard.client._fetch import DEFAULT_URL
 from promptyard.client._prompt import ChatPrompt, TextPrompt
 
 __all__ = [

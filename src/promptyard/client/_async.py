@@ -21,7 +21,6 @@ from urllib.parse import quote
 import httpx
 
 from promptyard.client._cache import Entry, Key, PromptCache, make_key
-from promptyard.client._client import DEFAULT_URL
 from promptyard.client._delivery import (
     Fallback,
     PrefetchSpec,
@@ -37,18 +36,20 @@ from promptyard.client._fetch import (
     FetchPlan,
     Get,
     Reply,
+    api_key_from,
     fetch_plan,
     parse_spec,
     reply_from,
     request_for,
+    request_headers,
     selector,
+    server_url,
 )
 from promptyard.client._prompt import AnyPrompt, ChatPrompt, TextPrompt
 from promptyard.client._types import Prompt
 from promptyard.client._watch import CHANGES_PATH, SSEParser, apply_event, backoff, ready_id
 from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.templating import TemplateEngine, TemplateLimits
-from promptyard.version import __version__
 
 logger = logging.getLogger("promptyard.client")
 
@@ -75,9 +76,8 @@ class AsyncClient:
         template_limits: TemplateLimits | None = None,
         watch_read_timeout: float = 60.0,
     ) -> None:
-        url = (base_url or os.environ.get("PROMPTYARD_URL") or DEFAULT_URL).rstrip("/")
-        self.base_url = url.removesuffix("/api/v1")
-        self.api_key = api_key if api_key is not None else os.environ.get("PROMPTYARD_API_KEY")
+        self.base_url = server_url(base_url)
+        self.api_key = api_key_from(api_key)
         self.project = project
         self.timeout = timeout
         self._owns_http = http_client is None
@@ -95,11 +95,7 @@ class AsyncClient:
     # ---- plumbing
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": f"promptyard-python/{__version__}"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        headers.update(extra or {})
-        return headers
+        return request_headers(self.api_key, extra)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -18,6 +18,7 @@ import httpx
 from promptyard.client._cache import PromptCache
 from promptyard.client._delivery import DeliveryMixin
 from promptyard.client._errors import PromptyardConnectionError, PromptyardError
+from promptyard.client._fetch import api_key_from, request_headers, server_url
 from promptyard.client._types import (
     Branch,
     Content,
@@ -40,9 +41,6 @@ from promptyard.client._types import (
 )
 from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.templating import TemplateEngine, TemplateLimits
-from promptyard.version import __version__
-
-DEFAULT_URL = "http://127.0.0.1:8000"
 
 BulkActionName = Literal["tag", "untag", "move", "label", "delete", "restore"]
 BundleFormat = Literal["json", "yaml"]
@@ -111,10 +109,8 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
         refresh_workers: int = 2,
         watch_read_timeout: float = 60.0,
     ) -> None:
-        url = base_url or os.environ.get("PROMPTYARD_URL") or DEFAULT_URL
-        url = url.rstrip("/")
-        self.base_url = url.removesuffix("/api/v1")
-        self.api_key = api_key if api_key is not None else os.environ.get("PROMPTYARD_API_KEY")
+        self.base_url = server_url(base_url)
+        self.api_key = api_key_from(api_key)
         self.project = project
         self.timeout = timeout
         self._owns_http = http_client is None
@@ -136,12 +132,7 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
     # -- plumbing -------------------------------------------------------------------
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": f"promptyard-python/{__version__}"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        if extra:
-            headers.update(extra)
-        return headers
+        return request_headers(self.api_key, extra)
 
     def _send(
         self,

@@ -10,7 +10,8 @@ time; compiling later needs no network.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import os
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,31 @@ from promptyard.client._cache import Entry, Include, entry_from
 from promptyard.client._errors import PromptyardError
 from promptyard.domain.templating import PromptRef, TemplateEngine
 from promptyard.domain.templating.content import DomainError, template_sources
+from promptyard.version import __version__
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def server_url(base_url: str | None) -> str:
+    """The server's root URL: ``base_url``, else ``PROMPTYARD_URL``, else the local default
+    (a trailing ``/`` or ``/api/v1`` is dropped)."""
+    url = (base_url or os.environ.get("PROMPTYARD_URL") or DEFAULT_URL).rstrip("/")
+    return url.removesuffix("/api/v1")
+
+
+def api_key_from(api_key: str | None) -> str | None:
+    """``api_key``, else ``PROMPTYARD_API_KEY``."""
+    return api_key if api_key is not None else os.environ.get("PROMPTYARD_API_KEY")
+
+
+def request_headers(api_key: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The headers of every SDK request (sync and async alike), plus ``extra``."""
+    headers = {"Accept": "application/json", "User-Agent": f"promptyard-python/{__version__}"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    if extra:
+        headers.update(extra)
+    return headers
 
 
 @dataclass(frozen=True)
