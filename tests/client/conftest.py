@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from promptyard.client import Client
 from tests._server import LiveServer, running_server
+from tests.client._transport import FakeClock, Recorder
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +29,25 @@ def client(server: LiveServer) -> Iterator[Client]:
 def name() -> str:
     """A prompt name no other test uses (the tests share one server)."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    transport = Recorder()
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sdk(server: LiveServer, recorder: Recorder, clock: FakeClock) -> Iterator[Client]:
+    """A client whose requests are recorded and whose clock the test moves."""
+    with (
+        httpx.Client(transport=recorder) as http,
+        Client(server.url, server.api_key, http_client=http, clock=clock) as client,
+    ):
+        yield client

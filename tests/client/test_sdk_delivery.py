@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,28 +18,6 @@ from promptyard.client import (
 )
 from tests._server import LiveServer
 from tests.client._transport import FakeClock, Recorder
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    transport = Recorder()
-    yield transport
-    transport.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sdk(server: LiveServer, recorder: Recorder, clock: FakeClock) -> Iterator[Client]:
-    """A client whose requests are recorded and whose clock the test moves."""
-    with (
-        httpx.Client(transport=recorder) as http,
-        Client(server.url, server.api_key, http_client=http, clock=clock) as client,
-    ):
-        yield client
 
 
 def _publish(client: Client, name: str, content: object, *, type: str = "text") -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,27 +11,6 @@ import pytest
 from promptyard.client import Client, PromptyardConnectionError
 from tests._server import LiveServer, free_port
 from tests.client._transport import FakeClock, Recorder
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    transport = Recorder()
-    yield transport
-    transport.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sdk(server: LiveServer, recorder: Recorder, clock: FakeClock) -> Iterator[Client]:
-    with (
-        httpx.Client(transport=recorder) as http,
-        Client(server.url, server.api_key, http_client=http, clock=clock) as client,
-    ):
-        yield client
 
 
 def _publish(client: Client, name: str, content: str) -> None:
