@@ -59,9 +59,17 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def api(base_url: str) -> Iterator[httpx.Client]:
-    """The API as a script sees it: Bearer key, no cookies."""
+    """The API as a script sees it: Bearer key, no cookies.
+
+    A new connection per request: the session-long client otherwise reuses a connection
+    the server may be closing for idleness at that instant (uvicorn's 5 s keep-alive),
+    and the request fails with "Server disconnected without sending a response".
+    """
     with httpx.Client(
-        base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+        base_url=f"{base_url}/api/v1",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=10,
+        limits=httpx.Limits(max_keepalive_connections=0),
     ) as client:
         yield client
 
