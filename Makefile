@@ -57,8 +57,9 @@ bench: install
 	$(BIN)/python bench/registry_read.py
 	$(BIN)/python bench/render.py
 
-docs: install
+docs: install ## regenerate docs/cli.md and the Grafana dashboards (monitoring/grafana)
 	$(BIN)/python scripts/gen_cli_docs.py
+	$(BIN)/python scripts/gen_dashboards.py
 
 clean:
 	rm -rf $(VENV) console/node_modules src/promptyard/static/assets src/promptyard/static/index.html

@@ -133,6 +133,25 @@ class Settings(BaseSettings):
         "events gets 'reset' (drop your cache) instead of a replay.",
     )
 
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, GET /metrics answers only requests with "
+        "'Authorization: Bearer <this token>' (Prometheus: authorization.credentials).",
+    )
+    health_latency_target_ms: float = Field(
+        default=250.0,
+        gt=0,
+        description="Target for the 95th percentile of request latency over the last 15 "
+        "minutes (GET /api/v1/system/health: yellow above it, red above twice it).",
+    )
+    health_error_rate_target: float = Field(
+        default=0.01,
+        gt=0,
+        le=1,
+        description="Target share of requests answered 5xx over the last 15 minutes "
+        "(health: yellow above it, red above five times it).",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from promptyard.config import Settings
-from promptyard.plugins.manager import build_plugin_manager, collect_gates
+from promptyard.plugins.manager import (
+    build_plugin_manager,
+    collect_gates,
+    collect_quality_rules,
+)
 from promptyard.services.context import Core
 from promptyard.services.governance import policy
+from promptyard.services.quality import gate as quality_gate
+from promptyard.services.quality import policy as quality_policy
 from promptyard.store.engine import Store
 
 
@@ -30,6 +36,10 @@ def build_core(
     unless a test asks for them).
     """
     core = Core.build(settings, store)
-    core.gates = collect_gates(build_plugin_manager(extra=plugins, entry_points=entry_points))
+    manager = build_plugin_manager(extra=plugins, entry_points=entry_points)
+    core.gates = collect_gates(manager)
+    core.quality_rules = collect_quality_rules(manager)
     policy.install(core)
+    quality_gate.install(core)
+    quality_policy.install(core)
     return core

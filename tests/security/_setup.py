@@ -124,6 +124,7 @@ MCP_INITIALIZE = {
 CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/healthz"): Call("/healthz", foreign=None),
     ("GET", "/readyz"): Call("/readyz", foreign=None),
+    ("GET", "/metrics"): Call("/metrics", foreign=None),
     ("GET", "/openapi.json"): Call("/openapi.json", foreign=None),
     ("GET", "/docs"): Call("/docs", foreign=None),
     ("GET", "/docs/oauth2-redirect"): Call("/docs/oauth2-redirect", foreign=None),
@@ -191,6 +192,17 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/prompts/{name}/render"): Call(
         "/api/v1/prompts/p/render", P, {"variables": {"who": "x"}}
     ),
+    # quality
+    ("GET", "/api/v1/prompts/{name}/findings"): Call("/api/v1/prompts/p/findings", P),
+    ("GET", "/api/v1/prompts/{name}/quality-trend"): Call("/api/v1/prompts/p/quality-trend", P),
+    ("POST", "/api/v1/scan"): Call("/api/v1/scan", P, {"content": "Hi {{ who }}"}),
+    ("GET", "/api/v1/quality/rules"): Call("/api/v1/quality/rules", foreign=None),
+    ("GET", "/api/v1/projects/{slug}/quality-policy"): Call(
+        "/api/v1/projects/default/quality-policy"
+    ),
+    ("PUT", "/api/v1/projects/{slug}/quality-policy"): Call(
+        "/api/v1/projects/default/quality-policy", json={"block_secrets_on_save": False}
+    ),
     ("GET", "/api/v1/folders"): Call("/api/v1/folders", P),
     ("GET", "/api/v1/tags"): Call("/api/v1/tags", P),
     # projects
@@ -208,6 +220,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("POST", "/api/v1/auth/logout"): Call("/api/v1/auth/logout", foreign=None),
     ("GET", "/api/v1/auth/me"): Call("/api/v1/auth/me", foreign=None),
+    ("GET", "/api/v1/system/health"): Call("/api/v1/system/health", foreign=None),
     ("POST", "/api/v1/auth/password"): Call("/api/v1/auth/password", json={}, foreign=None),
     ("POST", "/api/v1/auth/switch"): Call("/api/v1/auth/switch", json={}, foreign=None),
     ("GET", "/api/v1/users"): Call("/api/v1/users", foreign=None),

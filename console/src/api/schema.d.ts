@@ -691,6 +691,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{slug}/quality-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quality Policy
+         * @description The project's quality policy (defaults when never set).
+         */
+        get: operations["get_quality_policy_api_v1_projects__slug__quality_policy_get"];
+        /**
+         * Put Quality Policy
+         * @description Change the quality policy (``block_secrets_on_save``); fields left out keep their value.
+         */
+        put: operations["put_quality_policy_api_v1_projects__slug__quality_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts": {
         parameters: {
             query?: never;
@@ -925,6 +949,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prompts/{name}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Findings
+         * @description A version's quality score and every quality and security finding (default latest).
+         */
+        get: operations["get_findings_api_v1_prompts__name__findings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts/{name}/impact": {
         parameters: {
             query?: never;
@@ -1017,6 +1061,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prompts/{name}/quality-trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trend
+         * @description The score of each version, oldest first (the newest 200 versions).
+         */
+        get: operations["get_trend_api_v1_prompts__name__quality_trend_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts/{name}/render": {
         parameters: {
             query?: never;
@@ -1097,6 +1161,68 @@ export interface paths {
         };
         /** Get Version */
         get: operations["get_version_api_v1_prompts__name__versions__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description Every registered quality and security rule, and the score's weights.
+         */
+        get: operations["list_rules_api_v1_quality_rules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan
+         * @description Scan unsaved content (``content`` given: lint as you type) or the whole project
+         *     (``content`` left out: every prompt at ``label``, default latest, at most ``limit``).
+         */
+        post: operations["scan_api_v1_scan_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * System Health
+         * @description The health score and its components (latency, errors, database, disk, queue,
+         *     workers, backup), with advice for each that is not green. Any signed-in user.
+         */
+        get: operations["system_health_api_v1_system_health_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1316,6 +1442,29 @@ export interface paths {
          * @description Alive.
          */
         get: operations["healthz_healthz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus Metrics
+         * @description Prometheus metrics of this process (text exposition format 0.0.4).
+         *
+         *     With ``PROMPTYARD_METRICS_TOKEN`` set, only ``Authorization: Bearer <token>`` is
+         *     answered; otherwise anyone who reaches the port may scrape it.
+         */
+        get: operations["prometheus_metrics_metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1755,6 +1904,59 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** ContentScanPublic */
+        ContentScanPublic: {
+            /**
+             * By Category
+             * @description points taken off per category
+             */
+            by_category: {
+                [key: string]: number;
+            };
+            /**
+             * Counts
+             * @description findings per severity
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Deductions */
+            deductions: components["schemas"]["DeductionPublic"][];
+            /**
+             * Failed Rules
+             * @description rules that raised an error (plugin bugs)
+             */
+            failed_rules: string[];
+            /** Findings */
+            findings: components["schemas"]["FindingPublic"][];
+            /** Prompt */
+            prompt?: string | null;
+            /**
+             * Scope
+             * @default content
+             * @constant
+             */
+            scope: "content";
+            /** Score */
+            score: number;
+            tokens: components["schemas"]["TokensPublic"];
+            /** Version */
+            version?: number | null;
+        };
+        /** DeductionPublic */
+        DeductionPublic: {
+            /** Category */
+            category: string;
+            /** Count */
+            count: number;
+            /**
+             * Deduction
+             * @description points this rule took off the score
+             */
+            deduction: number;
+            /** Rule */
+            rule: string;
+        };
         /** DeliveriesPublic */
         DeliveriesPublic: {
             /** Items */
@@ -1874,6 +2076,95 @@ export interface components {
             }[];
             usage: components["schemas"]["UsagePublic"];
         };
+        /**
+         * FindingPublic
+         * @description One finding, located in the template source.
+         */
+        FindingPublic: {
+            /** Category */
+            category: ("quality" | "security") | string;
+            /**
+             * Column
+             * @description 1-based
+             */
+            column: number;
+            /**
+             * Detail
+             * @description what was found; a secret is never repeated in full
+             */
+            detail: string;
+            /** End Column */
+            end_column: number;
+            /** End Line */
+            end_line: number;
+            /**
+             * Field
+             * @description content, or the message it is in: content[0].content
+             */
+            field: string;
+            /**
+             * Line
+             * @description 1-based, in the message's template source
+             */
+            line: number;
+            /**
+             * Message Index
+             * @description the chat message (None for a text prompt)
+             */
+            message_index: number | null;
+            /** Role */
+            role: string | null;
+            /**
+             * Rule
+             * @description the rule's id (docs/quality.md)
+             */
+            rule: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "low" | "medium" | "high";
+            /** Suggestion */
+            suggestion: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * FindingsPublic
+         * @description A version's (or unsaved content's) score and every quality and security finding.
+         */
+        FindingsPublic: {
+            /**
+             * By Category
+             * @description points taken off per category
+             */
+            by_category: {
+                [key: string]: number;
+            };
+            /**
+             * Counts
+             * @description findings per severity
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Deductions */
+            deductions: components["schemas"]["DeductionPublic"][];
+            /**
+             * Failed Rules
+             * @description rules that raised an error (plugin bugs)
+             */
+            failed_rules: string[];
+            /** Findings */
+            findings: components["schemas"]["FindingPublic"][];
+            /** Prompt */
+            prompt?: string | null;
+            /** Score */
+            score: number;
+            tokens: components["schemas"]["TokensPublic"];
+            /** Version */
+            version?: number | null;
+        };
         /** GateResultPublic */
         GateResultPublic: {
             /** Gate */
@@ -1890,6 +2181,41 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HealthComponent */
+        HealthComponent: {
+            /**
+             * Advice
+             * @description what to do; absent when green
+             */
+            advice?: string | null;
+            /**
+             * Name
+             * @description latency, errors, database, disk, queue, workers, backup
+             */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "green" | "yellow" | "red" | "unknown";
+            /**
+             * Summary
+             * @description what was measured, in words
+             */
+            summary: string;
+            /**
+             * Target
+             * @description the green limit, in `unit`
+             */
+            target?: number | null;
+            /** Unit */
+            unit?: string | null;
+            /**
+             * Value
+             * @description the measured value, in `unit`
+             */
+            value?: number | null;
         };
         /** ImpactLabelPublic */
         ImpactLabelPublic: {
@@ -2655,6 +2981,56 @@ export interface components {
             /** Slug */
             slug: string;
         };
+        /**
+         * ProjectReportPublic
+         * @description Scores and findings of a project's prompts (each at ``label``, default latest).
+         */
+        ProjectReportPublic: {
+            /** Common Findings */
+            common_findings: components["schemas"]["RuleCountPublic"][];
+            /**
+             * Counts
+             * @description findings per severity, all prompts
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Distribution
+             * @description prompts per score band: 0-9 ... 90-100
+             */
+            distribution: {
+                [key: string]: number;
+            };
+            /**
+             * Items
+             * @description every prompt scanned, by name
+             */
+            items: components["schemas"]["PromptScorePublic"][];
+            /** Label */
+            label: string;
+            /** Mean Score */
+            mean_score: number | null;
+            /** Median Score */
+            median_score: number | null;
+            /** Prompts */
+            prompts: number;
+            /**
+             * Scope
+             * @default project
+             * @constant
+             */
+            scope: "project";
+            /**
+             * Truncated
+             * @description more prompts than the scan's bound were left out
+             */
+            truncated: boolean;
+            /** With High Findings */
+            with_high_findings: components["schemas"]["PromptScorePublic"][];
+            /** Worst */
+            worst: components["schemas"]["PromptScorePublic"][];
+        };
         /** ProjectsPublic */
         ProjectsPublic: {
             /** Items */
@@ -2760,6 +3136,21 @@ export interface components {
             updated_by: string;
             version?: components["schemas"]["VersionPublic"] | null;
         };
+        /** PromptScorePublic */
+        PromptScorePublic: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Name */
+            name: string;
+            /** Score */
+            score: number;
+            /** Top Rules */
+            top_rules: string[];
+            /** Version */
+            version: number;
+        };
         /**
          * PromptUpdate
          * @description A change to a prompt. Content, config or type changes make a new version.
@@ -2812,6 +3203,31 @@ export interface components {
             offset: number;
             /** Total */
             total: number;
+        };
+        /**
+         * QualityPolicy
+         * @description The quality policy of one project.
+         * @example {
+         *       "block_secrets_on_save": true
+         *     }
+         */
+        QualityPolicy: {
+            /**
+             * Block Secrets On Save
+             * @default false
+             */
+            block_secrets_on_save: boolean;
+        };
+        /**
+         * QualityPolicyUpdate
+         * @description Fields to change; the ones left out keep their value.
+         * @example {
+         *       "block_secrets_on_save": true
+         *     }
+         */
+        QualityPolicyUpdate: {
+            /** Block Secrets On Save */
+            block_secrets_on_save?: boolean | null;
         };
         /**
          * RenderRequest
@@ -2888,6 +3304,102 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** RuleCountPublic */
+        RuleCountPublic: {
+            /** Category */
+            category: string;
+            /** Findings */
+            findings: number;
+            /** Prompts */
+            prompts: number;
+            /** Rule */
+            rule: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "low" | "medium" | "high";
+        };
+        /** RulePublic */
+        RulePublic: {
+            /** Category */
+            category: string;
+            /** Id */
+            id: string;
+            /** Rationale */
+            rationale: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "low" | "medium" | "high";
+            /** Source */
+            source: string;
+            /** Suggestion */
+            suggestion: string;
+            /** Title */
+            title: string;
+        };
+        /** RulesPublic */
+        RulesPublic: {
+            /** Items */
+            items: components["schemas"]["RulePublic"][];
+            /** Max Hits Per Rule */
+            max_hits_per_rule: number;
+            /**
+             * Weights
+             * @description points a finding takes off, by severity
+             */
+            weights: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * ScanInput
+         * @description Unsaved content (``content`` given) or the whole project (``content`` left out).
+         * @example {
+         *       "content": "Summarise {{ ticket }} in 3 bullet points.",
+         *       "type": "text"
+         *     }
+         * @example {
+         *       "label": "production"
+         *     }
+         */
+        ScanInput: {
+            /**
+             * Config
+             * @description model config (model ...)
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Content */
+            content?: string | {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Label
+             * @description project scan: the label to scan
+             */
+            label?: string | null;
+            /**
+             * Limit
+             * @description project scan: prompts at most
+             * @default 10000
+             */
+            limit: number;
+            /**
+             * Name
+             * @default unsaved
+             */
+            name: string;
+            /**
+             * Type
+             * @default text
+             * @enum {string}
+             */
+            type: "text" | "chat";
+        };
         /**
          * SessionPublic
          * @description A console session just pointed at a workspace (switch, accepted invitation).
@@ -2905,6 +3417,32 @@ export interface components {
         SwitchInput: {
             /** Workspace */
             workspace: string;
+        };
+        /** SystemHealthPublic */
+        SystemHealthPublic: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Components */
+            components: components["schemas"]["HealthComponent"][];
+            /**
+             * Score
+             * @description 0-100, the mean of the known components
+             */
+            score: number | null;
+            /**
+             * Status
+             * @description the worst known component
+             * @enum {string}
+             */
+            status: "green" | "yellow" | "red" | "unknown";
+            /**
+             * Window Minutes
+             * @description latency and errors cover these last minutes
+             */
+            window_minutes: number;
         };
         /**
          * TemplateCheckPublic
@@ -2959,6 +3497,36 @@ export interface components {
             line: number | null;
             /** Message */
             message: string;
+        };
+        /** TokensPublic */
+        TokensPublic: {
+            /** Count */
+            count: number;
+            /**
+             * Exact
+             * @description false: estimated at 4 characters a token
+             */
+            exact: boolean;
+        };
+        /** TrendPointPublic */
+        TrendPointPublic: {
+            /** Branch */
+            branch: string;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Score */
+            score: number;
+            /** Version */
+            version: number;
+        };
+        /** TrendPublic */
+        TrendPublic: {
+            /** Items */
+            items: components["schemas"]["TrendPointPublic"][];
+            /** Prompt */
+            prompt: string;
         };
         /** UsagePublic */
         UsagePublic: {
@@ -4724,6 +5292,74 @@ export interface operations {
             };
         };
     };
+    get_quality_policy_api_v1_projects__slug__quality_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityPolicy"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_quality_policy_api_v1_projects__slug__quality_policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QualityPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityPolicy"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_prompts_api_v1_prompts_get: {
         parameters: {
             query?: {
@@ -5361,6 +5997,43 @@ export interface operations {
             };
         };
     };
+    get_findings_api_v1_prompts__name__findings_get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+                label?: string | null;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description prompt name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     prompt_impact_api_v1_prompts__name__impact_get: {
         parameters: {
             query?: {
@@ -5587,6 +6260,41 @@ export interface operations {
             };
         };
     };
+    get_trend_api_v1_prompts__name__quality_trend_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description prompt name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     render_api_v1_prompts__name__render_post: {
         parameters: {
             query?: {
@@ -5773,6 +6481,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rules_api_v1_quality_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesPublic"];
+                };
+            };
+        };
+    };
+    scan_api_v1_scan_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScanInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentScanPublic"] | components["schemas"]["ProjectReportPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    system_health_api_v1_system_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemHealthPublic"];
                 };
             };
         };
@@ -6209,6 +6993,26 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    prometheus_metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
         };

@@ -17,6 +17,7 @@ from promptyard.cli.identity import accounts, projects
 from promptyard.cli.operations import audit, db
 from promptyard.cli.prompts import commands as prompts
 from promptyard.cli.prompts import history
+from promptyard.cli.quality import scan as quality_scan
 from promptyard.cli.serve import serve
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ review.register(app)  # review
 review.register_prompt_commands(prompt_app)  # prompt lifecycle, prompt impact
 audit.register(app)  # audit
 delivery_mcp.register(app)  # mcp
+quality_scan.register(app)  # scan
 
 
 def _version(value: bool) -> None:

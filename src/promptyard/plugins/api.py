@@ -6,7 +6,7 @@ everything else in Promptyard may change between releases.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,3 +45,211 @@ class GateResult:
 
 
 GateFn = Callable[[GateContext], GateResult]
+
+
+# --- model providers --------------------------------------------------------------------
+#
+# A provider kind (``openai``, ``anthropic``, ``fake``, or one a plugin adds) turns a chat
+# request into a model call. Promptyard owns everything around the call: the connection's
+# encrypted key, the concurrency limit, timeouts, retries with backoff (a provider raises
+# :class:`ProviderError` and never retries itself), cancellation, pricing and the
+# generation record.
+
+
+@dataclass(frozen=True)
+class ProviderConnection:
+    """A configured connection, as a provider sees it: the key is already decrypted."""
+
+    name: str
+    kind: str
+    base_url: str | None = None
+    api_key: str | None = None
+    #: Kind-specific settings (Azure's ``api_version``, extra ``headers``, the fake
+    #: provider's ``latency_ms`` / ``output`` / ``error_rate`` ...).
+    options: dict[str, Any] = field(default_factory=dict)
+    timeout_seconds: float = 60.0
+    #: At most this many calls in flight on this connection at once (``None``: no limit).
+    max_concurrency: int | None = None
+    #: The stored connection's id: with ``kind`` and ``base_url`` it keys the concurrency
+    #: limiter and the provider's SDK client cache (``name`` is used when it is ``None``).
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One call. ``messages`` are ``{"role", "content"}`` (roles system, user,
+    assistant, tool); ``tools`` and ``response_format`` use OpenAI's shapes and each
+    provider translates them (or raises a caller :class:`ProviderError` when it cannot)."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    #: temperature, max_tokens, top_p, stop, seed, ... (unknown keys are passed on).
+    params: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    response_format: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as the provider reported them; ``None`` where it reported nothing.
+    ``cached_tokens`` are part of ``input_tokens``, ``reasoning_tokens`` part of
+    ``output_tokens``."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    #: The arguments as the model wrote them (a JSON text, not parsed).
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    output: str
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    #: The model name the provider says answered (may differ from the one asked for).
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of output text, in order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last event of a stream: the whole result, usage included."""
+
+    result: ChatResult
+
+
+StreamEvent = TextDelta | Finished
+
+
+class ProviderError(Exception):
+    """A provider call failed. ``retryable`` (429, 5xx, connection errors, timeouts) lets
+    the runtime retry with backoff, waiting at least ``retry_after`` seconds when the
+    provider said so. ``caller_error`` marks the caller's own mistake (an unknown model,
+    a bad parameter, a tool shape the provider refuses): it reaches the API caller as a
+    4xx, everything else as ``502 provider_error`` carrying ``message``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        caller_error: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.caller_error = caller_error
+
+
+class Provider:
+    """Base class of a provider kind. Subclasses set ``kind`` and ``label`` and implement
+    :meth:`complete` and :meth:`stream`; :meth:`list_models` is optional."""
+
+    kind: str = ""
+    label: str = ""
+    #: Whether a connection of this kind must carry an API key.
+    needs_api_key: bool = True
+    default_base_url: str | None = None
+
+    async def list_models(self, connection: ProviderConnection) -> list[str] | None:
+        """The models the provider offers, or ``None`` when it has no list to give."""
+        return None
+
+    async def complete(self, connection: ProviderConnection, request: ChatRequest) -> ChatResult:
+        raise NotImplementedError
+
+    def stream(
+        self, connection: ProviderConnection, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield :class:`TextDelta` events, then exactly one :class:`Finished`."""
+        raise NotImplementedError
+
+
+# --- quality rules ----------------------------------------------------------------------
+#
+# A quality rule (``register_quality_rules``) reads a prompt's template source and reports
+# hits; Promptyard locates each hit (message, line, column), scores the version and runs
+# the rules on every scan. Rules are pure and fast: no I/O, no model calls. See
+# docs/quality.md.
+
+#: Severities from the least to the most serious.
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class PromptMessage:
+    """One template source: a chat message (``role`` system, user, ...) or the whole text
+    of a text prompt (``role`` ``"text"``, ``index`` 0)."""
+
+    index: int
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule reads: a version's template sources, model config and variables."""
+
+    name: str
+    type: str
+    messages: tuple[PromptMessage, ...]
+    config: dict[str, Any] = field(default_factory=dict)
+    #: Names of the variables the templates read.
+    variables: tuple[str, ...] = ()
+    #: Token count of a text (exact where an offline tokenizer is installed, else an
+    #: estimate of 4 characters a token; ``tokens_exact`` says which).
+    count_tokens: Callable[[str], int] = lambda text: (len(text) + 3) // 4
+    tokens_exact: bool = False
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """One thing a rule found, at ``start``..``end`` (character offsets) of the message
+    ``message`` (its index in :attr:`RuleContext.messages`).
+
+    ``detail`` says what was found; it must never repeat a secret in full. ``severity``
+    and ``suggestion``, when given, override the rule's own for this hit."""
+
+    message: int = 0
+    start: int = 0
+    end: int = 0
+    detail: str = ""
+    severity: str | None = None
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    """A documented rule: ``id`` (kebab-case, unique), ``category`` (``quality`` or
+    ``security``), default ``severity`` (one of :data:`SEVERITIES`), a one-line ``title``,
+    the ``rationale``, a concrete ``suggestion``, the ``source`` it draws on, and
+    ``check(ctx) -> Iterable[RuleHit]``."""
+
+    id: str
+    category: str
+    severity: str
+    title: str
+    rationale: str
+    suggestion: str
+    source: str
+    check: Callable[[RuleContext], Iterable[RuleHit]]

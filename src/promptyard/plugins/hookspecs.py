@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from promptyard.plugins.api import GateFn
+    from promptyard.plugins.api import GateFn, Provider, QualityRule
 
 hookspec = pluggy.HookspecMarker("promptyard")
 hookimpl = pluggy.HookimplMarker("promptyard")
@@ -29,4 +29,25 @@ class PromptyardSpec:
         the version a change request wants to publish; it runs when the request is opened
         and again at every approval, must not write, and a project's policy can switch it
         off with ``gates: {name: false}``.
+        """
+
+    @hookspec
+    def register_providers(self, register: Callable[[Provider], Any]) -> None:
+        """Add model provider kinds: call ``register(provider)`` for each.
+
+        ``provider`` is an instance of a :class:`promptyard.plugins.api.Provider` subclass;
+        its ``kind`` is what a provider connection names (a later registration of a kind
+        wins). The built-in ``openai``, ``anthropic`` and ``fake`` kinds register the same
+        way (``promptyard.plugins.builtin.providers``).
+        """
+
+    @hookspec
+    def register_quality_rules(self, register: Callable[[QualityRule], Any]) -> None:
+        """Add quality and security rules: call ``register(rule)`` for each.
+
+        ``rule`` is a :class:`promptyard.plugins.api.QualityRule`; its ``check(ctx)`` reads
+        a :class:`~promptyard.plugins.api.RuleContext` (the version's template sources)
+        and yields :class:`~promptyard.plugins.api.RuleHit` s. A later registration of an
+        id wins. The built-in rules register the same way
+        (``promptyard.plugins.builtin.quality_rules``); docs/quality.md lists them.
         """

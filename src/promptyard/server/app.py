@@ -25,10 +25,14 @@ from promptyard.server.api.v1.delivery import changes as delivery_changes
 from promptyard.server.api.v1.governance import reviews
 from promptyard.server.api.v1.identity import accounts, auth, projects
 from promptyard.server.api.v1.operations import audit
+from promptyard.server.api.v1.operations import health as system_health
 from promptyard.server.api.v1.prompts import compat, folders_tags, routes, templates
+from promptyard.server.api.v1.quality import routes as quality_routes
 from promptyard.server.edge import EdgeMiddleware, json_body_guard
 from promptyard.server.errors import error_response, install_error_handlers
 from promptyard.server.mcp.endpoint import MCPEndpoint
+from promptyard.server.metrics import MetricsMiddleware, install_metrics
+from promptyard.server.metrics import router as metrics_router
 from promptyard.server.middleware import (
     PromptReadFastPath,
     RequestIdMiddleware,
@@ -37,6 +41,7 @@ from promptyard.server.middleware import (
 from promptyard.server.render_pool import RenderAdmission, RenderPool
 from promptyard.services.context import Core
 from promptyard.services.delivery.stream import ChangeHub
+from promptyard.services.operations.health import SizeHistory
 from promptyard.store import migrate
 from promptyard.workers import build_runner
 from promptyard.workers.changes import ChangePoller
@@ -55,6 +60,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         # and request latency has no long GC pauses.
         gc.collect()
         gc.freeze()
+        metrics.database.attach(core.store)  # statement latency (promptyard_db_*)
         # Background jobs (webhook delivery, audit checkpoints: see promptyard.workers)
         # run in the one process where PROMPTYARD_WEBHOOK_WORKER is on.
         if core.settings.webhook_worker:
@@ -72,6 +78,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             poller.stop()
             runner.stop()
             render_pool.shutdown()
+            metrics.database.detach()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -94,6 +101,9 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     changes = ChangeHub()
     poller = ChangePoller(core, changes)
     app.state.changes, app.state.change_poller = changes, poller
+    # Prometheus metrics (GET /metrics) and the health score's request window.
+    metrics = install_metrics(app, core, runner=runner, render_pool=render_pool)
+    app.state.size_history = SizeHistory()
     install_error_handlers(app)
 
     # Every JSON body is checked (depth, storable) before its route validates it.
@@ -109,11 +119,14 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(accounts.router)
     api.include_router(reviews.router)
     api.include_router(audit.router)
+    api.include_router(quality_routes.router)
+    api.include_router(system_health.router)
     app.include_router(api)
     # Langfuse's prompt API for its SDKs (basic auth with a key pair; Langfuse's errors).
     public = APIRouter(prefix="/api/public", dependencies=[Depends(json_body_guard)])
     public.include_router(langfuse_prompts.router)
     app.include_router(public)
+    app.include_router(metrics_router)
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:
@@ -170,6 +183,8 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     app.add_middleware(RenderAdmission, pool=render_pool)
     app.add_middleware(LangfuseErrorDialect)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: times every request, the read fast path's answers included.
+    app.add_middleware(MetricsMiddleware, stats=metrics.requests)
     return app
 
 

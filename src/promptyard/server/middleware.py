@@ -133,6 +133,7 @@ class PromptReadFastPath:
         if scope["type"] == "http" and scope["method"] == "GET":
             hit = self._hit(scope)
             if hit is not None:
+                scope["promptyard.fast_path"] = True  # counted by server/metrics.py
                 headers = prompt_read_headers(hit)
                 if etag_matches(_header(scope, b"if-none-match"), headers[0][1]):
                     await send({"type": "http.response.start", "status": 304, "headers": headers})

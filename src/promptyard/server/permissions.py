@@ -33,6 +33,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # service, docs and the console
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,  # PROMPTYARD_METRICS_TOKEN, when set (server/metrics.py)
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
@@ -73,6 +74,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", f"{_V1}/prompts/{{name}}/branches/{{branch}}/merge"): "prompt:write",
     ("DELETE", f"{_V1}/prompts/{{name}}/branches/{{branch}}"): "prompt:write",
     ("POST", f"{_V1}/prompts/{{name}}/render"): "prompt:read",
+    # quality: findings, scores, scans (server/api/v1/quality/)
+    ("GET", f"{_V1}/prompts/{{name}}/findings"): "prompt:read",
+    ("GET", f"{_V1}/prompts/{{name}}/quality-trend"): "prompt:read",
+    ("POST", f"{_V1}/scan"): "prompt:read",
+    ("GET", f"{_V1}/quality/rules"): "prompt:read",
+    ("GET", f"{_V1}/projects/{{slug}}/quality-policy"): "prompt:read",
+    ("PUT", f"{_V1}/projects/{{slug}}/quality-policy"): "policy:manage",
     ("GET", f"{_V1}/folders"): "prompt:read",
     ("GET", f"{_V1}/tags"): "prompt:read",
     # projects
@@ -130,6 +138,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", f"{_V1}/audit/export"): "audit:read",
     ("GET", f"{_V1}/audit/checkpoints"): "audit:read",
     ("POST", f"{_V1}/audit/checkpoints"): "audit:read",
+    # operations: the health score, for every signed-in user (the console's status page)
+    ("GET", f"{_V1}/system/health"): AUTHENTICATED,
     # Langfuse's prompt API (server/api/public/langfuse_prompts.py)
     ("GET", f"{_LF}/v2/prompts"): "prompt:read",
     ("POST", f"{_LF}/v2/prompts"): "prompt:write",

@@ -106,6 +106,9 @@ def utcnow() -> datetime:
 
 #: A label guard may refuse moving a label directly (raises a domain error).
 LabelGuard = Callable[["Session", int, str], None]
+#: A version guard sees ``(session, project_id, type, content)`` of every version about to
+#: be committed, and may refuse it (raises a domain error): quality's secret blocking.
+VersionGuard = Callable[["Session", int, str, Any], None]
 
 
 @dataclass
@@ -127,6 +130,10 @@ class Core:
     gates: dict[str, Callable[..., Any]] = field(default_factory=dict)
     #: Checks every direct label move passes (governance's protected labels).
     label_guards: list[LabelGuard] = field(default_factory=list)
+    #: Quality and security rules by id, collected from plugins (``register_quality_rules``).
+    quality_rules: dict[str, Any] = field(default_factory=dict)
+    #: Checks every version passes before it is committed (quality's secret blocking).
+    version_guards: list[VersionGuard] = field(default_factory=list)
     clock: Callable[[], datetime] = utcnow
 
     @classmethod

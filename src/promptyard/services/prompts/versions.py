@@ -158,6 +158,8 @@ def commit_version(
     once (append-only); the prompt, branch and label changes go in one flush at the end.
     """
     variables, references = _analyze(core, session, prompt, branch, type_, content)
+    for guard in core.version_guards:  # e.g. quality refusing a secret (see Core)
+        guard(session, prompt.project_id, type_, content)
     number = prompt.next_version
     version = SqlVersion(
         prompt_id=prompt.id,

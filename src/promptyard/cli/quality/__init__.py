@@ -1,0 +1,1 @@
+"""`promptyard scan`: quality and security findings of files, a prompt or a project."""

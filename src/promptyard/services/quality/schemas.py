@@ -1,0 +1,137 @@
+"""Requests and answers of the quality capability. Plain pydantic: no database, no FastAPI."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from promptyard.domain.schemas import Input, LabelName, PromptType, request_examples
+
+Severity = Literal["info", "low", "medium", "high"]
+Content = str | list[dict[str, Any]]
+
+
+class FindingPublic(BaseModel):
+    """One finding, located in the template source."""
+
+    rule: str = Field(description="the rule's id (docs/quality.md)")
+    category: Literal["quality", "security"] | str
+    severity: Severity
+    title: str
+    detail: str = Field(description="what was found; a secret is never repeated in full")
+    suggestion: str
+    field: str = Field(description="content, or the message it is in: content[0].content")
+    message_index: int | None = Field(description="the chat message (None for a text prompt)")
+    role: str | None
+    line: int = Field(description="1-based, in the message's template source")
+    column: int = Field(description="1-based")
+    end_line: int
+    end_column: int
+
+
+class DeductionPublic(BaseModel):
+    rule: str
+    category: str
+    count: int
+    deduction: int = Field(description="points this rule took off the score")
+
+
+class TokensPublic(BaseModel):
+    count: int
+    exact: bool = Field(description="false: estimated at 4 characters a token")
+
+
+class FindingsPublic(BaseModel):
+    """A version's (or unsaved content's) score and every quality and security finding."""
+
+    prompt: str | None = None
+    version: int | None = None
+    score: int = Field(ge=0, le=100)
+    deductions: list[DeductionPublic]
+    by_category: dict[str, int] = Field(description="points taken off per category")
+    counts: dict[str, int] = Field(description="findings per severity")
+    findings: list[FindingPublic]
+    failed_rules: list[str] = Field(description="rules that raised an error (plugin bugs)")
+    tokens: TokensPublic
+
+
+class TrendPointPublic(BaseModel):
+    version: int
+    branch: str
+    score: int
+    counts: dict[str, int]
+
+
+class TrendPublic(BaseModel):
+    prompt: str
+    items: list[TrendPointPublic]
+
+
+class PromptScorePublic(BaseModel):
+    name: str
+    version: int
+    score: int
+    counts: dict[str, int]
+    top_rules: list[str]
+
+
+class RuleCountPublic(BaseModel):
+    rule: str
+    category: str
+    severity: Severity
+    findings: int
+    prompts: int
+
+
+class ProjectReportPublic(BaseModel):
+    """Scores and findings of a project's prompts (each at ``label``, default latest)."""
+
+    scope: Literal["project"] = "project"
+    label: str
+    prompts: int
+    truncated: bool = Field(description="more prompts than the scan's bound were left out")
+    mean_score: float | None
+    median_score: float | None
+    distribution: dict[str, int] = Field(description="prompts per score band: 0-9 ... 90-100")
+    counts: dict[str, int] = Field(description="findings per severity, all prompts")
+    worst: list[PromptScorePublic]
+    with_high_findings: list[PromptScorePublic]
+    common_findings: list[RuleCountPublic]
+    items: list[PromptScorePublic] = Field(description="every prompt scanned, by name")
+
+
+class ContentScanPublic(FindingsPublic):
+    scope: Literal["content"] = "content"
+
+
+class ScanInput(Input):
+    """Unsaved content (``content`` given) or the whole project (``content`` left out)."""
+
+    model_config = request_examples(
+        {"type": "text", "content": "Summarise {{ ticket }} in 3 bullet points."},
+        {"label": "production"},
+    )
+
+    type: PromptType = "text"
+    content: Content | None = None
+    config: dict[str, Any] = Field(default_factory=dict, description="model config (model ...)")
+    name: str = Field("unsaved", max_length=128)
+    label: LabelName | None = Field(None, description="project scan: the label to scan")
+    limit: int = Field(10_000, ge=1, le=10_000, description="project scan: prompts at most")
+
+
+class RulePublic(BaseModel):
+    id: str
+    category: str
+    severity: Severity
+    title: str
+    rationale: str
+    suggestion: str
+    source: str
+
+
+class RulesPublic(BaseModel):
+    items: list[RulePublic]
+    weights: dict[str, int] = Field(description="points a finding takes off, by severity")
+    max_hits_per_rule: int

@@ -1,0 +1,1 @@
+"""Model providers and calling them (tests/runtime)."""
