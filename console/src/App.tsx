@@ -13,6 +13,10 @@ import { PromptLayout } from "./features/prompts/PromptLayout";
 import {
   AcceptInvitationPage,
   AuditPage,
+  FeedbackPage,
+  GenerationPage,
+  GenerationsPage,
+  ProvidersPage,
   ChangeRequestPage,
   ChangeRequestsPage,
   KeysPage,
@@ -82,11 +86,15 @@ export function AppRoutes() {
             <Route path="keys" element={<KeysPage />} />
             <Route path="policies" element={<PoliciesPage />} />
             <Route path="webhooks" element={<WebhooksPage />} />
+            <Route path="providers" element={<ProvidersPage />} />
           </Route>
           <Route path="reviews" element={<ChangeRequestsPage />} />
           <Route path="reviews/new" element={<NewChangeRequestPage />} />
           <Route path="reviews/:id" element={<ChangeRequestPage />} />
           <Route path="audit" element={<AuditPage />} />
+          <Route path="generations" element={<GenerationsPage />} />
+          <Route path="generations/:id" element={<GenerationPage />} />
+          <Route path="feedback" element={<FeedbackPage />} />
           <Route path="prompts/:name" element={<PromptLayout />}>
             <Route index element={<EditorPage />} />
             <Route path="history" element={<HistoryPage />} />

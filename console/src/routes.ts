@@ -21,3 +21,7 @@ export const ChangeRequestsPage = lazy(() => import("./features/governance/revie
 export const NewChangeRequestPage = lazy(() => import("./features/governance/reviews/NewChangeRequestPage"));
 export const ChangeRequestPage = lazy(() => import("./features/governance/reviews/ChangeRequestPage"));
 export const AuditPage = lazy(() => import("./features/operations/audit/AuditPage"));
+export const GenerationsPage = lazy(() => import("./features/telemetry/generations/GenerationsPage"));
+export const GenerationPage = lazy(() => import("./features/telemetry/generations/GenerationPage"));
+export const FeedbackPage = lazy(() => import("./features/telemetry/feedback/FeedbackPage"));
+export const ProvidersPage = lazy(() => import("./features/runtime/providers/ProvidersPage"));

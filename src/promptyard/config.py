@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         description="Largest body of a prompt write (create, update, bulk): content up to "
         "max_content_chars, however it is escaped, plus metadata.",
     )
+    max_ingest_request_bytes: int = Field(
+        default=5_000_000,
+        description="Largest body of a generation report (POST /generations/batch: up to "
+        "1,000 generations with their text).",
+    )
     max_content_chars: int = Field(
         default=100_000, description="Largest prompt content (text or all messages together)."
     )
@@ -150,6 +155,68 @@ class Settings(BaseSettings):
         le=1,
         description="Target share of requests answered 5xx over the last 15 minutes "
         "(health: yellow above it, red above five times it).",
+    )
+
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="Key (Fernet, base64) encrypting provider API keys at rest; default: "
+        "secret.key in data_dir, created on first use (mode 0600). Keep it with backups: "
+        "without it stored provider keys cannot be read.",
+    )
+    generation_text_max_chars: int = Field(
+        default=32_000,
+        ge=0,
+        le=10_000_000,
+        description="A generation's input and output text are each stored up to this many "
+        "characters (the rest is cut and the row flagged); 0 stores no text.",
+    )
+    execute_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Longest a provider call from execute may take, retries included.",
+    )
+
+    backup_url: str | None = Field(
+        default=None,
+        description="Where `promptyard backup` and scheduled backups write: a folder, or "
+        "an S3-compatible store as s3://bucket/prefix (needs promptyard[s3]; credentials "
+        "from the usual AWS_* variables); default: the backups folder in data_dir.",
+    )
+    backup_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible store other than AWS (MinIO, Ceph, …), "
+        "e.g. http://127.0.0.1:9000.",
+    )
+    backup_interval_hours: float = Field(
+        default=0.0,
+        ge=0,
+        description="Take a backup this often from the server's scheduler (0: off).",
+    )
+    backup_keep: int = Field(
+        default=7,
+        ge=1,
+        description="Backups kept at backup_url after each new one; older ones are deleted.",
+    )
+    backup_pg_dump: str = Field(
+        default="pg_dump",
+        description="pg_dump used for PostgreSQL backups (its major version must be at "
+        "least the server's).",
+    )
+    backup_pg_restore: str = Field(
+        default="pg_restore",
+        description="pg_restore used to restore PostgreSQL backups.",
+    )
+    db_check_interval_hours: float = Field(
+        default=0.0,
+        ge=0,
+        description="Run the integrity check (`promptyard db check`) this often from the "
+        "server's scheduler (0: off; 24 is a good choice).",
+    )
+    semantic_search: bool = Field(
+        default=False,
+        description="Embed prompts in the background (the process running background "
+        "jobs) and serve semantic search; needs the promptyard[semantic] extra.",
     )
 
     def resolved_database_url(self) -> str:

@@ -14,7 +14,9 @@ from promptyard.config import Settings
 from promptyard.plugins.manager import (
     build_plugin_manager,
     collect_gates,
+    collect_providers,
     collect_quality_rules,
+    collect_redactors,
 )
 from promptyard.services.context import Core
 from promptyard.services.governance import policy
@@ -39,6 +41,8 @@ def build_core(
     manager = build_plugin_manager(extra=plugins, entry_points=entry_points)
     core.gates = collect_gates(manager)
     core.quality_rules = collect_quality_rules(manager)
+    core.redactors = collect_redactors(manager)
+    core.providers = collect_providers(manager)
     policy.install(core)
     quality_gate.install(core)
     quality_policy.install(core)

@@ -81,7 +81,7 @@ def test_policy_review_approve_apply_audit(page, browser, base_url, api, reviewe
     expect(page.get_by_label("Version", exact=True)).to_have_value("2")
     expect(page.get_by_label("Label", exact=True)).to_have_value("production")
     page.get_by_label("Description", exact=True).fill("Warmer wording for the checkout reply.")
-    page.get_by_label("Sample variables (JSON, optional)", exact=True).fill('{"customer": "Ada"}')
+    page.get_by_label("Sample variables (JSON)", exact=True).fill('{"customer": "Ada"}')
     check_page(page, "the new change request page", "change-request-new")
     page.get_by_role("button", name="Open change request").click()
 
@@ -90,8 +90,10 @@ def test_policy_review_approve_apply_audit(page, browser, base_url, api, reviewe
     expect(page.get_by_role("heading", name=f"#{cr_id} {name}: production → v2")).to_be_visible()
     expect(page.locator(".cr-page .section-head .badge")).to_have_text("open")
     gates = page.get_by_role("region", name="Quality gates")
-    expect(gates.locator(".gate")).to_have_count(2)
+    # the default policy's gates: variables declared, renders, no high-severity finding
+    expect(gates.locator(".gate")).to_have_count(3)
     expect(gates).to_contain_text("variables_declared: passed")
+    expect(gates).to_contain_text("no_high_severity_findings: passed")
     expect(page.get_by_test_id("diff")).to_contain_text("Your order is on its way")
     cr = api.get(f"/change-requests/{cr_id}").json()
     assert (cr["status"], cr["author"], cr["version"], cr["label"]) == (

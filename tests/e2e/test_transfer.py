@@ -61,7 +61,7 @@ def test_export_then_import_into_another_project(page, api, tmp_path):  # type: 
     # importing again: "fail" refuses with a readable error, "skip" skips them all
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was imported.")
-    page.get_by_text("Skip it and import the rest").click()
+    page.get_by_text("Skip it and import the rest", exact=True).click()
     page.get_by_role("button", name="Import").click()
     expect(result).to_contain_text("Imported 0 prompts, skipped 2 that already existed")
     assert api.get("/prompts", params={"project": "export-dst"}).json()["total"] == 2

@@ -169,6 +169,39 @@ def test_failed_delivery_retries_with_backoff_then_succeeds(core: Core, receiver
     assert len(ids) == 1  # the same delivery, retried
 
 
+@pytest.mark.parametrize("status", [405, 410, 400])
+def test_a_permanent_refusal_fails_at_once(core: Core, receiver: Receiver, status: int) -> None:
+    clock = Clock()
+    core.clock = clock
+    ctx, project_id, _secret = _prepare(core, receiver.url, ["change_request.opened"])
+    _open(core, ctx, project_id)
+    receiver.statuses = [status]
+    assert webhooks.deliver_due(core) == 1
+    [delivery] = webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=1)
+    assert delivery["status"] == "failed" and delivery["attempts"] == 1
+    assert delivery["last_status_code"] == status
+    assert delivery["last_error"] == f"HTTP {status} (permanent: not retried)"
+    assert delivery["next_attempt_at"] is None
+    clock.now += timedelta(hours=1)
+    assert webhooks.deliver_due(core) == 0
+    assert len(receiver.received) == 1
+
+
+def test_rate_limiting_is_retried(core: Core, receiver: Receiver) -> None:
+    clock = Clock()
+    core.clock = clock
+    ctx, project_id, _secret = _prepare(core, receiver.url, ["change_request.opened"])
+    _open(core, ctx, project_id)
+    receiver.statuses = [429]
+    assert webhooks.deliver_due(core) == 1
+    [delivery] = webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=1)
+    assert delivery["status"] == "pending" and delivery["last_status_code"] == 429
+    clock.now += timedelta(seconds=10)
+    assert webhooks.deliver_due(core) == 1
+    [delivery] = webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=1)
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 2
+
+
 def test_unreachable_url_fails_after_max_attempts(core: Core) -> None:
     clock = Clock()
     core.clock = clock

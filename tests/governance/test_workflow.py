@@ -285,3 +285,30 @@ def test_impact_lists_labels_dependents_and_open_requests(app_client: TestClient
     assert only["labels"] == [{"name": "production", "version": 1}]
     assert app_client.get(f"{API}/prompts/tone/impact", params={"version": 9}).status_code == 404
     assert app_client.get(f"{API}/prompts/nope/impact").status_code == 404
+
+
+def test_a_request_keeps_the_labels_starting_version(app_client: TestClient, core: Core) -> None:
+    """The reviewed diff is base_version → version, before and after the request lands."""
+    create_prompt(app_client, "trail", "v1")
+    for n in range(2, 5):
+        new_version(app_client, "trail", f"v{n}")
+    assert app_client.put(f"{API}/prompts/trail/labels/production", json={"version": 2}).is_success
+    request = open_request(app_client, prompt="trail", version=4)
+    assert request["base_version"] == 2
+    fresh = open_request(app_client, prompt="trail", version=3, label="brand-new")
+    assert fresh["base_version"] is None  # the label pointed nowhere yet
+
+    reviewer = make_key(core, "reviewer-trail")
+    url = f"{API}/change-requests/{request['id']}"
+    assert app_client.post(f"{url}/approve", json={}, headers=reviewer).status_code == 200
+    # the label moves meanwhile: what was reviewed stays the starting point
+    assert app_client.put(f"{API}/prompts/trail/labels/production", json={"version": 3}).is_success
+    applied = app_client.post(f"{url}/apply")
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["base_version"] == 2
+    assert app_client.get(url).json()["base_version"] == 2
+    listed = app_client.get(f"{API}/change-requests", params={"status": "applied"}).json()
+    assert [(r["id"], r["base_version"]) for r in listed["items"]] == [(request["id"], 2)]
+    with core.store.read() as session:
+        row = session.get(SqlChangeRequest, request["id"])
+        assert row is not None and row.base_version == 2

@@ -147,3 +147,26 @@ def test_database_growth_against_free_disk() -> None:
         health._database(200 * mib, growth, measure.Disk("/d", 4 * gib, 100 * gib)).status == "red"
     )
     assert health._database(200 * mib, -1.0, disk).status == "green"
+
+
+def test_the_age_of_the_newest_backup(core: Core) -> None:
+    from promptyard.services.operations.backup import create_backup
+
+    def backup_component() -> Any:
+        health._BACKUP_TIMES.clear()  # listed at most once a minute: look again
+        return health._backup(core)
+
+    none = backup_component()
+    assert (none.status, none.summary) == ("yellow", "no backup found at backup_url")
+    core.settings.backup_interval_hours = 24
+    assert backup_component().status == "red"  # a schedule, and nothing made
+    create_backup(core.settings)
+    fresh = backup_component()
+    assert fresh.status == "green" and fresh.advice is None and fresh.value is not None
+    assert fresh.value < 1 and fresh.target == 24
+    later = core.clock
+    core.clock = lambda: later() + timedelta(hours=50)  # type: ignore[method-assign]
+    late = backup_component()
+    assert late.status == "yellow" and "late" in (late.advice or "")
+    core.clock = lambda: later() + timedelta(hours=100)  # type: ignore[method-assign]
+    assert backup_component().status == "red"

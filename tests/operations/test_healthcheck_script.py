@@ -8,12 +8,21 @@ import sys
 from typing import Any
 
 import httpx
+import pytest
 
+from promptyard.services.context import Core
+from promptyard.services.operations.backup import create_backup
 from tests._server import LiveServer, free_port
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.operations._prometheus import ROOT
 
 SCRIPT = ROOT / "scripts" / "healthcheck.py"
+
+
+@pytest.fixture(autouse=True)
+def _backed_up(core: Core) -> None:
+    """A server with a fresh backup: otherwise the health score is rightly yellow."""
+    create_backup(core.settings)
 
 
 def _run(*args: str) -> tuple[int, dict[str, Any]]:

@@ -78,20 +78,53 @@ def other_workspace(core: Core) -> str:
     return add_key(core, role="admin", workspace_id=workspace_id, name="acme")
 
 
-def role_keys(core: Core) -> dict[str, str]:
-    """One key per role in the default workspace, plus :data:`OTHER`."""
+#: A feedback key of the default project: the public feedback route's credential, in its
+#: body (the route is public: it answers 401 only to a wrong key).
+FEEDBACK_KEY = "pyfb_access_matrix_0123456789"
+
+
+def add_feedback_key(core: Core) -> None:
     workspace_id = default_workspace_id(core)
+    with core.store.read() as session:
+        project_id = session.execute(
+            select(SqlProject.id).where(
+                SqlProject.workspace_id == workspace_id, SqlProject.slug == "default"
+            )
+        ).scalar_one()
+    with core.store.write() as session:
+        auth.insert_key(
+            core,
+            session,
+            ctx=admin_context(core),
+            workspace_id=workspace_id,
+            project_id=project_id,
+            user_id=None,
+            name="web",
+            kind=auth.FEEDBACK_KEY_KIND,
+            secret=FEEDBACK_KEY,
+            public_key=None,
+            role="viewer",
+        )
+
+
+def role_keys(core: Core) -> dict[str, str]:
+    """One key per role in the default workspace, plus :data:`OTHER` (and the default
+    project's feedback key, :data:`FEEDBACK_KEY`)."""
+    workspace_id = default_workspace_id(core)
+    add_feedback_key(core)
     keys = {role: add_key(core, role=role, workspace_id=workspace_id, name="t") for role in ROLES}
     keys[OTHER] = other_workspace(core)
     return keys
 
 
 def seed(client: TestClient) -> None:
-    """Prompt ``p`` with versions 1 and 2, as the admin."""
+    """Prompt ``p`` with versions 1 and 2 and provider connection ``demo``, as the admin."""
     created = client.post("/api/v1/prompts", json={"name": "p", "content": "Hi {{ who }}"})
     assert created.status_code == 201, created.text
     updated = client.patch("/api/v1/prompts/p", json={"content": "Hello {{ who }}"})
     assert updated.status_code == 200, updated.text
+    provider = client.post("/api/v1/providers", json={"name": "demo", "kind": "fake"})
+    assert provider.status_code == 201, provider.text
 
 
 @dataclass(frozen=True)
@@ -197,12 +230,46 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/prompts/{name}/quality-trend"): Call("/api/v1/prompts/p/quality-trend", P),
     ("POST", "/api/v1/scan"): Call("/api/v1/scan", P, {"content": "Hi {{ who }}"}),
     ("GET", "/api/v1/quality/rules"): Call("/api/v1/quality/rules", foreign=None),
+    ("GET", "/api/v1/prompts/{name}/similar"): Call("/api/v1/prompts/p/similar", P),
+    ("GET", "/api/v1/quality/near-duplicates"): Call("/api/v1/quality/near-duplicates", P),
+    ("GET", "/api/v1/semantic-search"): Call(
+        "/api/v1/semantic-search", {**P, "q": "summarise support tickets"}
+    ),
+    ("GET", "/api/v1/semantic-search/status"): Call("/api/v1/semantic-search/status", P),
     ("GET", "/api/v1/projects/{slug}/quality-policy"): Call(
         "/api/v1/projects/default/quality-policy"
     ),
     ("PUT", "/api/v1/projects/{slug}/quality-policy"): Call(
         "/api/v1/projects/default/quality-policy", json={"block_secrets_on_save": False}
     ),
+    # the generation record and feedback
+    ("POST", "/api/v1/generations/batch"): Call(
+        "/api/v1/generations/batch", P, {"generations": [{"id": "g1", "model": "gpt-4o"}]}
+    ),
+    ("GET", "/api/v1/generations"): Call("/api/v1/generations", P),
+    ("GET", "/api/v1/projects/{slug}/generation-settings"): Call(
+        "/api/v1/projects/default/generation-settings"
+    ),
+    ("PUT", "/api/v1/projects/{slug}/generation-settings"): Call(
+        "/api/v1/projects/default/generation-settings", json={"store_text": True}
+    ),
+    ("POST", "/api/v1/generations/recompute-costs"): Call(
+        "/api/v1/generations/recompute-costs",
+        P,
+        {"since": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z"},
+    ),
+    ("GET", "/api/v1/generations/{generation_id}"): Call("/api/v1/generations/g1", P),
+    ("POST", "/api/v1/analytics/feedback"): Call(
+        "/api/v1/analytics/feedback", P, {"session_id": "s1", "kind": "thumbs", "value": 1}
+    ),
+    ("GET", "/api/v1/analytics/feedback"): Call("/api/v1/analytics/feedback", P),
+    # authenticated by the feedback key in the body, whoever calls
+    ("POST", "/api/v1/analytics/feedback/public"): Call(
+        "/api/v1/analytics/feedback/public",
+        json={"key": FEEDBACK_KEY, "generation_id": "g1", "kind": "thumbs", "value": 1},
+        foreign=None,
+    ),
+    ("GET", "/feedback.js"): Call("/feedback.js", foreign=None),
     ("GET", "/api/v1/folders"): Call("/api/v1/folders", P),
     ("GET", "/api/v1/tags"): Call("/api/v1/tags", P),
     # projects
@@ -221,6 +288,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/auth/logout"): Call("/api/v1/auth/logout", foreign=None),
     ("GET", "/api/v1/auth/me"): Call("/api/v1/auth/me", foreign=None),
     ("GET", "/api/v1/system/health"): Call("/api/v1/system/health", foreign=None),
+    ("POST", "/api/v1/projects/{slug}/point-in-time-restore"): Call(
+        "/api/v1/projects/default/point-in-time-restore", json={"at": "2020-01-01T00:00:00Z"}
+    ),
+    ("GET", "/api/v1/system/jobs"): Call("/api/v1/system/jobs", foreign=None),
     ("POST", "/api/v1/auth/password"): Call("/api/v1/auth/password", json={}, foreign=None),
     ("POST", "/api/v1/auth/switch"): Call("/api/v1/auth/switch", json={}, foreign=None),
     ("GET", "/api/v1/users"): Call("/api/v1/users", foreign=None),
@@ -289,6 +360,24 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/webhooks"): Call("/api/v1/webhooks", P),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): Call("/api/v1/webhooks/99999"),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Call("/api/v1/webhooks/99999/deliveries"),
+    # provider connections and prices (the caller's workspace: ``demo`` is not the other's)
+    ("GET", "/api/v1/providers"): Call("/api/v1/providers", foreign=None),
+    ("POST", "/api/v1/providers"): Call(
+        "/api/v1/providers", json={"name": "x", "kind": "fake"}, foreign=None
+    ),
+    ("GET", "/api/v1/providers/{name}"): Call("/api/v1/providers/demo"),
+    ("PATCH", "/api/v1/providers/{name}"): Call(
+        "/api/v1/providers/demo", json={"max_concurrency": 2}
+    ),
+    ("DELETE", "/api/v1/providers/{name}"): Call("/api/v1/providers/demo"),
+    ("GET", "/api/v1/providers/{name}/models"): Call("/api/v1/providers/demo/models"),
+    ("GET", "/api/v1/providers/prices"): Call("/api/v1/providers/prices", foreign=None),
+    ("POST", "/api/v1/providers/prices"): Call(
+        "/api/v1/providers/prices",
+        json={"model": "m", "input_per_mtok": 1, "output_per_mtok": 2},
+        foreign=None,
+    ),
+    ("DELETE", "/api/v1/providers/prices/{price_id}"): Call("/api/v1/providers/prices/99999"),
     # audit
     ("GET", "/api/v1/audit"): Call("/api/v1/audit", foreign=None),
     ("GET", "/api/v1/audit/verify"): Call("/api/v1/audit/verify", foreign=None),

@@ -69,6 +69,54 @@ export interface paths {
         patch: operations["update_labels_api_public_v2_prompts__name__versions__version__patch"];
         trace?: never;
     };
+    "/api/v1/analytics/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Feedback
+         * @description Feedback newest first.
+         */
+        get: operations["list_feedback_api_v1_analytics_feedback_get"];
+        put?: never;
+        /**
+         * Record Feedback
+         * @description Record end-user feedback on a generation, a trace or a session: ``thumbs`` (1 up,
+         *     0 down), ``score`` (``scale`` 0-1 or 1-5), ``nps`` (0..10) or a ``comment``.
+         */
+        post: operations["record_feedback_api_v1_analytics_feedback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/feedback/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Page Feedback
+         * @description Feedback from an app's web page (``/feedback.js``), authenticated by the body's
+         *     write-only feedback ``key``: ``{"key", "generation_id", "kind", "value", "comment"}``.
+         *     Takes ``text/plain`` as well as JSON (a cross-origin request with no preflight);
+         *     any origin may call it. Rate-limited per client address and per key.
+         */
+        post: operations["record_page_feedback_api_v1_analytics_feedback_public_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -435,6 +483,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Generations
+         * @description Generations newest first, filtered; ``q`` searches input and output text.
+         *     Pages through ``next_cursor``.
+         */
+        get: operations["list_generations_api_v1_generations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/generations/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report Generations
+         * @description Report up to 1,000 generations. Each item is checked on its own (``items`` holds
+         *     one result per item: created, duplicate or rejected with the reason); an id already
+         *     stored is a duplicate, never stored twice. Answers 207 when some items were rejected.
+         *     Acknowledged rows are committed.
+         */
+        post: operations["report_generations_api_v1_generations_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/generations/recompute-costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recompute Costs
+         * @description Price again the generations of a time range with today's prices and overrides
+         *     (after a price change); rows the app priced itself are left alone.
+         */
+        post: operations["recompute_costs_api_v1_generations_recompute_costs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/generations/{generation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Generation
+         * @description One generation with its input, output and feedback.
+         */
+        get: operations["get_generation_api_v1_generations__generation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -561,7 +694,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models */
+        /**
+         * Models
+         * @description What ``model`` can name: ``fake/*`` and the configured models of the workspace's
+         *     provider connections (``<connection>/<model>``).
+         */
         get: operations["models_api_v1_models_get"];
         put?: never;
         post?: never;
@@ -602,6 +739,31 @@ export interface paths {
          */
         get: operations["export_project_api_v1_projects__slug__export_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{slug}/generation-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Generation Settings
+         * @description Whether the project stores generation text.
+         */
+        get: operations["get_generation_settings_api_v1_projects__slug__generation_settings_get"];
+        /**
+         * Put Generation Settings
+         * @description Turn storing generation text on or off for the project (from the next report on;
+         *     stored text stays).
+         */
+        put: operations["put_generation_settings_api_v1_projects__slug__generation_settings_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -662,6 +824,28 @@ export interface paths {
         post?: never;
         /** Remove Project Role */
         delete: operations["remove_project_role_api_v1_projects__slug__members__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{slug}/point-in-time-restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Point In Time Restore
+         * @description Bring the project's prompts (or one) back to their state at ``at``: rollbacks to
+         *     the versions of then, label moves back, deletes and undeletes, each recorded in the
+         *     audit trail. ``dry_run`` (the default) only lists the changes. Editors and above.
+         */
+        post: operations["point_in_time_restore_api_v1_projects__slug__point_in_time_restore_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -788,7 +972,10 @@ export interface paths {
         put?: never;
         /**
          * Execute
-         * @description Render a stored prompt (or unsaved content) and run it on a model.
+         * @description Render a stored prompt (or unsaved content) and run it on a model, or on up to 8
+         *     models and versions side by side. Every run is stored as a generation. A provider's
+         *     own failure answers 502 ``provider_error`` with its message (a single run) or the
+         *     run's ``error`` (several runs); a request the provider refuses as invalid, 422.
          */
         post: operations["execute_api_v1_prompts_execute_post"];
         delete?: never;
@@ -1135,6 +1322,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prompts/{name}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Similar
+         * @description Prompts whose text is most like this version's (word shingles, Jaccard), each with
+         *     a reuse suggestion: the shared part that could become an included prompt.
+         */
+        get: operations["get_similar_api_v1_prompts__name__similar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts/{name}/versions": {
         parameters: {
             query?: never;
@@ -1161,6 +1369,138 @@ export interface paths {
         };
         /** Get Version */
         get: operations["get_version_api_v1_prompts__name__versions__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Connections
+         * @description The workspace's provider connections; keys masked (``api_key_hint``).
+         */
+        get: operations["list_connections_api_v1_providers_get"];
+        put?: never;
+        /**
+         * Create Connection
+         * @description Add a connection; its API key is encrypted with the server's secret and never
+         *     returned.
+         */
+        post: operations["create_connection_api_v1_providers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Prices
+         * @description The workspace's own model prices (USD per million tokens), by model, the latest
+         *     effective date first.
+         */
+        get: operations["list_prices_api_v1_providers_prices_get"];
+        put?: never;
+        /**
+         * Create Price
+         * @description Price a model (on one provider, or any) from ``effective_from`` on; generations
+         *     started from then are priced with it instead of the bundled price table.
+         */
+        post: operations["create_price_api_v1_providers_prices_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/prices/{price_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Price */
+        delete: operations["delete_price_api_v1_providers_prices__price_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Connection */
+        get: operations["get_connection_api_v1_providers__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete Connection */
+        delete: operations["delete_connection_api_v1_providers__name__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Connection
+         * @description Change the fields given; ``"api_key": null`` removes the key.
+         */
+        patch: operations["update_connection_api_v1_providers__name__patch"];
+        trace?: never;
+    };
+    "/api/v1/providers/{name}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The connection's models: listed by the provider where it offers a list, else the
+         *     configured ones (``source`` says which; ``error`` why the provider's list failed).
+         */
+        get: operations["list_models_api_v1_providers__name__models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/near-duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Near Duplicates
+         * @description Near-duplicate pairs among the project's prompts at ``label`` (default latest) and
+         *     the groups they form, with a reuse suggestion per pair.
+         */
+        get: operations["get_near_duplicates_api_v1_quality_near_duplicates_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1210,6 +1550,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/semantic-search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Semantic Search
+         * @description Prompts whose latest version is closest in meaning to ``q`` (needs the
+         *     ``promptyard[semantic]`` extra: ``409 semantic_unavailable`` without it).
+         */
+        get: operations["semantic_search_api_v1_semantic_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/semantic-search/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Semantic Status
+         * @description Whether semantic search is available here, and how much of the project is indexed.
+         */
+        get: operations["semantic_status_api_v1_semantic_search_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/health": {
         parameters: {
             query?: never;
@@ -1223,6 +1604,27 @@ export interface paths {
          *     workers, backup), with advice for each that is not green. Any signed-in user.
          */
         get: operations["system_health_api_v1_system_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description The scheduled jobs (backups, the integrity check): interval, whether one runs now
+         *     and where, next run, and the last run's time, outcome and result. Admins.
+         */
+        get: operations["list_jobs_api_v1_system_jobs_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1609,6 +2011,33 @@ export interface components {
             /** Reason */
             reason: string | null;
         };
+        /** BatchItemResult */
+        BatchItemResult: {
+            /** Error */
+            error?: string | null;
+            /** Flags */
+            flags?: string[];
+            /** Id */
+            id: string | null;
+            /** Index */
+            index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "duplicate" | "rejected";
+        };
+        /** BatchResultPublic */
+        BatchResultPublic: {
+            /** Created */
+            created: number;
+            /** Duplicates */
+            duplicates: number;
+            /** Items */
+            items: components["schemas"]["BatchItemResult"][];
+            /** Rejected */
+            rejected: number;
+        };
         /**
          * BranchCreate
          * @example {
@@ -1713,6 +2142,11 @@ export interface components {
             /** Author */
             author: string;
             /**
+             * Base Version
+             * @description where the label pointed when the request was opened (the reviewed diff is base_version → version); null if it pointed nowhere, or for requests opened before this was recorded
+             */
+            base_version: number | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1785,6 +2219,11 @@ export interface components {
             approvals: string[];
             /** Author */
             author: string;
+            /**
+             * Base Version
+             * @description where the label pointed when the request was opened (the reviewed diff is base_version → version); null if it pointed nowhere, or for requests opened before this was recorded
+             */
+            base_version: number | null;
             /**
              * Created At
              * Format: date-time
@@ -1904,6 +2343,178 @@ export interface components {
             /** Body */
             body: string;
         };
+        /**
+         * ConnectionCreate
+         * @example {
+         *       "kind": "fake",
+         *       "max_concurrency": 4,
+         *       "models": [
+         *         "echo"
+         *       ],
+         *       "name": "local"
+         *     }
+         */
+        ConnectionCreate: {
+            /**
+             * Api Key
+             * @description stored encrypted; never returned (see api_key_hint)
+             */
+            api_key?: string | null;
+            /** Base Url */
+            base_url?: string | null;
+            /**
+             * Default Params
+             * @description parameters every call starts from (temperature, ...)
+             */
+            default_params?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Kind
+             * @description a registered provider kind
+             */
+            kind: string;
+            /** Max Concurrency */
+            max_concurrency?: number | null;
+            /**
+             * Models
+             * @description the models to offer
+             */
+            models?: string[] | null;
+            /**
+             * Name
+             * @description a-z, 0-9, _ and -
+             */
+            name: string;
+            /**
+             * Options
+             * @description kind-specific settings
+             */
+            options?: {
+                [key: string]: unknown;
+            } | null;
+            /** Timeout Seconds */
+            timeout_seconds?: number | null;
+        };
+        /** ConnectionModelPublic */
+        ConnectionModelPublic: {
+            /**
+             * Id
+             * @description what to send as ``model``: <connection>/<model>
+             */
+            id: string;
+            /** Model */
+            model: string;
+        };
+        /** ConnectionModelsPublic */
+        ConnectionModelsPublic: {
+            /** Connection */
+            connection: string;
+            /**
+             * Error
+             * @description why the provider's list could not be read (then configured)
+             */
+            error?: string | null;
+            /** Items */
+            items: components["schemas"]["ConnectionModelPublic"][];
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "provider" | "configured";
+        };
+        /** ConnectionPublic */
+        ConnectionPublic: {
+            /**
+             * Api Key Hint
+             * @description the key masked: sk-…abcd
+             */
+            api_key_hint: string | null;
+            /** Api Key Set */
+            api_key_set: boolean;
+            /** Base Url */
+            base_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Default Params */
+            default_params: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Max Concurrency */
+            max_concurrency: number;
+            /** Models */
+            models: string[];
+            /** Name */
+            name: string;
+            /**
+             * Options
+             * @description kind-specific settings; header values masked
+             */
+            options: {
+                [key: string]: unknown;
+            };
+            /** Timeout Seconds */
+            timeout_seconds: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ConnectionUpdate
+         * @description Fields to change; the ones left out keep their value. ``null`` clears
+         *     ``base_url`` and ``api_key``.
+         * @example {
+         *       "max_concurrency": 8
+         *     }
+         */
+        ConnectionUpdate: {
+            /**
+             * Api Key
+             * @description stored encrypted; never returned (see api_key_hint)
+             */
+            api_key?: string | null;
+            /** Base Url */
+            base_url?: string | null;
+            /**
+             * Default Params
+             * @description parameters every call starts from (temperature, ...)
+             */
+            default_params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Max Concurrency */
+            max_concurrency?: number | null;
+            /**
+             * Models
+             * @description the models to offer
+             */
+            models?: string[] | null;
+            /**
+             * Options
+             * @description kind-specific settings
+             */
+            options?: {
+                [key: string]: unknown;
+            } | null;
+            /** Timeout Seconds */
+            timeout_seconds?: number | null;
+        };
+        /** ConnectionsPublic */
+        ConnectionsPublic: {
+            /** Items */
+            items: components["schemas"]["ConnectionPublic"][];
+        };
         /** ContentScanPublic */
         ContentScanPublic: {
             /**
@@ -1942,6 +2553,19 @@ export interface components {
             tokens: components["schemas"]["TokensPublic"];
             /** Version */
             version?: number | null;
+        };
+        /** CostPublic */
+        CostPublic: {
+            /** Currency */
+            currency: string;
+            /** Input */
+            input: number;
+            /** Output */
+            output: number;
+            /** Source */
+            source: string;
+            /** Total */
+            total: number;
         };
         /** DeductionPublic */
         DeductionPublic: {
@@ -2014,6 +2638,14 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** DuplicatePairPublic */
+        DuplicatePairPublic: {
+            a: components["schemas"]["VersionRefPublic"];
+            b: components["schemas"]["VersionRefPublic"];
+            /** Score */
+            score: number;
+            suggestion: components["schemas"]["SharedPartPublic"] | null;
+        };
         /**
          * ExecuteInput
          * @example {
@@ -2026,7 +2658,10 @@ export interface components {
          *     }
          */
         ExecuteInput: {
-            /** Config */
+            /**
+             * Config
+             * @description parameters over the version's own (temperature, max_tokens...)
+             */
             config?: {
                 [key: string]: unknown;
             } | null;
@@ -2034,38 +2669,103 @@ export interface components {
             content?: string | {
                 [key: string]: unknown;
             }[] | null;
+            /** Feature */
+            feature?: string | null;
             /** Label */
             label?: string | null;
             /**
              * Model
+             * @description <connection>/<model>: a provider connection of the workspace and one of its models (fake/echo always works)
              * @example fake/echo
              */
-            model: string;
+            model?: string | null;
+            /**
+             * Models
+             * @description several models side by side
+             */
+            models?: string[] | null;
             /** Prompt */
             prompt?: string | null;
+            /**
+             * Response Format
+             * @description structured output, e.g. {'type': 'json_object'}
+             */
+            response_format?: {
+                [key: string]: unknown;
+            } | null;
+            /** Session Id */
+            session_id?: string | null;
+            /**
+             * Stream
+             * @description answer server-sent events
+             * @default false
+             */
+            stream: boolean;
+            /** Tags */
+            tags?: string[];
+            /** Tool Choice */
+            tool_choice?: unknown;
+            /**
+             * Tools
+             * @description tool definitions (OpenAI's shape)
+             */
+            tools?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Trace Id */
+            trace_id?: string | null;
             /** Type */
             type?: ("text" | "chat") | null;
+            /** User Id */
+            user_id?: string | null;
             /** Variables */
             variables?: {
                 [key: string]: unknown;
             };
             /** Version */
             version?: number | null;
+            /**
+             * Versions
+             * @description several versions side by side
+             */
+            versions?: number[] | null;
         };
         /**
          * ExecutionPublic
          * @description One run of a prompt on a model.
          */
         ExecutionPublic: {
+            /** Connection */
+            connection: string;
+            /** @description null when the model's price is unknown */
+            cost: components["schemas"]["CostPublic"] | null;
             /** Cost Usd */
             cost_usd: number | null;
+            /** @description set when this run failed (several runs only) */
+            error?: components["schemas"]["RunErrorPublic"] | null;
+            /** Finish Reason */
+            finish_reason: string | null;
+            /**
+             * Generation Id
+             * @description the stored generation: GET /generations/{id}
+             */
+            generation_id: string;
+            /**
+             * Index
+             * @description the run's place in the request (models within versions)
+             */
+            index: number;
             /** Latency Ms */
             latency_ms: number;
             /** Model */
             model: string;
             /** Output */
             output: string;
-            /** Provider */
+            prompt: components["schemas"]["PromptRef"] | null;
+            /**
+             * Provider
+             * @description the connection's provider kind
+             */
             provider: string;
             /**
              * Rendered
@@ -2074,7 +2774,104 @@ export interface components {
             rendered: string | {
                 [key: string]: unknown;
             }[];
-            usage: components["schemas"]["UsagePublic"];
+            /** Tool Calls */
+            tool_calls: components["schemas"]["ToolCallPublic"][];
+            /**
+             * Ttft Ms
+             * @description time to the first token (streams)
+             */
+            ttft_ms: number | null;
+            usage: components["schemas"]["RunUsagePublic"];
+        };
+        /**
+         * ExecutionsPublic
+         * @description Several runs (``models`` or ``versions``), in request order.
+         */
+        ExecutionsPublic: {
+            /** Runs */
+            runs: components["schemas"]["ExecutionPublic"][];
+        };
+        /**
+         * FeedbackInput
+         * @description End-user feedback tied to a generation, a trace or a session.
+         *
+         *     ``thumbs``: value 1 (up) or 0 (down); ``score``: value in ``scale`` (``0-1`` or
+         *     ``1-5``); ``nps``: value 0..10; ``comment``: the comment alone.
+         * @example {
+         *       "comment": "spot on",
+         *       "generation_id": "gen-0001",
+         *       "kind": "thumbs",
+         *       "value": 1
+         *     }
+         */
+        FeedbackInput: {
+            /** Comment */
+            comment?: string | null;
+            /** Generation Id */
+            generation_id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "thumbs" | "score" | "nps" | "comment";
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** Scale */
+            scale?: ("0-1" | "1-5") | null;
+            /** Session Id */
+            session_id?: string | null;
+            /** Trace Id */
+            trace_id?: string | null;
+            /** User Id */
+            user_id?: string | null;
+            /** Value */
+            value?: number | null;
+        };
+        /** FeedbackPage */
+        FeedbackPage: {
+            /** Items */
+            items: components["schemas"]["FeedbackPublic"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** FeedbackPublic */
+        FeedbackPublic: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Generation Id */
+            generation_id: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "thumbs" | "score" | "nps" | "comment";
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Scale */
+            scale: string | null;
+            /** Session Id */
+            session_id: string | null;
+            /** Source */
+            source: string;
+            /** Trace Id */
+            trace_id: string | null;
+            /** User Id */
+            user_id: string | null;
+            /** Value */
+            value: number | null;
         };
         /**
          * FindingPublic
@@ -2176,6 +2973,182 @@ export interface components {
             message: string;
             /** Ok */
             ok: boolean;
+        };
+        /**
+         * GenerationBatchInput
+         * @example {
+         *       "generations": [
+         *         {
+         *           "id": "gen-0001",
+         *           "model": "gpt-4o"
+         *         }
+         *       ]
+         *     }
+         */
+        GenerationBatchInput: {
+            /**
+             * Generations
+             * @description up to 1,000 GenerationIn objects; each is checked on its own
+             */
+            generations: unknown[];
+        };
+        /** GenerationPage */
+        GenerationPage: {
+            /** Items */
+            items: components["schemas"]["GenerationSummary"][];
+            /**
+             * Next Cursor
+             * @description pass as ?cursor= for the next page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * GenerationPublic
+         * @description A generation with its text and its feedback.
+         */
+        GenerationPublic: {
+            /** Agent */
+            agent: string | null;
+            /** @description null when the model's price is unknown */
+            cost: components["schemas"]["CostPublic"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Environment */
+            environment: string | null;
+            /** Error */
+            error: string | null;
+            /** External Id */
+            external_id: string | null;
+            /** Feature */
+            feature: string | null;
+            /** Feedback */
+            feedback: components["schemas"]["FeedbackPublic"][];
+            /** Flags */
+            flags: string[];
+            /** Id */
+            id: string;
+            /** Input */
+            input: string | {
+                [key: string]: unknown;
+            }[] | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Model */
+            model: string | null;
+            /** Output */
+            output: string | null;
+            /** Parent Span Id */
+            parent_span_id: string | null;
+            prompt: components["schemas"]["PromptRef"] | null;
+            /** Provider */
+            provider: string | null;
+            /** Session Id */
+            session_id: string | null;
+            /** Source */
+            source: string;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "error" | "cancelled";
+            /** Tags */
+            tags: string[];
+            /** Trace Id */
+            trace_id: string | null;
+            /** Ttft Ms */
+            ttft_ms: number | null;
+            usage: components["schemas"]["UsagePublic"];
+            /** User Id */
+            user_id: string | null;
+        };
+        /** GenerationSettings */
+        GenerationSettings: {
+            /**
+             * Store Text
+             * @description store each generation's input and output text (cut at PROMPTYARD_GENERATION_TEXT_MAX_CHARS); off: tokens, cost and timing only
+             */
+            store_text: boolean;
+        };
+        /**
+         * GenerationSettingsUpdate
+         * @example {
+         *       "store_text": false
+         *     }
+         */
+        GenerationSettingsUpdate: {
+            /** Store Text */
+            store_text: boolean;
+        };
+        /**
+         * GenerationSummary
+         * @description A generation without its text (lists).
+         */
+        GenerationSummary: {
+            /** Agent */
+            agent: string | null;
+            /** @description null when the model's price is unknown */
+            cost: components["schemas"]["CostPublic"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Environment */
+            environment: string | null;
+            /** Error */
+            error: string | null;
+            /** External Id */
+            external_id: string | null;
+            /** Feature */
+            feature: string | null;
+            /** Flags */
+            flags: string[];
+            /** Id */
+            id: string;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Model */
+            model: string | null;
+            /** Parent Span Id */
+            parent_span_id: string | null;
+            prompt: components["schemas"]["PromptRef"] | null;
+            /** Provider */
+            provider: string | null;
+            /** Session Id */
+            session_id: string | null;
+            /** Source */
+            source: string;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "error" | "cancelled";
+            /** Tags */
+            tags: string[];
+            /** Trace Id */
+            trace_id: string | null;
+            /** Ttft Ms */
+            ttft_ms: number | null;
+            usage: components["schemas"]["UsagePublic"];
+            /** User Id */
+            user_id: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -2366,6 +3339,54 @@ export interface components {
             /** Items */
             items: components["schemas"]["InvitationPublic"][];
         };
+        /** JobPublic */
+        JobPublic: {
+            /** Interval Seconds */
+            interval_seconds: number;
+            /** Last Finished At */
+            last_finished_at: string | null;
+            /**
+             * Last Outcome
+             * @description ok or failed
+             */
+            last_outcome: string | null;
+            /**
+             * Last Owner
+             * @description The process that ran it last.
+             */
+            last_owner: string | null;
+            /**
+             * Last Result
+             * @description What the last run did, or why it failed.
+             */
+            last_result: string | null;
+            /** Last Started At */
+            last_started_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Next Run At
+             * Format: date-time
+             */
+            next_run_at: string;
+            /**
+             * Owner
+             * @description The process running it now, if any.
+             */
+            owner: string | null;
+            /**
+             * Running
+             * @description A process holds an unexpired lease on it now.
+             */
+            running: boolean;
+            /** Runs */
+            runs: number;
+        };
+        /** JobsPublic */
+        JobsPublic: {
+            /** Items */
+            items: components["schemas"]["JobPublic"][];
+        };
         /**
          * KeyCreate
          * @example {
@@ -2381,7 +3402,7 @@ export interface components {
              * @default api
              * @enum {string}
              */
-            kind: "api" | "langfuse";
+            kind: "api" | "langfuse" | "feedback";
             /** Name */
             name: string;
             /** Project */
@@ -2420,7 +3441,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "api" | "langfuse";
+            kind: "api" | "langfuse" | "feedback";
             /** Last Used At */
             last_used_at: string | null;
             /** Name */
@@ -2466,7 +3487,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "api" | "langfuse";
+            kind: "api" | "langfuse" | "feedback";
             /** Last Used At */
             last_used_at: string | null;
             /** Name */
@@ -2744,12 +3765,12 @@ export interface components {
              * Permissions
              * @description every permission the actor holds in its workspace, sorted (instance permissions included)
              */
-            permissions: ("account:manage" | "audit:read" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[];
+            permissions: ("account:manage" | "audit:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[];
             /**
              * Project Permissions
              * @description with ?project=: the permissions left in that project once its membership narrows the role; null without ?project=
              */
-            project_permissions: ("account:manage" | "audit:read" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[] | null;
+            project_permissions: ("account:manage" | "audit:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[] | null;
             /**
              * Role
              * @description the role in the current workspace
@@ -2861,6 +3882,37 @@ export interface components {
             items: components["schemas"]["ModelPublic"][];
         };
         /**
+         * NearDuplicatesPublic
+         * @description Near-duplicate pairs of a project's prompts (MinHash LSH, exact Jaccard checked).
+         */
+        NearDuplicatesPublic: {
+            /**
+             * Groups
+             * @description prompts linked by near-duplicate pairs
+             */
+            groups: string[][];
+            /** Label */
+            label: string;
+            /**
+             * Method
+             * @constant
+             */
+            method: "minhash-lsh";
+            /**
+             * Pairs
+             * @description most similar first, at most 500
+             */
+            pairs: components["schemas"]["DuplicatePairPublic"][];
+            /** Pairs Found */
+            pairs_found: number;
+            /** Prompts */
+            prompts: number;
+            /** Threshold */
+            threshold: number;
+            /** Truncated */
+            truncated: boolean;
+        };
+        /**
          * PasswordChange
          * @example {
          *       "current_password": "correct horse battery staple",
@@ -2882,6 +3934,26 @@ export interface components {
         PasswordReset: {
             /** Password */
             password: string;
+        };
+        /** PointInTimeRestoreRequest */
+        PointInTimeRestoreRequest: {
+            /**
+             * At
+             * Format: date-time
+             * @description Bring the prompts back to their state at this time (ISO 8601; UTC when no offset is given).
+             */
+            at: string;
+            /**
+             * Dry Run
+             * @description Only list what would change.
+             * @default true
+             */
+            dry_run: boolean;
+            /**
+             * Prompt
+             * @description Only this prompt (default: every prompt of the project).
+             */
+            prompt?: string | null;
         };
         /**
          * Policy
@@ -2927,6 +3999,80 @@ export interface components {
             require_review?: boolean | null;
             /** Required Approvals */
             required_approvals?: number | null;
+        };
+        /**
+         * PriceOverrideCreate
+         * @example {
+         *       "input_per_mtok": 2.5,
+         *       "model": "gpt-4o",
+         *       "output_per_mtok": 10
+         *     }
+         */
+        PriceOverrideCreate: {
+            /**
+             * Cached Input Per Mtok
+             * @description USD per million cached input tokens
+             */
+            cached_input_per_mtok?: number | null;
+            /**
+             * Currency
+             * @default USD
+             * @constant
+             */
+            currency: "USD";
+            /**
+             * Effective From
+             * @description in force from this time on (default: now; naive is UTC)
+             */
+            effective_from?: string | null;
+            /**
+             * Input Per Mtok
+             * @description USD per million tokens
+             */
+            input_per_mtok: number;
+            /** Model */
+            model: string;
+            /**
+             * Output Per Mtok
+             * @description USD per million tokens
+             */
+            output_per_mtok: number;
+            /** Provider */
+            provider?: string | null;
+        };
+        /** PriceOverridePublic */
+        PriceOverridePublic: {
+            /** Cached Input Per Mtok */
+            cached_input_per_mtok: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Effective From
+             * Format: date-time
+             */
+            effective_from: string;
+            /** Id */
+            id: number;
+            /** Input Per Mtok */
+            input_per_mtok: number;
+            /** Model */
+            model: string;
+            /** Output Per Mtok */
+            output_per_mtok: number;
+            /** Provider */
+            provider: string | null;
+        };
+        /** PriceOverridesPublic */
+        PriceOverridesPublic: {
+            /** Items */
+            items: components["schemas"]["PriceOverridePublic"][];
         };
         /**
          * ProjectCreate
@@ -3136,6 +4282,15 @@ export interface components {
             updated_by: string;
             version?: components["schemas"]["VersionPublic"] | null;
         };
+        /** PromptRef */
+        PromptRef: {
+            /** Label */
+            label?: string | null;
+            /** Name */
+            name: string;
+            /** Version */
+            version?: number | null;
+        };
         /** PromptScorePublic */
         PromptScorePublic: {
             /** Counts */
@@ -3228,6 +4383,92 @@ export interface components {
         QualityPolicyUpdate: {
             /** Block Secrets On Save */
             block_secrets_on_save?: boolean | null;
+        };
+        /**
+         * RecomputeCostsInput
+         * @example {
+         *       "model": "gpt-4o",
+         *       "since": "2026-11-01T00:00:00Z",
+         *       "until": "2026-12-01T00:00:00Z"
+         *     }
+         */
+        RecomputeCostsInput: {
+            /**
+             * Model
+             * @description only this model's generations
+             */
+            model?: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /** RecomputedPublic */
+        RecomputedPublic: {
+            /**
+             * Changed
+             * @description generations whose cost changed
+             */
+            changed: number;
+        };
+        /** RecoveryChangePublic */
+        RecoveryChangePublic: {
+            /** Applied */
+            applied: boolean;
+            /**
+             * Current
+             * @description content: the head now; label: its version now
+             */
+            current: number | null;
+            /** Description */
+            description: string;
+            /**
+             * Error
+             * @description Why a check refused this change (the others went on).
+             */
+            error: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "undelete" | "content" | "label" | "delete";
+            /** Label */
+            label: string | null;
+            /** Project */
+            project: string;
+            /** Prompt */
+            prompt: string;
+            /**
+             * Target
+             * @description content: version rolled back to; label: its version then
+             */
+            target: number | null;
+        };
+        /** RecoveryReportPublic */
+        RecoveryReportPublic: {
+            /** Applied */
+            applied: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Changes */
+            changes: components["schemas"]["RecoveryChangePublic"][];
+            /** Dry Run */
+            dry_run: boolean;
+            /** Failed */
+            failed: number;
+            /** Projects */
+            projects: string[];
+            /** Prompts Checked */
+            prompts_checked: number;
         };
         /**
          * RenderRequest
@@ -3354,6 +4595,26 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** RunErrorPublic */
+        RunErrorPublic: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /** RunUsagePublic */
+        RunUsagePublic: {
+            /** Cached Tokens */
+            cached_tokens?: number | null;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Reasoning Tokens */
+            reasoning_tokens?: number | null;
+            /** Total Tokens */
+            total_tokens: number;
+        };
         /**
          * ScanInput
          * @description Unsaved content (``content`` given) or the whole project (``content`` left out).
@@ -3400,6 +4661,59 @@ export interface components {
              */
             type: "text" | "chat";
         };
+        /** SemanticHitPublic */
+        SemanticHitPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Score
+             * @description cosine similarity to the query, -1 to 1
+             */
+            score: number;
+            /**
+             * Version
+             * @description the version embedded (the prompt's latest)
+             */
+            version: number;
+        };
+        /**
+         * SemanticSearchPublic
+         * @description Prompts by meaning (embeddings of each prompt's latest version, exact search).
+         */
+        SemanticSearchPublic: {
+            /**
+             * Indexed
+             * @description prompts of the project with an embedding so far
+             */
+            indexed: number;
+            /** Items */
+            items: components["schemas"]["SemanticHitPublic"][];
+            /** Model */
+            model: string;
+            /**
+             * Pending
+             * @description prompts still waiting for the background job
+             */
+            pending: number;
+            /** Query */
+            query: string;
+        };
+        /** SemanticStatusPublic */
+        SemanticStatusPublic: {
+            /** Available */
+            available: boolean;
+            /** Indexed */
+            indexed: number;
+            /** Model */
+            model: string | null;
+            /** Pending */
+            pending: number;
+            /**
+             * Reason
+             * @description what is missing when not available
+             */
+            reason: string;
+        };
         /**
          * SessionPublic
          * @description A console session just pointed at a workspace (switch, accepted invitation).
@@ -3407,6 +4721,71 @@ export interface components {
         SessionPublic: {
             actor: components["schemas"]["ActorPublic"];
             workspace: components["schemas"]["WorkspaceRef"];
+        };
+        /**
+         * SharedPartPublic
+         * @description The longest run of words two prompts share: the part that could be included.
+         */
+        SharedPartPublic: {
+            /**
+             * Include
+             * @description the include tag that would replace it
+             */
+            include: string;
+            /**
+             * Line
+             * @description where it starts in the first prompt (1-based)
+             */
+            line: number;
+            /** Message */
+            message: string;
+            /**
+             * Text
+             * @description the shared part, as the first prompt writes it
+             */
+            text: string;
+            /** Truncated */
+            truncated: boolean;
+            /** Words */
+            words: number;
+        };
+        /** SimilarItemPublic */
+        SimilarItemPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Score
+             * @description Jaccard index of word 3-gram sets
+             */
+            score: number;
+            /** @description a reuse suggestion, when they share a run of at least 12 words */
+            suggestion: components["schemas"]["SharedPartPublic"] | null;
+            /** Version */
+            version: number;
+        };
+        /**
+         * SimilarPublic
+         * @description Prompts lexically similar to one version (every live prompt at latest compared).
+         */
+        SimilarPublic: {
+            /**
+             * Compared
+             * @description prompts compared
+             */
+            compared: number;
+            /** Items */
+            items: components["schemas"]["SimilarItemPublic"][];
+            /**
+             * Method
+             * @constant
+             */
+            method: "lexical";
+            /** Min Score */
+            min_score: number;
+            /** Prompt */
+            prompt: string;
+            /** Version */
+            version: number;
         };
         /**
          * SwitchInput
@@ -3508,6 +4887,18 @@ export interface components {
              */
             exact: boolean;
         };
+        /** ToolCallPublic */
+        ToolCallPublic: {
+            /**
+             * Arguments
+             * @description JSON text, as the model wrote it
+             */
+            arguments: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** TrendPointPublic */
         TrendPointPublic: {
             /** Branch */
@@ -3530,12 +4921,19 @@ export interface components {
         };
         /** UsagePublic */
         UsagePublic: {
+            /** Cached Tokens */
+            cached_tokens: number | null;
+            /**
+             * Estimated
+             * @default false
+             */
+            estimated: boolean;
             /** Input Tokens */
-            input_tokens: number;
+            input_tokens: number | null;
             /** Output Tokens */
-            output_tokens: number;
-            /** Total Tokens */
-            total_tokens: number;
+            output_tokens: number | null;
+            /** Reasoning Tokens */
+            reasoning_tokens: number | null;
         };
         /**
          * UserCreate
@@ -3721,6 +5119,13 @@ export interface components {
             type: "text" | "chat";
             /** Variables */
             variables: components["schemas"]["VariablePublic"][];
+        };
+        /** VersionRefPublic */
+        VersionRefPublic: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
         };
         /** VersionsPublic */
         VersionsPublic: {
@@ -3996,6 +5401,163 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_feedback_api_v1_analytics_feedback_get: {
+        parameters: {
+            query?: {
+                generation_id?: string | null;
+                kind?: ("thumbs" | "score" | "nps" | "comment") | null;
+                since?: string | null;
+                until?: string | null;
+                cursor?: string | null;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_feedback_api_v1_analytics_feedback_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_page_feedback_api_v1_analytics_feedback_public_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Comment */
+                    comment?: string | null;
+                    /** Generation Id */
+                    generation_id: string;
+                    /**
+                     * Key
+                     * @description the project's feedback key
+                     */
+                    key: string;
+                    /**
+                     * Kind
+                     * @enum {string}
+                     */
+                    kind: "thumbs" | "score" | "nps" | "comment";
+                    /** Metadata */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** Scale */
+                    scale?: ("0-1" | "1-5") | null;
+                    /** Session Id */
+                    session_id?: string | null;
+                    /** Trace Id */
+                    trace_id?: string | null;
+                    /** User Id */
+                    user_id?: string | null;
+                    /** Value */
+                    value?: number | null;
+                };
+                "text/plain": {
+                    /** Comment */
+                    comment?: string | null;
+                    /** Generation Id */
+                    generation_id: string;
+                    /**
+                     * Key
+                     * @description the project's feedback key
+                     */
+                    key: string;
+                    /**
+                     * Kind
+                     * @enum {string}
+                     */
+                    kind: "thumbs" | "score" | "nps" | "comment";
+                    /** Metadata */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** Scale */
+                    scale?: ("0-1" | "1-5") | null;
+                    /** Session Id */
+                    session_id?: string | null;
+                    /** Trace Id */
+                    trace_id?: string | null;
+                    /** User Id */
+                    user_id?: string | null;
+                    /** Value */
+                    value?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackPublic"];
                 };
             };
         };
@@ -4712,6 +6274,160 @@ export interface operations {
             };
         };
     };
+    list_generations_api_v1_generations_get: {
+        parameters: {
+            query?: {
+                prompt?: string | null;
+                version?: number | null;
+                model?: string | null;
+                provider?: string | null;
+                user?: string | null;
+                session?: string | null;
+                feature?: string | null;
+                agent?: string | null;
+                environment?: string | null;
+                status?: ("ok" | "error" | "cancelled") | null;
+                trace_id?: string | null;
+                since?: string | null;
+                until?: string | null;
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_generations_api_v1_generations_batch_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerationBatchInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResultPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    recompute_costs_api_v1_generations_recompute_costs_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecomputeCostsInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecomputedPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_generation_api_v1_generations__generation_id__get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                generation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_invitations_api_v1_invitations_get: {
         parameters: {
             query?: never;
@@ -5072,6 +6788,74 @@ export interface operations {
             };
         };
     };
+    get_generation_settings_api_v1_projects__slug__generation_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_generation_settings_api_v1_projects__slug__generation_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerationSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     import_project_api_v1_projects__slug__import_post: {
         parameters: {
             query?: {
@@ -5212,6 +6996,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    point_in_time_restore_api_v1_projects__slug__point_in_time_restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointInTimeRestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryReportPublic"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -5532,13 +7352,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description one run (model), several runs (models or versions), or, with stream, server-sent events: delta, done or error per run, then end */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExecutionPublic"];
+                    "application/json": components["schemas"]["ExecutionPublic"] | components["schemas"]["ExecutionsPublic"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Validation Error */
@@ -5549,6 +7370,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description the provider failed (code provider_error, its message) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -6410,6 +8238,45 @@ export interface operations {
             };
         };
     };
+    get_similar_api_v1_prompts__name__similar_get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+                label?: string | null;
+                min_score?: number;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description prompt name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_versions_api_v1_prompts__name__versions_get: {
         parameters: {
             query?: {
@@ -6485,6 +8352,318 @@ export interface operations {
             };
         };
     };
+    list_connections_api_v1_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionsPublic"];
+                };
+            };
+        };
+    };
+    create_connection_api_v1_providers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_prices_api_v1_providers_prices_get: {
+        parameters: {
+            query?: {
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceOverridesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_price_api_v1_providers_prices_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PriceOverrideCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceOverridePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_price_api_v1_providers_prices__price_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                price_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_connection_api_v1_providers__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description connection name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_connection_api_v1_providers__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description connection name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_connection_api_v1_providers__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description connection name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_models_api_v1_providers__name__models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description connection name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionModelsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_near_duplicates_api_v1_quality_near_duplicates_get: {
+        parameters: {
+            query?: {
+                label?: string | null;
+                threshold?: number;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearDuplicatesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_rules_api_v1_quality_rules_get: {
         parameters: {
             query?: never;
@@ -6541,6 +8720,73 @@ export interface operations {
             };
         };
     };
+    semantic_search_api_v1_semantic_search_get: {
+        parameters: {
+            query: {
+                /** @description what to look for */
+                q: string;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SemanticSearchPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    semantic_status_api_v1_semantic_search_status_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SemanticStatusPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     system_health_api_v1_system_health_get: {
         parameters: {
             query?: never;
@@ -6557,6 +8803,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemHealthPublic"];
+                };
+            };
+        };
+    };
+    list_jobs_api_v1_system_jobs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobsPublic"];
                 };
             };
         };

@@ -5,6 +5,7 @@ import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { Loading } from "./Loading";
 import { ProjectSwitcher } from "../features/identity/projects/ProjectSwitcher";
+import { useFocusHeadingOnNavigate } from "../lib/focusHeading";
 import { can } from "../lib/permissions";
 import { AccountMenu } from "../features/identity/account/AccountMenu";
 import { SignOutButton } from "../features/identity/account/SignOutButton";
@@ -13,6 +14,7 @@ export function Layout() {
   const { project = "default" } = useParams();
   const me = useMe();
   const location = useLocation();
+  useFocusHeadingOnNavigate();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -28,6 +30,8 @@ export function Layout() {
             Library
           </NavLink>
           <NavLink to={`/p/${project}/reviews`}>Change requests</NavLink>
+          {can(me.data?.actor, "generation:read") && <NavLink to={`/p/${project}/generations`}>Generations</NavLink>}
+          {can(me.data?.actor, "generation:read") && <NavLink to={`/p/${project}/feedback`}>Feedback</NavLink>}
           <NavLink to={`/p/${project}/transfer`}>Import / export</NavLink>
           <NavLink to={`/p/${project}/settings`}>Settings</NavLink>
           {can(me.data?.actor, "audit:read") && <NavLink to={`/p/${project}/audit`}>Audit log</NavLink>}

@@ -1,6 +1,6 @@
 import { NavLink, Outlet, useParams } from "react-router";
 
-/** Sub-navigation of the settings area: members, keys, policies, webhooks. */
+/** Sub-navigation of the settings area: members, keys, policies, webhooks, providers. */
 export default function SettingsLayout() {
   const { project = "default" } = useParams();
   const base = `/p/${encodeURIComponent(project)}/settings`;
@@ -13,6 +13,7 @@ export default function SettingsLayout() {
         <NavLink to={`${base}/keys`}>API keys</NavLink>
         <NavLink to={`${base}/policies`}>Policies</NavLink>
         <NavLink to={`${base}/webhooks`}>Webhooks</NavLink>
+        <NavLink to={`${base}/providers`}>Providers</NavLink>
       </nav>
       <Outlet />
     </div>

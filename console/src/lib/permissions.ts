@@ -21,3 +21,12 @@ export function useCan(): (permission: Permission) => boolean {
   const actor = useMe().data?.actor;
   return (permission) => can(actor, permission);
 }
+
+/** Why the signed-in actor may not do `action` ("create projects"), or null if it may
+ * (or while /auth/me has not answered: the server still refuses what is not allowed).
+ * For controls shown disabled with their reason, so nobody fills a form only to be refused. */
+export function useDenied(): (permission: Permission, action: string) => string | null {
+  const actor = useMe().data?.actor;
+  return (permission, action) =>
+    !actor || can(actor, permission) ? null : `Your role (${actor.role}) cannot ${action}.`;
+}

@@ -17,6 +17,7 @@ from promptyard.domain.schemas import BranchCreate, ListQuery, PromptCreate, Pro
 from promptyard.services.context import Core
 from promptyard.services.identity.projects import ensure_default_workspace
 from promptyard.services.prompts import branches, registry, search, versions
+from promptyard.services.telemetry import demo as demo_traffic
 
 
 @dataclass
@@ -221,7 +222,7 @@ class _DemoClock:
 
 def seed(core: Core) -> int:
     """Seed the default project; returns how many prompts were made (0 when it had some)."""
-    _workspace_id, project_id = ensure_default_workspace(core)
+    workspace_id, project_id = ensure_default_workspace(core)
     existing = search.list_prompts(
         core, project_id=project_id, query=ListQuery(deleted="include", limit=1)
     )
@@ -229,7 +230,9 @@ def seed(core: Core) -> int:
         return 0
     clock = _DemoClock(core.clock())
     demo = replace(core, clock=clock)
-    ctx = RequestContext(actor=SYSTEM)
+    # The seed acts inside the workspace it fills: its audit events belong to that
+    # workspace's trail (SYSTEM alone has workspace 0, which no workspace's view shows).
+    ctx = RequestContext(actor=replace(SYSTEM, workspace_id=workspace_id))
     for item in DEMO_PROMPTS:
         first, *rest = item.versions
         content, config, message = first
@@ -294,5 +297,12 @@ def seed(core: Core) -> int:
             branch=branch,
             commit_message="Try shorter replies",
         ),
+    )
+    # A month of traffic on the prompts' versions, with costs and feedback.
+    demo_traffic.seed_generations(
+        core,
+        project_id,
+        [(item.name, len(item.versions)) for item in DEMO_PROMPTS],
+        now=core.clock(),
     )
     return len(DEMO_PROMPTS)

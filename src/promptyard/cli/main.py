@@ -15,9 +15,12 @@ from promptyard.cli.delivery import mcp as delivery_mcp
 from promptyard.cli.governance import review
 from promptyard.cli.identity import accounts, projects
 from promptyard.cli.operations import audit, db
+from promptyard.cli.operations import backup as operations_backup
+from promptyard.cli.operations import recovery as operations_recovery
 from promptyard.cli.prompts import commands as prompts
 from promptyard.cli.prompts import history
 from promptyard.cli.quality import scan as quality_scan
+from promptyard.cli.runtime import providers as runtime_providers
 from promptyard.cli.serve import serve
 
 app = typer.Typer(
@@ -46,6 +49,9 @@ review.register_prompt_commands(prompt_app)  # prompt lifecycle, prompt impact
 audit.register(app)  # audit
 delivery_mcp.register(app)  # mcp
 quality_scan.register(app)  # scan
+operations_backup.register(app)  # backup
+operations_recovery.register(app)  # restore-prompts
+runtime_providers.register(app)  # provider
 
 
 def _version(value: bool) -> None:

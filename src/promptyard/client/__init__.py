@@ -23,7 +23,10 @@ from promptyard.client._errors import (
     UnauthenticatedError,
 )
 from promptyard.client._fetch import DEFAULT_URL
+from promptyard.client._observe import Span, current_observation
 from promptyard.client._prompt import ChatPrompt, TextPrompt
+from promptyard.client._reporting import ReportingSettings
+from promptyard.client._wrappers import wrap_anthropic, wrap_openai
 
 __all__ = [
     "DEFAULT_URL",
@@ -37,7 +40,12 @@ __all__ = [
     "PromptTypeError",
     "PromptyardConnectionError",
     "PromptyardError",
+    "ReportingSettings",
     "ServerError",
+    "Span",
     "TextPrompt",
     "UnauthenticatedError",
+    "current_observation",
+    "wrap_anthropic",
+    "wrap_openai",
 ]

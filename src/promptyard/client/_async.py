@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from promptyard.client._cache import Entry, Key, PromptCache, make_key
+from promptyard.client._client import scan_request
 from promptyard.client._delivery import (
     Fallback,
     PrefetchSpec,
@@ -45,8 +46,10 @@ from promptyard.client._fetch import (
     selector,
     server_url,
 )
+from promptyard.client._observe import ReportingMixin
 from promptyard.client._prompt import AnyPrompt, ChatPrompt, TextPrompt
-from promptyard.client._types import Prompt
+from promptyard.client._reporting import ReportingSettings
+from promptyard.client._types import Content, Prompt, PromptType
 from promptyard.client._watch import CHANGES_PATH, SSEParser, apply_event, backoff, ready_id
 from promptyard.domain import DEFAULT_SLUG
 from promptyard.domain.templating import TemplateEngine, TemplateLimits
@@ -54,12 +57,16 @@ from promptyard.domain.templating import TemplateEngine, TemplateLimits
 logger = logging.getLogger("promptyard.client")
 
 
-class AsyncClient:
+class AsyncClient(ReportingMixin):
     """Prompt delivery for asyncio: ``await client.get_prompt(...)``.
 
     Options as :class:`~promptyard.client.Client`; ``http_client`` is an
     ``httpx.AsyncClient`` (left open on :meth:`aclose` when passed in). Use it within one
     event loop; ``async with`` or :meth:`aclose` stops its background tasks.
+
+    Reporting (``log_generation``, ``observe``, ``feedback``) is the sync client's: the
+    calls never wait on the network, and the events go through the same background
+    sender thread; ``await flush()`` / ``await shutdown()`` wait for it off the loop.
     """
 
     def __init__(
@@ -75,6 +82,7 @@ class AsyncClient:
         clock: Callable[[], float] = time.monotonic,
         template_limits: TemplateLimits | None = None,
         watch_read_timeout: float = 60.0,
+        reporting: ReportingSettings | bool = True,
     ) -> None:
         self.base_url = server_url(base_url)
         self.api_key = api_key_from(api_key)
@@ -91,6 +99,7 @@ class AsyncClient:
         self._watch_read_timeout = watch_read_timeout
         self._watch_last_id: str | None = None
         self.watching = False
+        self._init_reporting(reporting)
 
     # ---- plumbing
 
@@ -106,9 +115,23 @@ class AsyncClient:
         if self._watch and self._watch_task is None and not self._closed:
             self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
 
+    async def flush(self, timeout: float | None = None) -> bool:
+        """As :meth:`Client.flush <promptyard.client.Client.flush>`, waiting in a thread."""
+        reporter = self._reporter
+        if reporter is None:
+            return True
+        return await asyncio.to_thread(reporter.flush, timeout)
+
+    async def shutdown(self, timeout: float | None = None) -> bool:
+        """As :meth:`Client.shutdown <promptyard.client.Client.shutdown>`, in a thread."""
+        return await asyncio.to_thread(self._shutdown_reporting, timeout)
+
     async def aclose(self) -> None:
-        """Cancel the watch and the refreshes in flight; close the HTTP connections,
-        unless the HTTP client was passed in."""
+        """Flush reported events (bounded wait) and stop the sender; cancel the watch and
+        the refreshes in flight; close the HTTP connections, unless the HTTP client was
+        passed in."""
+        if self._reporter is not None:
+            await asyncio.to_thread(self._shutdown_reporting)
         self._closed = True
         tasks = [*self._tasks, *([self._watch_task] if self._watch_task else [])]
         for task in tasks:
@@ -291,6 +314,85 @@ class AsyncClient:
                 reason = "connection refused"
             raise PromptyardConnectionError(self.base_url, reason) from None
         return reply_from(response)
+
+    # ---- quality and security
+
+    async def scan(
+        self,
+        content: Content | None = None,
+        *,
+        prompt: str | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        type: PromptType | None = None,
+        config: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """As :meth:`Client.scan <promptyard.client.Client.scan>`."""
+        method, path, params, body = scan_request(
+            content=content,
+            prompt=prompt,
+            version=version,
+            label=label,
+            type=type,
+            config=config,
+            name=name,
+            limit=limit,
+        )
+        try:
+            response = await self._http.request(
+                method,
+                f"{self.base_url}/api/v1{path}",
+                params=(*params, ("project", self.project)),
+                json=body,
+                headers=self._headers(),
+                timeout=self.timeout,
+            )
+        except httpx.TimeoutException:
+            raise PromptyardConnectionError(
+                self.base_url, f"no answer within {self.timeout:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise PromptyardConnectionError(
+                self.base_url, str(exc) or exc.__class__.__name__
+            ) from None
+        if response.status_code >= 400:
+            raise PromptyardError.from_response(response)
+        return cast(dict[str, Any], response.json())
+
+    # ---- provider connections (read-only here; manage them with the sync Client)
+
+    async def _get_json(self, path: str) -> Any:
+        try:
+            response = await self._http.get(
+                f"{self.base_url}/api/v1{path}", headers=self._headers(), timeout=self.timeout
+            )
+        except httpx.TimeoutException:
+            raise PromptyardConnectionError(
+                self.base_url, f"no answer within {self.timeout:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise PromptyardConnectionError(
+                self.base_url, str(exc) or exc.__class__.__name__
+            ) from None
+        if response.status_code >= 400:
+            raise PromptyardError.from_response(response)
+        return response.json()
+
+    async def list_providers(self) -> dict[str, Any]:
+        """As :meth:`Client.list_providers <promptyard.client.Client.list_providers>`."""
+        return cast(dict[str, Any], await self._get_json("/providers"))
+
+    async def get_provider(self, name: str) -> dict[str, Any]:
+        """As :meth:`Client.get_provider <promptyard.client.Client.get_provider>`."""
+        return cast(dict[str, Any], await self._get_json(f"/providers/{quote(name, safe='')}"))
+
+    async def list_provider_models(self, name: str) -> dict[str, Any]:
+        """As :meth:`Client.list_provider_models
+        <promptyard.client.Client.list_provider_models>`."""
+        path = f"/providers/{quote(name, safe='')}/models"
+        return cast(dict[str, Any], await self._get_json(path))
 
     # ---- background refreshes
 

@@ -19,6 +19,8 @@ from promptyard.client._cache import PromptCache
 from promptyard.client._delivery import DeliveryMixin
 from promptyard.client._errors import PromptyardConnectionError, PromptyardError
 from promptyard.client._fetch import api_key_from, request_headers, server_url
+from promptyard.client._observe import ReportingMixin
+from promptyard.client._reporting import ReportingSettings
 from promptyard.client._types import (
     Branch,
     Content,
@@ -74,12 +76,44 @@ def _body(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def scan_request(
+    *,
+    content: Content | None,
+    prompt: str | None,
+    version: int | None,
+    label: str | None,
+    type: PromptType | None,
+    config: Mapping[str, Any] | None,
+    name: str | None,
+    limit: int | None,
+) -> tuple[str, str, Params, dict[str, Any] | None]:
+    """Method, path, query and body of :meth:`Client.scan` (shared with the AsyncClient)."""
+    if content is not None and prompt is not None:
+        raise ValueError("give content or prompt, not both")
+    if prompt is not None:
+        params = _query(version=version, label=label)
+        return "GET", f"/prompts/{_seg(prompt)}/findings", params, None
+    if content is not None:
+        kind = type or ("text" if isinstance(content, str) else "chat")
+        body = _body(
+            type=kind,
+            content=content,
+            config=dict(config) if config is not None else None,
+            name=name,
+        )
+        return "POST", "/scan", [], body
+    return "POST", "/scan", [], _body(label=label, limit=limit)
+
+
 from promptyard.client._governance import ReviewsMixin  # noqa: E402
 from promptyard.client._identity import AccountsMixin  # noqa: E402
 from promptyard.client._operations import AuditMixin  # noqa: E402
+from promptyard.client._runtime import ProvidersMixin  # noqa: E402
 
 
-class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
+class Client(
+    DeliveryMixin, ReportingMixin, AccountsMixin, ReviewsMixin, AuditMixin, ProvidersMixin
+):
     """A client of one Promptyard server and project.
 
     ``base_url`` and ``api_key`` default to ``PROMPTYARD_URL`` and ``PROMPTYARD_API_KEY``.
@@ -92,6 +126,10 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
     label move is seen within a second; ``clock`` (seconds, monotonic) is for tests;
     ``template_limits`` should match the server's (its defaults do);
     ``refresh_workers`` threads run background refreshes.
+
+    Reporting (:meth:`log_generation`, :meth:`observe`, :meth:`feedback`; see
+    ``docs/sdk-reporting.md``): events go through a background sender configured by
+    ``reporting`` (a :class:`ReportingSettings`, or ``False`` to drop them all).
     """
 
     def __init__(
@@ -108,6 +146,7 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
         template_limits: TemplateLimits | None = None,
         refresh_workers: int = 2,
         watch_read_timeout: float = 60.0,
+        reporting: ReportingSettings | bool = True,
     ) -> None:
         self.base_url = server_url(base_url)
         self.api_key = api_key_from(api_key)
@@ -126,6 +165,7 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
         self._watch_connected = threading.Event()
         self._watch_read_timeout = watch_read_timeout
         self._watch_last_id: str | None = None
+        self._init_reporting(reporting)
         if watch:
             self._start_watch()
 
@@ -185,9 +225,21 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
                 code="invalid_response",
             ) from None
 
+    def flush(self, timeout: float | None = None) -> bool:
+        """Send every reported event queued so far and wait until they are sent (or given
+        up), at most ``timeout`` seconds; ``True`` when the queue was drained."""
+        reporter = self._reporter
+        return True if reporter is None else reporter.flush(timeout)
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush reported events (at most ``timeout`` seconds, default the reporting
+        ``shutdown_timeout``) and stop the sender; later events are dropped."""
+        return self._shutdown_reporting(timeout)
+
     def close(self) -> None:
-        """Stop watching and refreshing; close the HTTP connections, unless the HTTP
-        client was passed in."""
+        """Flush reported events (bounded wait) and stop the sender; stop watching and
+        refreshing; close the HTTP connections, unless the HTTP client was passed in."""
+        self._shutdown_reporting()
         self._close_delivery()
         if self._owns_http:
             self._http.close()
@@ -484,6 +536,38 @@ class Client(DeliveryMixin, AccountsMixin, ReviewsMixin, AuditMixin):
             config=dict(config) if config is not None else None,
         )
         return cast(Execution, self._json("POST", "/prompts/execute", json_body=body))
+
+    # -- quality and security ------------------------------------------------------------
+
+    def scan(
+        self,
+        content: Content | None = None,
+        *,
+        prompt: str | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        type: PromptType | None = None,
+        config: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Quality score and security findings (docs/quality.md).
+
+        ``content`` (a text, or chat messages): that unsaved content; ``prompt``: its
+        version (``version``, ``label``, default latest); neither: the project report of
+        every prompt at ``label`` (default latest), at most ``limit`` prompts.
+        """
+        method, path, params, body = scan_request(
+            content=content,
+            prompt=prompt,
+            version=version,
+            label=label,
+            type=type,
+            config=config,
+            name=name,
+            limit=limit,
+        )
+        return cast(dict[str, Any], self._json(method, path, params=params, json_body=body))
 
     # -- projects -----------------------------------------------------------------------
 

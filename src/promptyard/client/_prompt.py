@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from promptyard.client._context import current_span
 from promptyard.client._errors import CompileError, MissingVariablesError
 from promptyard.domain.templating import TemplateEngine
 from promptyard.domain.templating.content import (
@@ -74,7 +75,9 @@ class _BasePrompt:
 
     def _render(self, variables: Mapping[str, Any]) -> Rendered:
         try:
-            return render_content(self._engine, self.type, self.content, variables, self._resolver)
+            rendered = render_content(
+                self._engine, self.type, self.content, variables, self._resolver
+            )
         except MissingVariables as exc:
             missing = list((exc.details or {}).get("missing") or [])
             raise MissingVariablesError(
@@ -87,6 +90,10 @@ class _BasePrompt:
                 code=exc.code,
                 details=exc.details,
             ) from None
+        span = current_span.get()
+        if span is not None:  # inside ``client.observe``: it records this prompt version
+            span.use_prompt(self.name, self.version, rendered)
+        return rendered
 
     def __repr__(self) -> str:
         flag = ", is_fallback=True" if self.is_fallback else ""

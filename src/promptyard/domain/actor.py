@@ -39,6 +39,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "member:read": _AT_LEAST["viewer"],
     "member:manage": _AT_LEAST["admin"],
     "key:manage": _AT_LEAST["admin"],  # every key of the workspace, service accounts
+    # providers, the generation record and feedback
+    "provider:read": _AT_LEAST["viewer"],  # connections, shown with their keys masked
+    "provider:manage": _AT_LEAST["admin"],
+    "generation:read": _AT_LEAST["viewer"],
+    "generation:write": _AT_LEAST["editor"],  # apps reporting their calls
+    "feedback:write": _AT_LEAST["editor"],
     # audit
     "audit:read": _AT_LEAST["admin"],
     # the instance: no workspace role holds these, only an instance administrator

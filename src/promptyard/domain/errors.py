@@ -136,6 +136,14 @@ class RenderCancelled(DomainError):
     status = 499
 
 
+class ProviderFailed(DomainError):
+    """The model provider failed (its own error, a timeout, a cut connection), after the
+    retries it allowed: ``message`` carries the provider's own words."""
+
+    code = "provider_error"
+    status = 502
+
+
 class Overloaded(DomainError):
     """The server is too busy for this request now: try again later.
 

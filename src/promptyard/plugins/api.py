@@ -253,3 +253,8 @@ class QualityRule:
     suggestion: str
     source: str
     check: Callable[[RuleContext], Iterable[RuleHit]]
+
+
+#: A generation-text redactor (``register_generation_redactors``): ``(field, text) -> text``
+#: where ``field`` is ``"input"`` or ``"output"``.
+Redactor = Callable[[str, str], str]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from promptyard.plugins.api import GateFn, Provider, QualityRule
+    from promptyard.plugins.api import GateFn, Provider, QualityRule, Redactor
 
 hookspec = pluggy.HookspecMarker("promptyard")
 hookimpl = pluggy.HookimplMarker("promptyard")
@@ -39,6 +39,16 @@ class PromptyardSpec:
         its ``kind`` is what a provider connection names (a later registration of a kind
         wins). The built-in ``openai``, ``anthropic`` and ``fake`` kinds register the same
         way (``promptyard.plugins.builtin.providers``).
+        """
+
+    @hookspec
+    def register_generation_redactors(self, register: Callable[[Redactor], Any]) -> None:
+        """Add redactors of generation text: call ``register(redact)`` for each.
+
+        ``redact(field, text) -> text`` sees each generation's ``input`` and ``output``
+        (``field`` says which; chat input as its JSON text) after tokens were counted and
+        the call priced, before the text is stored; what it returns is stored. Redactors
+        run in registration order. Keep them fast: they run at ingest, on every row.
         """
 
     @hookspec

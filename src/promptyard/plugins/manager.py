@@ -52,6 +52,13 @@ def collect_quality_rules(manager: pluggy.PluginManager) -> dict[str, Any]:
     return found
 
 
+def collect_redactors(manager: pluggy.PluginManager) -> list[Any]:
+    """Every registered generation-text redactor, in registration order."""
+    found: list[Any] = []
+    manager.hook.register_generation_redactors(register=found.append)
+    return found
+
+
 def collect_providers(manager: pluggy.PluginManager) -> dict[str, Any]:
     """Every registered provider kind: ``{kind: Provider}``. Hook implementations run in
     registration order, built-ins first, so a later registration of a kind wins."""

@@ -26,8 +26,16 @@ from promptyard.server.api.v1.governance import reviews
 from promptyard.server.api.v1.identity import accounts, auth, projects
 from promptyard.server.api.v1.operations import audit
 from promptyard.server.api.v1.operations import health as system_health
+from promptyard.server.api.v1.operations import jobs as operations_jobs
+from promptyard.server.api.v1.operations import recovery as operations_recovery
 from promptyard.server.api.v1.prompts import compat, folders_tags, routes, templates
 from promptyard.server.api.v1.quality import routes as quality_routes
+from promptyard.server.api.v1.runtime import connections as runtime_connections
+from promptyard.server.api.v1.runtime import execute as runtime_execute
+from promptyard.server.api.v1.telemetry import routes as telemetry_routes
+from promptyard.server.db_unavailable import RETRY_AFTER_SECONDS as DB_RETRY_AFTER_SECONDS
+from promptyard.server.db_unavailable import DatabaseUnavailableMiddleware
+from promptyard.server.db_unavailable import describe as describe_db_error
 from promptyard.server.edge import EdgeMiddleware, json_body_guard
 from promptyard.server.errors import error_response, install_error_handlers
 from promptyard.server.mcp.endpoint import MCPEndpoint
@@ -96,7 +104,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     )
     app.state.render_pool = render_pool
     # Always built, so tests can run a job's step with app.state.runner.run_once(name).
-    runner = build_runner(core)
+    runner = build_runner(core, semantic=core.settings.semantic_search)
     app.state.runner = runner
     changes = ChangeHub()
     poller = ChangePoller(core, changes)
@@ -112,6 +120,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(compat.router)
     api.include_router(delivery_changes.router)  # /prompts/changes, before /prompts/{name}
     api.include_router(templates.router)
+    api.include_router(runtime_execute.router)
     api.include_router(routes.router)
     api.include_router(folders_tags.router)
     api.include_router(projects.router)
@@ -120,13 +129,18 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(reviews.router)
     api.include_router(audit.router)
     api.include_router(quality_routes.router)
+    api.include_router(telemetry_routes.router)
+    api.include_router(runtime_connections.router)
     api.include_router(system_health.router)
+    api.include_router(operations_recovery.router)
+    api.include_router(operations_jobs.router)
     app.include_router(api)
     # Langfuse's prompt API for its SDKs (basic auth with a key pair; Langfuse's errors).
     public = APIRouter(prefix="/api/public", dependencies=[Depends(json_body_guard)])
     public.include_router(langfuse_prompts.router)
     app.include_router(public)
     app.include_router(metrics_router)
+    app.include_router(telemetry_routes.public_router)  # /feedback.js
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:
@@ -146,14 +160,15 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
                 with core.store.read() as session:
                     session.execute(text("SELECT 1"))
             except Exception as exc:  # any database failure means not ready
-                return False, f"database unreachable: {exc.__class__.__name__}"
+                return False, f"database unreachable: {describe_db_error(exc)}"
             if not migrate.is_current(core.store):
                 return False, "database schema is not current: run `promptyard db upgrade`"
             return True, "ok"
 
         ok, message = await run_in_threadpool(check)
         if not ok:
-            return error_response(503, "not_ready", message)
+            retry_after = {"Retry-After": str(DB_RETRY_AFTER_SECONDS)}
+            return error_response(503, "not_ready", message, headers=retry_after)
         renders = render_pool.stats()
         if renders["saturated"]:
             message = (
@@ -179,6 +194,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
 
     app.add_middleware(EdgeMiddleware, fastapi=app, settings=core.settings)
     app.add_middleware(PromptReadFastPath, core=core)
+    app.add_middleware(DatabaseUnavailableMiddleware)  # 503 + Retry-After, not 500
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(RenderAdmission, pool=render_pool)
     app.add_middleware(LangfuseErrorDialect)

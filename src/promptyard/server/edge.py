@@ -79,6 +79,7 @@ PROMPT_ROUTES = frozenset(
         ("POST", "/api/public/v2/prompts"),
     }
 )
+INGEST_ROUTES = frozenset({("POST", f"{_V1}/generations/batch")})
 BUNDLE_ROUTES = frozenset({("POST", f"{_V1}/projects/{{slug}}/import")})
 
 
@@ -102,6 +103,8 @@ def body_limit(settings: Settings, key: tuple[str, str] | None) -> BodyLimit:
         return BodyLimit(settings.max_request_bytes, "PROMPTYARD_MAX_REQUEST_BYTES")
     if key in RENDER_ROUTES:
         wanted = BodyLimit(settings.max_render_request_bytes, "PROMPTYARD_MAX_RENDER_REQUEST_BYTES")
+    elif key in INGEST_ROUTES:
+        wanted = BodyLimit(settings.max_ingest_request_bytes, "PROMPTYARD_MAX_INGEST_REQUEST_BYTES")
     elif key in PROMPT_ROUTES:
         wanted = BodyLimit(settings.max_prompt_request_bytes, "PROMPTYARD_MAX_PROMPT_REQUEST_BYTES")
     else:

@@ -32,6 +32,7 @@ from promptyard.services.operations.metrics import (
     Metrics,
     RequestStats,
 )
+from promptyard.services.telemetry import metrics as telemetry_metrics
 
 #: The route template of prompt reads, which the fast path answers without routing.
 PROMPT_READ = "/api/v1/prompts/{name}"
@@ -55,9 +56,11 @@ def install_metrics(app: FastAPI, core: Core, *, runner: Any, render_pool: Any) 
         "workers", metric_sources.worker_source(core.settings.webhook_worker, runner.health)
     )
     metrics.add_source("renders", metric_sources.render_source(render_pool.stats))
+    metrics.add_source("backups", metric_sources.backup_source(core))
+    metrics.add_source("generations", telemetry_metrics.generation_source())
     # Hooks for the capabilities to come (each a Source; see services/operations/metrics.py):
-    # ingest queue depth and lag, generations/tokens/cost per project and model, feedback,
-    # evaluation pass rates: metrics.add_source("<capability>", <capability>_source(core)).
+    # ingest queue depth and lag, evaluation pass rates:
+    # metrics.add_source("<capability>", <capability>_source(core)).
     app.state.metrics = metrics
     return metrics
 

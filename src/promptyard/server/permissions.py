@@ -53,6 +53,28 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", f"{_V1}/templates/render"): "prompt:read",
     ("GET", f"{_V1}/models"): "prompt:read",
     # prompts, versions, labels, branches
+    # provider connections (keys masked) and the workspace's price overrides
+    ("GET", f"{_V1}/providers"): "provider:read",
+    ("POST", f"{_V1}/providers"): "provider:manage",
+    ("GET", f"{_V1}/providers/prices"): "provider:read",
+    ("POST", f"{_V1}/providers/prices"): "provider:manage",
+    ("DELETE", f"{_V1}/providers/prices/{{price_id}}"): "provider:manage",
+    ("GET", f"{_V1}/providers/{{name}}"): "provider:read",
+    ("PATCH", f"{_V1}/providers/{{name}}"): "provider:manage",
+    ("DELETE", f"{_V1}/providers/{{name}}"): "provider:manage",
+    ("GET", f"{_V1}/providers/{{name}}/models"): "provider:read",
+    # the generation record and feedback (original specification: /analytics/feedback)
+    ("POST", f"{_V1}/generations/batch"): "generation:write",
+    ("GET", f"{_V1}/generations"): "generation:read",
+    ("POST", f"{_V1}/generations/recompute-costs"): "provider:manage",
+    ("GET", f"{_V1}/projects/{{slug}}/generation-settings"): "generation:read",
+    ("PUT", f"{_V1}/projects/{{slug}}/generation-settings"): "project:write",
+    ("GET", f"{_V1}/generations/{{generation_id}}"): "generation:read",
+    ("POST", f"{_V1}/analytics/feedback"): "feedback:write",
+    # apps' pages: authenticated by the body's write-only feedback key, in the route
+    ("POST", f"{_V1}/analytics/feedback/public"): PUBLIC,
+    ("GET", "/feedback.js"): PUBLIC,
+    ("GET", f"{_V1}/analytics/feedback"): "generation:read",
     ("GET", f"{_V1}/prompts"): "prompt:read",
     ("POST", f"{_V1}/prompts"): "prompt:write",
     ("POST", f"{_V1}/prompts/bulk"): "prompt:write",
@@ -79,6 +101,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", f"{_V1}/prompts/{{name}}/quality-trend"): "prompt:read",
     ("POST", f"{_V1}/scan"): "prompt:read",
     ("GET", f"{_V1}/quality/rules"): "prompt:read",
+    ("GET", f"{_V1}/prompts/{{name}}/similar"): "prompt:read",
+    ("GET", f"{_V1}/quality/near-duplicates"): "prompt:read",
+    ("GET", f"{_V1}/semantic-search"): "prompt:read",
+    ("GET", f"{_V1}/semantic-search/status"): "prompt:read",
     ("GET", f"{_V1}/projects/{{slug}}/quality-policy"): "prompt:read",
     ("PUT", f"{_V1}/projects/{{slug}}/quality-policy"): "policy:manage",
     ("GET", f"{_V1}/folders"): "prompt:read",
@@ -140,6 +166,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", f"{_V1}/audit/checkpoints"): "audit:read",
     # operations: the health score, for every signed-in user (the console's status page)
     ("GET", f"{_V1}/system/health"): AUTHENTICATED,
+    # operations: point-in-time restore of a project's prompts (editors and above)
+    ("POST", f"{_V1}/projects/{{slug}}/point-in-time-restore"): "prompt:write",
+    # operations: the scheduler's jobs, for admins
+    ("GET", f"{_V1}/system/jobs"): "audit:read",
     # Langfuse's prompt API (server/api/public/langfuse_prompts.py)
     ("GET", f"{_LF}/v2/prompts"): "prompt:read",
     ("POST", f"{_LF}/v2/prompts"): "prompt:write",

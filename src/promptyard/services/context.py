@@ -134,6 +134,14 @@ class Core:
     quality_rules: dict[str, Any] = field(default_factory=dict)
     #: Checks every version passes before it is committed (quality's secret blocking).
     version_guards: list[VersionGuard] = field(default_factory=list)
+    #: Where generations and feedback are stored (``services/telemetry/events.py``: its
+    #: ``event_store(core)`` makes the SQL one on first use).
+    events: Any = None
+    #: Plugins' redaction of generation text before it is stored: ``(field, text) -> text``.
+    redactors: list[Callable[[str, str], str]] = field(default_factory=list)
+    #: Provider kinds by name, collected from plugins (``register_providers``):
+    #: ``{kind: plugins.api.Provider}``.
+    providers: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
 
     @classmethod

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -191,6 +192,8 @@ class SqlChangeRequest(Base):
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(64))
+    #: the label's version when the request was opened (NULL: not set then, or before 0006)
+    base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(32))
     author: Mapped[str] = mapped_column(String(400))
@@ -373,3 +376,142 @@ class SqlAuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- runtime and telemetry: provider connections, prices, generations, feedback ---
+
+
+class SqlProviderConnection(Base):
+    """A workspace's connection to a model provider; the key is stored encrypted."""
+
+    __tablename__ = "provider_connections"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    base_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    api_key_hint: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    models: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    default_params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    max_concurrency: Mapped[int] = mapped_column(Integer, default=8)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlPriceOverride(Base):
+    """A workspace's own price for a model, from a date on (USD per million tokens)."""
+
+    __tablename__ = "price_overrides"
+    __table_args__ = (
+        Index("ix_price_overrides_lookup", "workspace_id", "model", "effective_from"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    provider: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model: Mapped[str] = mapped_column(String(200))
+    input_per_mtok: Mapped[float] = mapped_column(Float)
+    output_per_mtok: Mapped[float] = mapped_column(Float)
+    cached_input_per_mtok: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlGeneration(Base):
+    """One LLM call: run here or reported by an app. Appended, never updated in place
+    (except a cost recomputation after a price change)."""
+
+    __tablename__ = "generations"
+    __table_args__ = (
+        UniqueConstraint("project_id", "id", name="uq_generations_project_id"),
+        UniqueConstraint("project_id", "external_id", name="uq_generations_external_id"),
+        Index("ix_generations_time", "project_id", "start_time"),
+        Index("ix_generations_prompt", "project_id", "prompt_name", "start_time"),
+        Index("ix_generations_trace", "project_id", "trace_id"),
+    )
+    pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(128))
+    external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    trace_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    parent_span_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    prompt_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prompt_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prompt_label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cached_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reasoning_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    output_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    price_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ttft_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    feature: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    agent: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    environment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    tags: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    #: The prompt as sent: plain text, or chat messages as JSON (``input_is_chat``).
+    input_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    input_is_chat: Mapped[bool] = mapped_column(Boolean, default=False)
+    output_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Why the row is not plain truth: ``estimated_tokens``, ``unknown_model_price``, ...
+    flags: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlFeedback(Base):
+    """An end user's feedback on a generation, a trace or a session."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        Index("ix_feedback_generation", "project_id", "generation_id"),
+        Index("ix_feedback_time", "project_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    generation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    trace_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    source: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlJobLease(Base):
+    """A periodic job of the scheduler: who may run it now (the lease), when it runs
+    next and how its last run went (services/operations/scheduler.py)."""
+
+    __tablename__ = "job_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    interval_seconds: Mapped[float] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)

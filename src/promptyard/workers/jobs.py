@@ -9,6 +9,9 @@ The steps live with their capability in ``services``; this module only schedules
   :class:`promptyard.services.operations.audit_checkpoints.Checkpointer`, which publishes
   a signed checkpoint when ``audit_checkpoint_events`` or ``audit_checkpoint_minutes``
   say one is due (one read of the chain's head otherwise).
+- ``semantic_embeddings`` (every 2 s, in the server's runner, when
+  ``semantic_search`` is on and the ``promptyard[semantic]`` extra is installed):
+  :func:`promptyard.services.quality.embeddings.embed_pending`, 32 prompts a round.
 """
 
 from __future__ import annotations
@@ -19,12 +22,56 @@ from collections.abc import Callable
 import httpx
 
 from promptyard.services.context import Core
-from promptyard.services.operations import audit_checkpoints, webhooks
+from promptyard.services.operations import audit_checkpoints, backup, integrity, scheduler, webhooks
+from promptyard.services.quality import embeddings
 from promptyard.workers.runner import Job, Runner
 
 WEBHOOK_DELIVERIES = "webhook_deliveries"
 AUDIT_CHECKPOINTS = "audit_checkpoints"
+BACKUPS = "backups"
+DB_CHECK = "db_check"
 INTERVAL_SECONDS = 2.0
+#: Embeddings of new and changed prompts (``promptyard[semantic]``), a batch per round.
+SEMANTIC_EMBEDDINGS = "semantic_embeddings"
+SCHEDULER_POLL_SECONDS = 30.0
+
+
+class IntegrityProblems(Exception):
+    """``db check`` found problems (the scheduled run is recorded as failed)."""
+
+
+def run_backup(core: Core) -> str:
+    """One scheduled backup of the server's database (kept: ``backup_keep``)."""
+    info = backup.create_backup(core.settings, database_url=core.store.url)
+    return f"{info.name} ({info.size:,} bytes) at {info.location}"
+
+
+def run_db_check(core: Core) -> str:
+    """The integrity check (nothing repaired); raises when it finds problems."""
+    findings = integrity.check_database(core)
+    if findings:
+        first = findings[0]
+        raise IntegrityProblems(
+            f"{len(findings)} problem(s); first: {first.where}: {first.problem} "
+            "(run `promptyard db check`)"
+        )
+    return "no problems found"
+
+
+def scheduled_jobs(core: Core, owner: str | None = None) -> list[Job]:
+    """The database-scheduled jobs the settings turn on, as runner jobs."""
+    owner = owner or scheduler.process_id()
+    settings = core.settings
+    wanted = [
+        (BACKUPS, settings.backup_interval_hours, run_backup),
+        (DB_CHECK, settings.db_check_interval_hours, run_db_check),
+    ]
+    jobs = []
+    for name, hours, work in wanted:
+        if hours > 0:
+            scheduled = scheduler.ScheduledJob(name, hours * 3600, work, owner)
+            jobs.append(Job(name, SCHEDULER_POLL_SECONDS, scheduled.step))
+    return jobs
 
 
 def build_runner(
@@ -32,6 +79,7 @@ def build_runner(
     *,
     http: httpx.Client | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    semantic: bool = False,
 ) -> Runner:
     """A runner with every background job of the server, not started.
 
@@ -50,4 +98,9 @@ def build_runner(
 
     runner.register(Job(WEBHOOK_DELIVERIES, INTERVAL_SECONDS, deliver, drain=True))
     runner.register(Job(AUDIT_CHECKPOINTS, INTERVAL_SECONDS, checkpoint))
+    for job in scheduled_jobs(core):
+        runner.register(job)
+    if semantic and embeddings.availability()[0]:
+        # the server's runner, with PROMPTYARD_SEMANTIC_SEARCH on: it loads a 23 MB model
+        runner.register(Job(SEMANTIC_EMBEDDINGS, INTERVAL_SECONDS, embeddings.embed_pending))
     return runner

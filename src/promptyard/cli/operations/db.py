@@ -129,16 +129,18 @@ def check(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
-    """Find stored JSON that reads or exports cannot serve back (too deep, not
-    serializable); exit 1 while any is left.
+    """Check the stored data: JSON that reads or exports cannot serve back (too deep,
+    not serializable), version content hashes, label targets, the audit hash chain and
+    foreign keys; exit 1 while any problem is left.
 
-    Audit summaries and project settings are reported, never changed. Restart the server
-    after a repair: its read cache may still hold the old values.
+    Only stored JSON is repaired (--repair); audit summaries and project settings are
+    reported, never changed. Restart the server after a repair: its read cache may still
+    hold the old values.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
     from promptyard.config import load_settings
-    from promptyard.services.operations.integrity import check_stored_json
+    from promptyard.services.operations.integrity import check_database
     from promptyard.store import migrate
     from promptyard.wiring import build_core
 
@@ -148,7 +150,7 @@ def check(
         if migrate.current_revision(store) != migrate.head_revision():
             fail(f"{safe_url(url)} is not at the latest schema: run `promptyard db upgrade`")
         core = build_core(load_settings(database_url=url), store=store)
-        findings = check_stored_json(core, repair=repair)
+        findings = check_database(core, repair=repair)
     except SQLAlchemyError as exc:
         fail(f"cannot check {safe_url(url)}: {getattr(exc, 'orig', None) or exc}")
     finally:
@@ -167,7 +169,11 @@ def _print_findings(url: str, findings: list[Finding], repair: bool) -> None:
 
     console = Console(highlight=False)
     if not findings:
-        console.print(f"{url}: every stored JSON value can be served back", soft_wrap=True)
+        console.print(
+            f"{url}: every stored JSON value can be served back; version hashes, label "
+            "targets, the audit chain and foreign keys check out",
+            soft_wrap=True,
+        )
         return
     table = Table("table", "row", "column", "where", "problem", "action")
     for finding in findings:
@@ -176,7 +182,7 @@ def _print_findings(url: str, findings: list[Finding], repair: bool) -> None:
         elif finding.repairable:
             action = "run with --repair"
         else:
-            action = "report only: fix by hand"
+            action = "report only: fix by hand or restore a backup"
         table.add_row(
             finding.table,
             str(finding.row_id),

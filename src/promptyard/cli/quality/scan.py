@@ -1,9 +1,10 @@
 """`promptyard scan`: quality and security findings, for people and for CI.
 
-With files, each is scanned as unsaved content (``POST /api/v1/scan``): a ``.json`` file
-holds a chat's messages (or ``{"type", "content", "config"}``), any other file is a text
-prompt. With ``--prompt`` the stored version is scanned; with neither, the whole project.
-The exit status is 3 when a finding is at or above ``--fail-on`` (default ``high``).
+Through the SDK's ``Client.scan``. With files, each is scanned as unsaved content
+(``POST /api/v1/scan``): a ``.json`` file holds a chat's messages (or ``{"type",
+"content", "config"}``), any other file is a text prompt. With ``--prompt`` the stored
+version is scanned; with neither, the whole project. The exit status is 3 when a finding
+is at or above ``--fail-on`` (default ``high``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -132,24 +132,24 @@ def scan(
         if files:
             for path in files:
                 body = _read(path)
-                result = client._json("POST", "/scan", json_body=body)
+                result = client.scan(
+                    body["content"],
+                    type=body["type"],
+                    config=body.get("config"),
+                    name=body["name"],
+                )
                 answers.append({"file": str(path), **result})
                 worst = max(worst, _worst(result["findings"]))
                 if not as_json:
                     console.print(_findings_table(str(path), result))
         elif prompt:
-            params = [("version", str(version))] if version else []
-            if label:
-                params.append(("label", label))
-            route = f"/prompts/{quote(prompt, safe='')}/findings"
-            result = client._json("GET", route, params=params)
+            result = client.scan(prompt=prompt, version=version, label=label)
             answers.append(result)
             worst = _worst(result["findings"])
             if not as_json:
                 console.print(_findings_table(f"{prompt} v{result['version']}", result))
         else:
-            body = {"label": label} if label else {}
-            report = client._json("POST", "/scan", json_body=body)
+            report = client.scan(label=label)
             answers.append(report)
             worst = max((SEVERITIES.index(s) for s, n in report["counts"].items() if n), default=-1)
             if not as_json:

@@ -19,7 +19,9 @@ def variables_declared(ctx: GateContext) -> GateResult:
     missing = sorted(name for name in required if name not in ctx.sample_variables)
     if missing:
         return GateResult(
-            False, f"sample_variables must give every required variable; missing: {missing}"
+            False,
+            "the sample variables must give a value to every required variable; "
+            f"missing: {', '.join(missing)}",
         )
     return GateResult(True, f"{len(required)} required variable(s) declared")
 

@@ -33,6 +33,7 @@ from promptyard.services.prompts.rendering import render_content
 from promptyard.store.models import (
     SqlChangeRequest,
     SqlChangeRequestEvent,
+    SqlLabel,
     SqlProject,
     SqlPrompt,
 )
@@ -171,6 +172,7 @@ def _request_fields(
         "prompt": prompt,
         "version": row.version,
         "label": row.label,
+        "base_version": row.base_version,
         "description": row.description,
         "status": row.status,
         "author": row.author,
@@ -278,11 +280,17 @@ def open_request(
         results = run_gates(core, gate_ctx, policy.gates)
         _require_gates(results)
         now = core.clock()
+        base_version = session.execute(
+            select(SqlLabel.version).where(
+                SqlLabel.prompt_id == prompt.id, SqlLabel.name == data.label
+            )
+        ).scalar_one_or_none()
         row = SqlChangeRequest(
             project_id=project_id,
             prompt_id=prompt.id,
             version=data.version,
             label=data.label,
+            base_version=base_version,
             description=data.description,
             status="open",
             author=ctx.actor.ref,

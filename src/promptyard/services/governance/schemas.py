@@ -76,6 +76,11 @@ class ChangeRequestPublic(BaseModel):
     prompt: str
     version: int
     label: str
+    base_version: int | None = Field(
+        description="where the label pointed when the request was opened (the reviewed diff "
+        "is base_version → version); null if it pointed nowhere, or for requests opened "
+        "before this was recorded"
+    )
     description: str
     status: ChangeRequestStatus
     author: str

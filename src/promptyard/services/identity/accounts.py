@@ -41,7 +41,7 @@ from promptyard.store.models import (
 )
 
 MIN_PASSWORD = 10
-KeyKind = Literal["api", "langfuse"]
+KeyKind = Literal["api", "langfuse", "feedback"]
 
 
 def check_role(role: str) -> None:
@@ -594,13 +594,24 @@ def create_key(
             "expires_at must be in the future",
             details=[{"loc": ["expires_at"], "message": "in the past"}],
         )
-    if kind == "langfuse" and project is None:
-        project = DEFAULT_SLUG  # a Langfuse key pair always serves one project
-    if kind == "langfuse":
+    public_key: str | None = None
+    if kind in ("langfuse", auth.FEEDBACK_KEY_KIND) and project is None:
+        project = DEFAULT_SLUG  # a Langfuse key pair, a feedback key: always one project
+    if kind == auth.FEEDBACK_KEY_KIND:
+        if not actor.can("feedback:write"):
+            raise Forbidden(
+                f"your role '{actor.role}' cannot collect feedback (feedback:write), so it "
+                "cannot make a feedback key",
+                details={"permission": "feedback:write", "role": actor.role},
+            )
+        # It posts feedback and nothing else, whatever its stored role.
+        role = "viewer"
+        secret = auth.FEEDBACK_KEY_PREFIX + secrets.token_urlsafe(24)
+    elif kind == "langfuse":
         secret = "sk-py-" + secrets.token_urlsafe(32)
-        public_key: str | None = "pk-py-" + secrets.token_urlsafe(16)
+        public_key = "pk-py-" + secrets.token_urlsafe(16)
     else:
-        secret, public_key = auth.new_api_key(), None
+        secret = auth.new_api_key()
     with core.store.write() as session:
         project_row = _project(session, actor, project) if project is not None else None
         if project_row is None and actor.project_id is not None:
@@ -665,6 +676,7 @@ def revoke_key(core: Core, *, ctx: RequestContext, key_id: int) -> None:
             )
     # The actor cache is keyed by the key's SHA-256, which the row keeps: drop just that.
     core.actors.delete(row.key_hash)
+    core.actors.delete(("feedback_key", row.key_hash))
 
 
 # -- workspaces -----------------------------------------------------------------------

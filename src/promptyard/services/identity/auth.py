@@ -103,6 +103,11 @@ def authenticate_api_key(core: Core, token: str) -> Actor:
             raise Unauthenticated("invalid API key")
         if row.expires_at is not None and row.expires_at <= now:
             raise Unauthenticated("this API key has expired")
+        if row.kind == FEEDBACK_KEY_KIND:
+            raise Unauthenticated(
+                "this is a feedback key: it can only post end-user feedback "
+                f"({FEEDBACK_ROUTE}), nothing else"
+            )
         row.last_used_at = now
         actor = _key_actor(row)
         expires_at = row.expires_at
@@ -111,6 +116,39 @@ def authenticate_api_key(core: Core, token: str) -> Actor:
     if expires_at is None or expires_at - now > timedelta(seconds=60):
         cache.put(key_hash, actor)
     return actor
+
+
+#: A write-only key for apps' web pages: it posts end-user feedback and nothing else.
+FEEDBACK_KEY_KIND = "feedback"
+FEEDBACK_KEY_PREFIX = "pyfb_"
+FEEDBACK_ROUTE = "POST /api/v1/analytics/feedback/public"
+
+
+def authenticate_feedback_key(core: Core, token: str) -> tuple[int, str]:
+    """``(project id, key reference)`` of a feedback key, or :class:`Unauthenticated`.
+    Cached like other keys (a revocation drops the cache)."""
+    key_hash = hash_secret(token)
+    cache_key = ("feedback_key", key_hash)
+    cached = core.actors.get(cache_key)
+    if cached is not None:
+        found: tuple[int, str] = cached
+        return found
+    now = core.clock()
+    with core.store.read() as session:
+        row = session.execute(
+            select(SqlApiKey).where(SqlApiKey.key_hash == key_hash)
+        ).scalar_one_or_none()
+        if row is None or row.kind != FEEDBACK_KEY_KIND or row.revoked_at is not None:
+            raise Unauthenticated("invalid feedback key")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise Unauthenticated("this feedback key has expired")
+        if row.project_id is None:  # created for a project, always
+            raise Unauthenticated("invalid feedback key")
+        found = (row.project_id, f"key:{row.name}")
+        expires_at = row.expires_at
+    if expires_at is None or expires_at - now > timedelta(seconds=60):
+        core.actors.put(cache_key, found)
+    return found
 
 
 def user_actor(user: SqlUser, membership: SqlMembership) -> Actor:

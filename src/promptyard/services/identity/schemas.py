@@ -24,7 +24,7 @@ Role = Annotated[
 #: A role in an answer: always one of :data:`promptyard.domain.actor.ROLES`.
 RoleName = Literal["viewer", "editor", "reviewer", "admin"]
 Password = Annotated[str, Field(min_length=1, max_length=1000)]
-KeyKind = Literal["api", "langfuse"]
+KeyKind = Literal["api", "langfuse", "feedback"]
 #: One name of :data:`promptyard.domain.actor.PERMISSIONS` (an enum in the OpenAPI document).
 PermissionName = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(PERMISSIONS)})]
 

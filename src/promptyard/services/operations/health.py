@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from promptyard.services.context import Core
-from promptyard.services.operations import measure
+from promptyard.services.context import Core, TTLCache
+from promptyard.services.operations import backup, measure
 from promptyard.services.operations.metrics import RequestWindow
 
 Status = Literal["green", "yellow", "red", "unknown"]
@@ -115,7 +115,7 @@ def system_health(
         _disk(disk),
         _queue(measure.delivery_queue(core)),
         _workers(workers_enabled, workers),
-        _backup(),
+        _backup(core),
     ]
     known = [component for component in components if component.status != UNKNOWN]
     score = round(sum(_SCORES[c.status] for c in known) / len(known)) if known else None
@@ -309,12 +309,58 @@ def _workers(enabled: bool, health: dict[str, Any]) -> HealthComponent:
     )
 
 
-def _backup() -> HealthComponent:
+#: Listing backups (a folder, or an S3 store over the network) is kept this long.
+BACKUP_LISTING_SECONDS = 60.0
+_BACKUP_TIMES = TTLCache(ttl=BACKUP_LISTING_SECONDS, max_entries=16)
+
+
+def latest_backup(core: Core) -> tuple[datetime | None, str | None]:
+    """``(time of the newest backup, None)`` or ``(None, why it could not be listed)``."""
+    key = (core.settings.backup_url, str(core.settings.data_dir))
+    cached = _BACKUP_TIMES.get(key)
+    if cached is not None:
+        found: tuple[datetime | None, str | None] = cached
+        return found
+    try:
+        found = backup.latest_backup_time(core.settings), None
+    except Exception as exc:  # a store that cannot be listed is a finding, not a crash
+        found = None, f"{type(exc).__name__}: {exc}"
+    _BACKUP_TIMES.put(key, found)
+    return found
+
+
+def _backup(core: Core) -> HealthComponent:
+    interval = core.settings.backup_interval_hours
+    latest, problem = latest_backup(core)
+    runbook = "Runbook: PromptyardBackupTooOld; see Backup in docs/operations.md."
+    if problem is not None:
+        return HealthComponent(
+            name="backup",
+            status=UNKNOWN,
+            summary=f"the backups at backup_url cannot be listed ({problem[:200]})",
+            advice="Check PROMPTYARD_BACKUP_URL and its credentials; " + runbook,
+        )
+    if latest is None:
+        return HealthComponent(
+            name="backup",
+            status=YELLOW if interval == 0 else RED,
+            summary="no backup found at backup_url",
+            advice="Take one now (`promptyard backup create`) and schedule them with "
+            "PROMPTYARD_BACKUP_INTERVAL_HOURS; " + runbook,
+        )
+    age_hours = (core.clock() - latest).total_seconds() / 3600
+    target = interval if interval > 0 else 24.0 * 7
+    status = GREEN if age_hours <= target * 1.5 else YELLOW if age_hours <= target * 3 else RED
     return HealthComponent(
         name="backup",
-        status=UNKNOWN,
-        summary="Promptyard does not make backups itself yet, so their age is not known",
-        advice="Back the database up on a schedule yourself (SQLite: `sqlite3 promptyard.db "
-        "'.backup …'`; PostgreSQL: pg_dump) and restore one regularly; see Backup in "
-        "docs/operations.md.",
+        status=status,
+        summary=f"the newest backup is {age_hours:.1f} hours old"
+        + ("" if interval > 0 else " (no schedule set)"),
+        value=round(age_hours, 2),
+        target=target,
+        unit="hours",
+        advice=None
+        if status == GREEN
+        else "Backups are late: check the scheduler (GET /api/v1/system/jobs) and the "
+        "server log, or take one now (`promptyard backup create`); " + runbook,
     )

@@ -1,4 +1,16 @@
-"""Stored JSON that cannot be served back: find it (``promptyard db check``) and repair it
+"""``promptyard db check``: what the stored data must satisfy, checked.
+
+- :func:`check_stored_json`: stored JSON that cannot be served back (repairable);
+- :func:`check_version_hashes`: each version's content hash is its content's;
+- :func:`check_label_targets`: labels and latest versions point at versions that exist;
+- :func:`check_audit_chain`: the tamper-evident audit chain is whole;
+- :func:`check_foreign_keys`: no row names a row that does not exist.
+
+:func:`check_database` runs them all; only stored JSON is ever repaired here (a wrong
+hash, a dangling label or a broken chain needs a person: restore from a backup, or move
+the label). The scheduler runs the check (``db_check_interval_hours``).
+
+Stored JSON that cannot be served back: find it (``promptyard db check``) and repair it
 (``promptyard db check --repair``).
 
 Every write refuses JSON nested more than ``MAX_STORED_JSON_DEPTH`` levels or changed by
@@ -28,7 +40,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, and_, cast, exists, func, inspect, select, update
 
 from promptyard.domain.actor import SYSTEM, RequestContext
 from promptyard.domain.content import content_hash
@@ -36,8 +48,10 @@ from promptyard.domain.jsonvalues import stored_json_problem
 from promptyard.services.context import Core
 from promptyard.services.operations import audit
 from promptyard.store.models import (
+    Base,
     SqlAuditEvent,
     SqlChangeRequest,
+    SqlLabel,
     SqlProject,
     SqlPrompt,
     SqlVersion,
@@ -254,3 +268,168 @@ def _repair(
             summary=summary,
             workspace_id=row[1],
         )
+
+
+# -- the rest of ``promptyard db check``: hashes, label targets, audit chain, foreign keys
+
+
+def check_version_hashes(core: Core) -> list[Finding]:
+    """Versions whose stored content hash is not the hash of their type, content and
+    config (edited in the database, or damaged). Unparsable rows are left to
+    :func:`check_stored_json`."""
+    query = (
+        select(
+            SqlVersion.id,
+            SqlProject.slug,
+            SqlPrompt.name,
+            SqlVersion.number,
+            SqlVersion.type,
+            cast(SqlVersion.content, Text),
+            cast(SqlVersion.config, Text),
+            SqlVersion.content_hash,
+        )
+        .join(SqlPrompt, SqlPrompt.id == SqlVersion.prompt_id)
+        .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+        .order_by(SqlVersion.id)
+    )
+    findings = []
+    with core.store.read() as session:
+        for row in session.execute(query.execution_options(yield_per=1000)):
+            content, content_problem = _parse(row[5])
+            config, config_problem = _parse(row[6])
+            if content_problem or config_problem:
+                continue
+            expected = content_hash(row[4], content, config or {})
+            if expected != row[7]:
+                findings.append(
+                    Finding(
+                        table="prompt_versions",
+                        row_id=int(row[0]),
+                        column="content_hash",
+                        where=f"prompt {row[2]!r} version {row[3]} in project {row[1]}",
+                        problem=f"stored hash {row[7]} is not the content's hash {expected}",
+                        repairable=False,
+                    )
+                )
+    return findings
+
+
+def check_label_targets(core: Core) -> list[Finding]:
+    """Labels, and prompts' latest version, pointing at a version that does not exist."""
+
+    def missing(prompt_column: Any, number_column: Any) -> Any:
+        return ~exists().where(
+            and_(SqlVersion.prompt_id == prompt_column, SqlVersion.number == number_column)
+        )
+
+    findings = []
+    with core.store.read() as session:
+        labels = session.execute(
+            select(SqlLabel.id, SqlProject.slug, SqlPrompt.name, SqlLabel.name, SqlLabel.version)
+            .join(SqlPrompt, SqlPrompt.id == SqlLabel.prompt_id)
+            .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+            .where(missing(SqlLabel.prompt_id, SqlLabel.version))
+            .order_by(SqlLabel.id)
+        ).all()
+        for row in labels:
+            findings.append(
+                Finding(
+                    "labels",
+                    int(row[0]),
+                    "version",
+                    f"label {row[3]!r} of prompt {row[2]!r} in project {row[1]}",
+                    f"points to version {row[4]}, which does not exist",
+                    False,
+                )
+            )
+        prompts = session.execute(
+            select(SqlPrompt.id, SqlProject.slug, SqlPrompt.name, SqlPrompt.latest_version)
+            .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+            .where(SqlPrompt.latest_version > 0, missing(SqlPrompt.id, SqlPrompt.latest_version))
+            .order_by(SqlPrompt.id)
+        ).all()
+        for prompt_row in prompts:
+            findings.append(
+                Finding(
+                    "prompts",
+                    int(prompt_row[0]),
+                    "latest_version",
+                    f"prompt {prompt_row[2]!r} in project {prompt_row[1]}",
+                    f"its latest version {prompt_row[3]} does not exist",
+                    False,
+                )
+            )
+    return findings
+
+
+def check_audit_chain(core: Core) -> list[Finding]:
+    """The tamper-evident audit chain, re-walked (and checked against the latest signed
+    checkpoint in the data folder, when there is one)."""
+    result = audit.verify(core)
+    if result.ok:
+        return []
+    return [
+        Finding(
+            table="audit_events",
+            row_id=int(result.first_broken_id or 0),
+            column="hash",
+            where=f"audit event {result.first_broken_seq}"
+            if result.first_broken_seq is not None
+            else "the audit chain",
+            problem=str(result.reason),
+            repairable=False,
+        )
+    ]
+
+
+def check_foreign_keys(core: Core) -> list[Finding]:
+    """Rows whose foreign key names no row (possible on SQLite when foreign keys were
+    off, or after hand edits): one finding per constraint, with the first row."""
+    present = set(inspect(core.store.read_engine).get_table_names())
+    findings = []
+    with core.store.read() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in present:
+                continue
+            for constraint in table.foreign_key_constraints:
+                parent = constraint.referred_table
+                pairs = [(element.parent, element.column) for element in constraint.elements]
+                condition = [child.isnot(None) for child, _ in pairs]
+                match = [child == column for child, column in pairs]
+                orphan = and_(*condition, ~exists().where(and_(*match)))
+                key = next(iter(table.primary_key.columns), None)
+                count, first = session.execute(
+                    select(func.count(), func.min(key) if key is not None else func.count())
+                    .select_from(table)
+                    .where(orphan)
+                ).one()
+                if count:
+                    columns = ", ".join(child.name for child, _ in pairs)
+                    findings.append(
+                        Finding(
+                            table=table.name,
+                            row_id=int(first or 0),
+                            column=columns,
+                            where=f"{count} row(s) of {table.name}",
+                            problem=f"{columns} names no row of {parent.name}",
+                            repairable=False,
+                        )
+                    )
+    return findings
+
+
+#: Every check of ``promptyard db check`` but the stored JSON one, by name.
+CHECKS: dict[str, Callable[[Core], list[Finding]]] = {
+    "version hashes": check_version_hashes,
+    "label targets": check_label_targets,
+    "audit chain": check_audit_chain,
+    "foreign keys": check_foreign_keys,
+}
+
+
+def check_database(core: Core, *, repair: bool = False) -> list[Finding]:
+    """Every check: stored JSON (repaired when ``repair``), then :data:`CHECKS`."""
+    findings = check_stored_json(core, repair=repair)
+    for check in CHECKS.values():
+        findings.extend(check(core))
+    return findings

@@ -199,3 +199,28 @@ def render_source(stats: Callable[[], dict[str, Any]]) -> Source:
         )
 
     return collect
+
+
+def backup_source(core: Core) -> Source:
+    """When the newest backup was made and the schedule it should keep (what the
+    ``PromptyardBackupTooOld`` alert compares); listed at most once a minute."""
+
+    def collect() -> Iterator[Metric]:
+        from promptyard.services.operations.health import latest_backup
+
+        latest, _problem = latest_backup(core)
+        newest = GaugeMetricFamily(
+            "promptyard_backup_latest_timestamp_seconds",
+            "Unix time of the newest backup at backup_url (absent: none found).",
+        )
+        if latest is not None:
+            newest.add_metric([], latest.timestamp())
+        yield newest
+        interval = GaugeMetricFamily(
+            "promptyard_backup_interval_seconds",
+            "The backup schedule (PROMPTYARD_BACKUP_INTERVAL_HOURS; 0: none).",
+        )
+        interval.add_metric([], core.settings.backup_interval_hours * 3600)
+        yield interval
+
+    return collect

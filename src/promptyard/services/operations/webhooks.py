@@ -4,7 +4,9 @@ A change writes its delivery rows (``webhook_deliveries``) in its own transactio
 an event is sent if and only if the change committed. :func:`deliver_due` claims due
 deliveries, POSTs them outside any transaction and records each attempt; a failure is
 retried after ``10 s * 2 ** (attempt - 1)``, and after :data:`MAX_ATTEMPTS` attempts the
-delivery is ``failed``. The background runner (:mod:`promptyard.workers`) calls it.
+delivery is ``failed``. A permanent refusal (a 4xx other than 408, 425 and 429, e.g. 405
+or 410) will not change by asking again: that delivery is ``failed`` at once. The
+background runner (:mod:`promptyard.workers`) calls it.
 
 Each request carries ``X-Promptyard-Event``, ``X-Promptyard-Delivery``,
 ``X-Promptyard-Timestamp`` and ``X-Promptyard-Signature: sha256=<hex>``, the
@@ -47,6 +49,8 @@ EVENTS = (
     "audit.checkpoint",
 )
 MAX_ATTEMPTS = 6
+#: 4xx answers worth retrying: a timeout, "too early", rate limiting.
+RETRYABLE_4XX = frozenset({408, 425, 429})
 BASE_DELAY_SECONDS = 10.0
 CLAIM_SECONDS = 60.0
 TIMEOUT_SECONDS = 5.0
@@ -338,6 +342,11 @@ def _release(core: Core, delivery_ids: list[int]) -> None:
         )
 
 
+def is_permanent(status: int | None) -> bool:
+    """Whether an endpoint's answer says retrying cannot help (a 4xx but 408, 425, 429)."""
+    return status is not None and 400 <= status < 500 and status not in RETRYABLE_4XX
+
+
 def _record(core: Core, delivery_id: int, status: int | None, error: str | None) -> None:
     now = core.clock()
     with core.store.write() as session:
@@ -352,6 +361,15 @@ def _record(core: Core, delivery_id: int, status: int | None, error: str | None)
             row.delivered_at = now
             row.next_attempt_at = None
             log.info("webhook delivery %s: %s delivered (HTTP %s)", row.id, row.event, status)
+        elif is_permanent(status):
+            row.status = "failed"
+            row.next_attempt_at = None
+            row.last_error = f"{error} (permanent: not retried)"
+            log.warning(
+                "webhook delivery %s: the endpoint refused it (HTTP %s); not retrying",
+                row.id,
+                status,
+            )
         elif row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             row.next_attempt_at = None

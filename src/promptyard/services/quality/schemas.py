@@ -135,3 +135,83 @@ class RulesPublic(BaseModel):
     items: list[RulePublic]
     weights: dict[str, int] = Field(description="points a finding takes off, by severity")
     max_hits_per_rule: int
+
+
+class SharedPartPublic(BaseModel):
+    """The longest run of words two prompts share: the part that could be included."""
+
+    words: int
+    text: str = Field(description="the shared part, as the first prompt writes it")
+    truncated: bool
+    line: int = Field(description="where it starts in the first prompt (1-based)")
+    include: str = Field(description="the include tag that would replace it")
+    message: str
+
+
+class SimilarItemPublic(BaseModel):
+    name: str
+    version: int
+    score: float = Field(ge=0, le=1, description="Jaccard index of word 3-gram sets")
+    suggestion: SharedPartPublic | None = Field(
+        description="a reuse suggestion, when they share a run of at least 12 words"
+    )
+
+
+class SimilarPublic(BaseModel):
+    """Prompts lexically similar to one version (every live prompt at latest compared)."""
+
+    prompt: str
+    version: int
+    method: Literal["lexical"]
+    min_score: float
+    compared: int = Field(description="prompts compared")
+    items: list[SimilarItemPublic]
+
+
+class VersionRefPublic(BaseModel):
+    name: str
+    version: int
+
+
+class DuplicatePairPublic(BaseModel):
+    a: VersionRefPublic
+    b: VersionRefPublic
+    score: float = Field(ge=0, le=1)
+    suggestion: SharedPartPublic | None
+
+
+class NearDuplicatesPublic(BaseModel):
+    """Near-duplicate pairs of a project's prompts (MinHash LSH, exact Jaccard checked)."""
+
+    label: str
+    method: Literal["minhash-lsh"]
+    threshold: float
+    prompts: int
+    truncated: bool
+    pairs_found: int
+    pairs: list[DuplicatePairPublic] = Field(description="most similar first, at most 500")
+    groups: list[list[str]] = Field(description="prompts linked by near-duplicate pairs")
+
+
+class SemanticHitPublic(BaseModel):
+    name: str
+    version: int = Field(description="the version embedded (the prompt's latest)")
+    score: float = Field(description="cosine similarity to the query, -1 to 1")
+
+
+class SemanticSearchPublic(BaseModel):
+    """Prompts by meaning (embeddings of each prompt's latest version, exact search)."""
+
+    query: str
+    model: str
+    indexed: int = Field(description="prompts of the project with an embedding so far")
+    pending: int = Field(description="prompts still waiting for the background job")
+    items: list[SemanticHitPublic]
+
+
+class SemanticStatusPublic(BaseModel):
+    available: bool
+    reason: str = Field(description="what is missing when not available")
+    model: str | None
+    indexed: int
+    pending: int

@@ -7,9 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
-from promptyard.domain.schemas import MAX_TAGS, MAX_VERSION, NAME_PATTERN, Input, request_examples
+from promptyard.domain.schemas import (
+    MAX_TAGS,
+    MAX_VERSION,
+    NAME_PATTERN,
+    Input,
+    check_storable,
+    request_examples,
+)
 
 #: Ids an app may choose: letters, digits and ``. _ : -`` (UUIDs, ULIDs, OTel hex ids).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -100,11 +107,19 @@ class GenerationIn(Input):
     )
     output: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any, info: ValidationInfo) -> Any:
+        # An item of a batch whose whole body was already checked is not walked again.
+        if not (info.context or {}).get("storable_checked"):
+            check_storable(data)
+        return data
+
 
 class GenerationBatchInput(Input):
     model_config = request_examples({"generations": [{"id": "gen-0001", "model": "gpt-4o"}]})
 
-    generations: list[dict[str, Any]] = Field(
+    generations: list[Any] = Field(
         max_length=MAX_BATCH,
         description="up to 1,000 GenerationIn objects; each is checked on its own",
     )
@@ -149,3 +164,116 @@ class FeedbackInput(Input):
     comment: str | None = Field(default=None, max_length=4000)
     user_id: Dimension | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class PromptRef(BaseModel):
+    name: str
+    version: int | None = None
+    label: str | None = None
+
+
+class UsagePublic(BaseModel):
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    reasoning_tokens: int | None
+    #: True when the provider reported no counts and they were counted here (tiktoken).
+    estimated: bool = False
+
+
+class CostPublic(BaseModel):
+    input: float
+    output: float
+    total: float
+    currency: str
+    #: ``reported`` (by the app), ``genai-prices``, ``override`` or ``fake``.
+    source: str
+
+
+class GenerationSummary(BaseModel):
+    """A generation without its text (lists)."""
+
+    id: str
+    external_id: str | None
+    trace_id: str | None
+    parent_span_id: str | None
+    prompt: PromptRef | None
+    provider: str | None
+    model: str | None
+    usage: UsagePublic
+    cost: CostPublic | None = Field(description="null when the model's price is unknown")
+    latency_ms: float | None
+    ttft_ms: float | None
+    start_time: datetime
+    status: GenerationStatus
+    error: str | None
+    user_id: str | None
+    session_id: str | None
+    feature: str | None
+    agent: str | None
+    environment: str | None
+    tags: list[str]
+    flags: list[str]
+    source: str
+    created_at: datetime
+
+
+class FeedbackPublic(BaseModel):
+    id: int
+    generation_id: str | None
+    trace_id: str | None
+    session_id: str | None
+    kind: FeedbackKind
+    value: float | None
+    scale: str | None
+    comment: str | None
+    user_id: str | None
+    metadata: dict[str, Any]
+    source: str
+    created_by: str
+    created_at: datetime
+
+
+class GenerationPublic(GenerationSummary):
+    """A generation with its text and its feedback."""
+
+    metadata: dict[str, Any]
+    input: str | list[dict[str, Any]] | None
+    output: str | None
+    feedback: list[FeedbackPublic]
+
+
+class GenerationPage(BaseModel):
+    items: list[GenerationSummary]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackPublic]
+    next_cursor: str | None
+
+
+class PublicFeedbackInput(FeedbackInput):
+    """Feedback posted from an app's web page with a write-only feedback key."""
+
+    model_config = request_examples(
+        {"key": "pyfb_example", "generation_id": "gen-0001", "kind": "thumbs", "value": 1}
+    )
+
+    key: str = Field(min_length=8, max_length=200, description="the project's feedback key")
+    generation_id: str = Field(pattern=ID_PATTERN)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RecomputeCostsInput(Input):
+    model_config = request_examples(
+        {"since": "2026-11-01T00:00:00Z", "until": "2026-12-01T00:00:00Z", "model": "gpt-4o"}
+    )
+
+    since: datetime
+    until: datetime
+    model: Dimension | None = Field(default=None, description="only this model's generations")
+
+
+class RecomputedPublic(BaseModel):
+    changed: int = Field(description="generations whose cost changed")

@@ -14,6 +14,7 @@ const cr = {
   prompt: "tone",
   version: 2,
   label: "production",
+  base_version: 1,
   description: "",
   status: "open",
   author: "Ada",

@@ -21,7 +21,9 @@ export function allowedActions(cr: ChangeRequest, actor: ReviewActor): Set<Actio
   const active = ACTIVE.has(cr.status);
   if (can(actor, "review:comment")) out.add("comment");
   if (!active) return out;
-  if (can(actor, "review:approve") && !cr.approvals.includes(actor.name)) out.add("approve");
+  if (can(actor, "review:approve") && !cr.approvals.includes(actor.name) && cr.author !== actor.name) {
+    out.add("approve");
+  }
   if (can(actor, "review:approve")) out.add("request-changes");
   if (cr.status === "approved" && can(actor, "review:apply")) out.add("apply");
   if (can(actor, "review:open") && (cr.author === actor.name || can(actor, "review:approve"))) out.add("close");
@@ -81,6 +83,9 @@ export function ChangeRequestActions({ cr, actor }: { cr: ChangeRequest; actor: 
     return <p className="hint">Your role ({actor.role}) can only read change requests.</p>;
   }
   const busy = act.isPending;
+  // A reviewer who opened the request sees Approve, disabled, with why: the server refuses it.
+  const ownRequest =
+    ACTIVE.has(cr.status) && can(actor, "review:approve") && cr.author === actor.name;
   return (
     <section className="panel stack" aria-labelledby="cr-actions-title">
       <h2 id="cr-actions-title">Review</h2>
@@ -104,6 +109,11 @@ export function ChangeRequestActions({ cr, actor }: { cr: ChangeRequest; actor: 
             Approve
           </button>
         )}
+        {ownRequest && (
+          <button type="button" className="btn primary" disabled aria-describedby="cr-approve-reason">
+            Approve
+          </button>
+        )}
         {allowed.has("request-changes") && (
           <button type="button" className="btn" disabled={busy || !comment.trim()} onClick={() => act.mutate("request-changes")}>
             Request changes
@@ -120,6 +130,11 @@ export function ChangeRequestActions({ cr, actor }: { cr: ChangeRequest; actor: 
           </button>
         )}
       </div>
+      {ownRequest && (
+        <p id="cr-approve-reason" className="hint">
+          You opened this change request, so you cannot approve it: another reviewer must.
+        </p>
+      )}
       <p className="sr-only" role="status">{done}</p>
       {done && !act.error && <div className="notice ok">{done}</div>}
       {act.error && !confirm ? <ErrorMessage error={act.error} title={errorTitle(act.error)} /> : null}

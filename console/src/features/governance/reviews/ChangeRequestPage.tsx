@@ -101,26 +101,44 @@ function Timeline({ events }: { events: ChangeRequestEvent[] }) {
   );
 }
 
-/** The requested version against where the label points now (or the version before). */
+/** What the request moves the label from and to. The reviewed diff is from where the
+ * label pointed when the request was opened (base_version), applied or not. Requests
+ * opened before that was recorded fall back: an active one diffs against where the label
+ * points now, an applied one against the version before it. */
+function diffBase(cr: ChangeRequest, current: number | undefined): { from: number; why: string } {
+  if (cr.base_version !== null && cr.base_version !== undefined) {
+    return {
+      from: cr.base_version,
+      why: `${cr.label} pointed to version ${cr.base_version} when the request was opened; the request moves it to version ${cr.version}.`,
+    };
+  }
+  if (cr.status !== "applied" && current !== undefined && current !== cr.version) {
+    return { from: current, why: `${cr.label} points to version ${current} now; the request moves it to version ${cr.version}.` };
+  }
+  return {
+    from: cr.version - 1,
+    why: `Version ${cr.version} against the version before it (this request did not record where ${cr.label} pointed when it was opened).`,
+  };
+}
+
 function CrDiff({ cr }: { cr: ChangeRequest }) {
-  const labels = useQuery(promptQueries.labels(cr.project, cr.prompt));
+  const known = cr.base_version !== null && cr.base_version !== undefined;
+  const labels = useQuery({ ...promptQueries.labels(cr.project, cr.prompt), enabled: !known });
   const current = labels.data?.items.find((l) => l.name === cr.label)?.version;
-  const from = cr.status === "applied" || current === undefined || current === cr.version ? cr.version - 1 : current;
+  const { from, why } = diffBase(cr, current);
   const diff = useQuery({
     ...promptQueries.diff(cr.project, cr.prompt, from, cr.version),
-    enabled: labels.isSuccess && from >= 1,
+    enabled: (known || labels.isSuccess) && from >= 1,
   });
-  if (labels.error) return <ErrorMessage error={labels.error} />;
-  if (!labels.data) return <Loading label="Loading the diff…" />;
+  if (!known && labels.error) return <ErrorMessage error={labels.error} />;
+  if (!known && !labels.data) return <Loading label="Loading the diff…" />;
   if (from < 1) return <p className="hint">Version {cr.version} is the first version of {cr.prompt}.</p>;
   if (diff.error) return <ErrorMessage error={diff.error} />;
   if (!diff.data) return <Loading label="Loading the diff…" />;
   return (
     <>
-      <p className="hint">
-        {current !== undefined && from === current
-          ? `${cr.label} points to version ${current} now; the request moves it to version ${cr.version}.`
-          : `Version ${cr.version} against the version before it.`}
+      <p className="hint" data-testid="cr-diff-base">
+        {why}
       </p>
       <DiffView diff={diff.data} mode="split" />
     </>

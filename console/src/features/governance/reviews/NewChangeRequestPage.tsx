@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError } from "../../../api/client";
 import { reviews } from "../../../api/endpoints";
@@ -7,7 +7,9 @@ import { keys } from "../../../api/keys";
 import type { GateResult } from "../../../api/types";
 import { ErrorMessage } from "../../../components/ErrorMessage";
 import { useTitle } from "../../../lib/title";
+import { useDebounced } from "../../../lib/hooks";
 import { parseValue } from "../../../lib/values";
+import { promptQueries } from "../../prompts/queries";
 import { GateResults } from "./status";
 
 /** Open a change request; prefilled from ?prompt=&version=&label= (e.g. after a 409). */
@@ -21,6 +23,11 @@ export default function NewChangeRequestPage() {
   const [description, setDescription] = useState("");
   const [samples, setSamples] = useState("");
   const navigate = useNavigate();
+  // The variables the chosen version requires: the default gates render it with the samples.
+  const promptName = useDebounced(prompt.trim(), 300);
+  const versions = useQuery({ ...promptQueries.versions(project, promptName), enabled: !!promptName, retry: false });
+  const chosen = versions.data?.items.find((v) => v.number === Number(version));
+  const required = (chosen?.variables ?? []).filter((v) => v.required).map((v) => v.name);
   const client = useQueryClient();
   const base = `/p/${encodeURIComponent(project)}/reviews`;
   const open = useMutation({
@@ -77,9 +84,42 @@ export default function NewChangeRequestPage() {
           <textarea rows={3} value={description} onChange={(e) => setDescription(e.target.value)} placeholder="Why this change?" />
         </label>
         <label className="field">
-          <span>Sample variables (JSON, optional)</span>
-          <textarea rows={2} value={samples} onChange={(e) => setSamples(e.target.value)} placeholder='{"customer": "Ada"}' />
+          <span>Sample variables (JSON)</span>
+          <textarea
+            rows={2}
+            value={samples}
+            onChange={(e) => setSamples(e.target.value)}
+            placeholder='{"customer": "Ada"}'
+            aria-describedby="samples-hint"
+          />
         </label>
+        <p className="hint" id="samples-hint">
+          The quality gates render the version with these values, so give one for every variable it requires
+          {required.length > 0 ? (
+            <>
+              : version {chosen?.number} needs {required.map((n, i) => (
+                <span key={n}>
+                  {i > 0 && ", "}
+                  <code>{n}</code>
+                </span>
+              ))}
+              .
+            </>
+          ) : (
+            "."
+          )}
+        </p>
+        {required.length > 0 && !samples.trim() && (
+          <div>
+            <button
+              type="button"
+              className="btn small"
+              onClick={() => setSamples(JSON.stringify(Object.fromEntries(required.map((n) => [n, ""]))))}
+            >
+              Start from these names
+            </button>
+          </div>
+        )}
       </div>
       {open.error ? <ErrorMessage error={open.error} title="Could not open the change request." /> : null}
       {gates && (

@@ -101,6 +101,11 @@ function Audit() {
         Every write, newest first. Each event carries the hash of the one before, so a changed or
         removed event breaks the chain. Exports use the filters below.
       </p>
+      <p className="hint" id="audit-seq-hint">
+        The # is the event&apos;s place in this server&apos;s one chain, which all workspaces share: numbers
+        skipped here belong to other workspaces, never to a removed event of this one. Verify chain checks
+        the whole chain.
+      </p>
       {verify.data && <VerifyResult result={verify.data} />}
       {verify.error ? <ErrorMessage error={verify.error} title="Could not verify the chain." /> : null}
       <form className="filters panel" role="search" aria-label="Filter the audit log" onSubmit={apply}>
@@ -129,7 +134,9 @@ function Audit() {
               <caption className="sr-only">Audit events</caption>
               <thead>
                 <tr>
-                  <th scope="col">#</th>
+                  <th scope="col" aria-describedby="audit-seq-hint">
+                    <abbr title="sequence number in the server's chain">#</abbr>
+                  </th>
                   <th scope="col">Time</th>
                   <th scope="col">Actor</th>
                   <th scope="col">Action</th>

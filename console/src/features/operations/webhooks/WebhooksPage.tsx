@@ -5,6 +5,7 @@ import { webhooks } from "../../../api/endpoints";
 import { keys } from "../../../api/keys";
 import type { Webhook } from "../../../api/types";
 import { ConfirmDialog } from "../../../components/ConfirmDialog";
+import { CopyField } from "../../../components/CopyField";
 import { ErrorMessage } from "../../../components/ErrorMessage";
 import { Loading } from "../../../components/Loading";
 import { absoluteTime, relativeTime } from "../../../lib/format";
@@ -98,8 +99,9 @@ function Webhooks({ project }: { project: string }) {
         </div>
         {secret && (
           <div className="notice warn" role="status">
-            <strong>Signing secret (shown once):</strong> <code>{secret}</code>
+            <strong>Signing secret (shown once):</strong>
             <span>Deliveries are signed with it; copy it now, you won't see it again.</span>
+            <CopyField label="Signing secret" value={secret} copyLabel="Copy secret" what="the secret" />
           </div>
         )}
       </form>
@@ -181,7 +183,7 @@ function Deliveries({ id }: { id: number }) {
               <td><code>{d.event}</code></td>
               <td>{d.status}</td>
               <td>{d.attempts}</td>
-              <td>{d.last_status_code ?? d.last_error ?? "–"}</td>
+              <td>{d.last_error ?? d.last_status_code ?? "–"}</td>
               <td>
                 <time dateTime={d.created_at} title={absoluteTime(d.created_at)}>
                   {relativeTime(d.created_at)}

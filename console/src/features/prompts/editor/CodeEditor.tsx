@@ -5,7 +5,7 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { jinja } from "@codemirror/lang-jinja";
 import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
-import { Annotation, EditorState, type Text } from "@codemirror/state";
+import { Annotation, EditorSelection, EditorState, type Text } from "@codemirror/state";
 import {
   drawSelection,
   EditorView,
@@ -30,6 +30,20 @@ interface Props {
   id?: string;
   describedBy?: string;
 }
+
+/**
+ * Typing the end of a tag over the `%}` that auto-close inserted steps over it, as `}}`
+ * does: `%` before `%}` and `}` between `%` and `}` move the cursor instead of inserting.
+ */
+const stepOverTagEnd = EditorView.inputHandler.of((view, from, to, text) => {
+  if (from !== to || (text !== "%" && text !== "}")) return false;
+  const doc = view.state.doc;
+  const ahead = doc.sliceString(from, from + 2);
+  const steps = text === "%" ? ahead === "%}" : ahead[0] === "}" && doc.sliceString(from - 1, from) === "%";
+  if (!steps) return false;
+  view.dispatch({ selection: EditorSelection.cursor(from + 1), scrollIntoView: true, userEvent: "select" });
+  return true;
+});
 
 /** Marks changes that came from the value prop, so they are not reported back as edits. */
 const fromOutside = Annotation.define<boolean>();
@@ -69,6 +83,7 @@ export function CodeEditor({ value, onChange, label, errors = [], placeholder, i
           highlightActiveLine(),
           closeBrackets(),
           autocompletion(),
+          stepOverTagEnd,
           jinja(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           lintGutter(),

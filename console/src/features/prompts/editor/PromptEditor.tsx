@@ -7,10 +7,12 @@ import { keys, projectScope } from "../../../api/keys";
 import type { Prompt, PromptType, TemplateError } from "../../../api/types";
 import { ErrorMessage } from "../../../components/ErrorMessage";
 import { useModShortcut } from "../../../lib/hooks";
+import { useDenied } from "../../../lib/permissions";
 import { useTitle } from "../../../lib/title";
 import { ChatMessages } from "./ChatMessages";
 import { CodeEditor } from "./CodeEditor";
 import { ConflictDialog } from "./ConflictDialog";
+import { LeaveGuard } from "./LeaveGuard";
 import {
   createBody,
   draftContent,
@@ -49,6 +51,7 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
   const [saveSyntax, setSaveSyntax] = useState<TemplateError | null>(null);
   const [conflict, setConflict] = useState<ApiError | null>(null);
   const [status, setStatus] = useState("");
+  const denied = useDenied()("prompt:write", isNew ? "create prompts" : "save prompts");
 
   const content = useMemo(() => draftContent(draft), [draft]);
   const check = useTemplateCheck(project, draft.type, content, values);
@@ -71,7 +74,7 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
   };
 
   async function save(onTopOf = baseVersion) {
-    if (saving) return;
+    if (saving || denied) return;
     if (!isNew && !dirty && onTopOf === baseVersion) {
       setStatus("Nothing to save: no changes since the last save.");
       return;
@@ -99,7 +102,12 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
       setCommitMessage("");
       const made = saved.version.number !== onTopOf;
       setBaseVersion(saved.version.number);
-      setStatus(made ? `Saved as version ${saved.version.number}.` : "Saved. The template did not change, so no new version was made.");
+      const branch = saved.version.branch && saved.version.branch !== "main" ? ` It is on branch ${saved.version.branch}.` : "";
+      setStatus(
+        made
+          ? `Saved as version ${saved.version.number}.${branch}`
+          : "Saved. The template did not change, so no new version was made.",
+      );
     } catch (error) {
       if (error instanceof ApiError && error.code === "stale_version") setConflict(error);
       else if (error instanceof ApiError && error.code === "template_syntax_error") {
@@ -201,6 +209,7 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
             error={check.render.error}
             empty={check.empty}
             stale={check.pending || check.render.isFetching}
+            outdated={check.syntaxError}
           />
         </div>
       </div>
@@ -213,14 +222,25 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
             onChange={(e) => setCommitMessage(e.target.value)}
           />
         </label>
-        <button type="submit" className="btn primary" disabled={saving || (isNew && !draft.name.trim())}>
+        <button
+          type="submit"
+          className="btn primary"
+          disabled={saving || !!denied || (isNew && !draft.name.trim())}
+          aria-describedby={denied ? "save-denied" : undefined}
+        >
           {saving ? "Saving…" : isNew ? "Create prompt" : "Save"} <kbd>Ctrl+S</kbd>
         </button>
+        {denied && (
+          <p id="save-denied" className="hint">
+            {denied}
+          </p>
+        )}
         <p className="save-status" role="status">
           {status}
         </p>
       </div>
       {saveError ? <ErrorMessage error={saveError} title="Not saved." /> : null}
+      <LeaveGuard when={dirty && !saving} />
       {conflict && (
         <ConflictDialog
           message={conflict.message}

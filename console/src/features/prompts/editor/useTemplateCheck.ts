@@ -1,6 +1,6 @@
 // Live checks while editing: instant variable detection in the browser, then the
 // server's /templates/validate (errors with line numbers) and /templates/render (preview).
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { Content, PromptType, TemplateError, Variable } from "../../../api/types";
 import { useDebounced } from "../../../lib/hooks";
@@ -39,9 +39,18 @@ export function useTemplateCheck(
 
   const local = useMemo(() => detectContentVariables(content), [content]);
   const fresh = validate.data && !validate.isPlaceholderData && debouncedKey === key;
-  const variables: Variable[] = fresh
-    ? normalise(validate.data?.variables)
-    : local.map((name) => ({ name, required: true }));
+  // The server's answer for what is in the editor now says the template does not parse.
+  const syntaxError = !empty && !!fresh && validate.data?.valid === false;
+  // The last variable list of a template that parsed: kept while a syntax error lasts,
+  // so the inputs (and their values) do not vanish under the user's hands.
+  const [lastGood, setLastGood] = useState<Variable[] | null>(null);
+  const good = fresh && validate.data?.valid ? normalise(validate.data.variables) : null;
+  if (good && JSON.stringify(good) !== JSON.stringify(lastGood)) setLastGood(good);
+  const variables: Variable[] = good
+    ? good
+    : syntaxError && lastGood
+      ? lastGood
+      : local.map((name) => ({ name, required: true }));
 
   const sent = variableValues(
     variables.map((v) => v.name),
@@ -56,5 +65,5 @@ export function useTemplateCheck(
   });
 
   const errors: TemplateError[] = empty ? [] : (validate.data?.errors ?? []);
-  return { variables, errors, validate, render, empty, pending: key !== debouncedKey };
+  return { variables, errors, validate, render, empty, syntaxError, pending: key !== debouncedKey };
 }

@@ -29,7 +29,13 @@ export function Timeline(props: Props) {
           >
             <div className="version-head">
               <strong className="vnum">v{v.number}</strong>
-              {v.branch && v.branch !== "main" && <span className="badge">{v.branch}</span>}
+              {v.branch && v.branch !== "main" && (
+                <span className="branch-chip" data-testid="branch-chip">
+                  <span className="sr-only">branch </span>
+                  <span aria-hidden="true">⑂ </span>
+                  {v.branch}
+                </span>
+              )}
               {v.labels.map((l) => (
                 <span key={l} className={`label label-${l}`}>
                   {l}

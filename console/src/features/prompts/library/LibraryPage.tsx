@@ -4,6 +4,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 import { EmptyState } from "../../../components/EmptyState";
 import { ErrorMessage } from "../../../components/ErrorMessage";
 import { Loading } from "../../../components/Loading";
+import { useCan } from "../../../lib/permissions";
 import { useTitle } from "../../../lib/title";
 import { promptQueries } from "../queries";
 import { BulkBar } from "./BulkBar";
@@ -27,6 +28,7 @@ export default function LibraryPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [status, setStatus] = useState("");
   const [showSide, setShowSide] = useState(false);
+  const can = useCan();
 
   const list = useQuery({ ...promptQueries.list(project, filters), placeholderData: keepPreviousData });
   const folders = useQuery(promptQueries.folders(project));
@@ -90,9 +92,11 @@ export default function LibraryPage() {
       <section className="library-main" aria-labelledby="library-title">
         <div className="page-head">
           <h1 id="library-title">Prompts</h1>
-          <Link to={newLink} className="btn primary">
-            New prompt
-          </Link>
+          {can("prompt:write") && (
+            <Link to={newLink} className="btn primary">
+              New prompt
+            </Link>
+          )}
         </div>
         <FilterBar filters={filters} onChange={update} onClear={clear} active={filtered} />
         <p className="sr-only" role="status" aria-live="polite">
@@ -138,9 +142,11 @@ export default function LibraryPage() {
                 and labels such as <code>production</code> tell your apps which version to use.
               </p>
               <div className="row center">
-                <Link to={newLink} className="btn primary">
-                  Create your first prompt
-                </Link>
+                {can("prompt:write") && (
+                  <Link to={newLink} className="btn primary">
+                    Create your first prompt
+                  </Link>
+                )}
                 <Link to={`/p/${encodeURIComponent(project)}/transfer`} className="btn">
                   Import a project bundle
                 </Link>

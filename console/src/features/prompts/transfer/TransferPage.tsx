@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
+import { ApiError } from "../../../api/client";
 import { projects } from "../../../api/endpoints";
 import { keys, projectScope } from "../../../api/keys";
 import { ErrorMessage } from "../../../components/ErrorMessage";
+import { useDenied } from "../../../lib/permissions";
 import { useTitle } from "../../../lib/title";
 import { identityQueries } from "../../identity/queries";
 
@@ -21,6 +23,7 @@ export default function TransferPage() {
   const [target, setTarget] = useState(project);
   const [file, setFile] = useState<File | null>(null);
   const [onConflict, setOnConflict] = useState<"fail" | "skip">("fail");
+  const denied = useDenied()("project:import", "import bundles");
   const importer = useMutation({
     mutationFn: (bundle: File) => projects.import(target, bundle, contentTypeOf(bundle), onConflict),
     onSuccess: async () => {
@@ -93,13 +96,23 @@ export default function TransferPage() {
               </label>
             </fieldset>
             <div className="row">
-              <button type="submit" className="btn primary" disabled={!file || importer.isPending}>
+              <button
+                type="submit"
+                className="btn primary"
+                disabled={!file || importer.isPending || !!denied}
+                aria-describedby={denied ? "import-denied" : undefined}
+              >
                 {importer.isPending ? "Importing…" : "Import"}
               </button>
             </div>
+            {denied && (
+              <p id="import-denied" className="hint">
+                {denied}
+              </p>
+            )}
           </form>
           <div aria-live="polite">
-            {importer.error ? <ErrorMessage error={importer.error} title="Nothing was imported." /> : null}
+            {importer.error ? <ImportError error={importer.error} /> : null}
             {importer.data && (
               <div className="notice ok" data-testid="import-result">
                 <p>
@@ -114,6 +127,22 @@ export default function TransferPage() {
           </div>
         </section>
       </div>
+    </div>
+  );
+}
+
+/** The server's refusal, in the words of this form: a name conflict points at "Skip it". */
+function ImportError({ error }: { error: unknown }) {
+  const existing = error instanceof ApiError ? (error.details as { existing?: string[] } | null)?.existing : undefined;
+  if (!existing?.length) return <ErrorMessage error={error} title="Nothing was imported." />;
+  return (
+    <div className="notice error" role="alert">
+      <strong>Nothing was imported.</strong>
+      <span>
+        {existing.length === 1 ? "1 prompt already exists" : `${existing.length} prompts already exist`} in this project:{" "}
+        {existing.join(", ")}. To import the others, choose “Skip it and import the rest” under “When a prompt already
+        exists” and import again.
+      </span>
     </div>
   );
 }

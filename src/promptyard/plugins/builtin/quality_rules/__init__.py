@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from promptyard.plugins.builtin.quality_rules import guidance, security
+from promptyard.plugins.builtin.quality_rules import guidance, security, tools
 from promptyard.plugins.hookspecs import hookimpl
 
-RULES = (*guidance.RULES, *security.RULES)
+RULES = (*guidance.RULES, *security.RULES, *tools.RULES)
 
 
 @hookimpl

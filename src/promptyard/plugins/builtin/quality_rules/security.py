@@ -51,7 +51,44 @@ _OWN_SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "password in a connection string",
         re.compile(r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{3,128})@[\w.\-]+", re.I),
     ),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("bearer token", re.compile(r"\bBearer\s+([A-Za-z0-9\-._~+/]{20,}=*)")),
+    (
+        "credential after a keyword",
+        re.compile(
+            r"\b(?:passwords?|passwd|pwd|passphrase|secret|api[_\- ]?key|access[_\- ]?key|"
+            r"auth[_\- ]?token|token)\b(?:[^\S\n]+[a-z]+){0,4}?[^\S\n]*(?:is|:|=)[^\S\n]*"
+            r"[\"'`]?([^\s\"'`,;]{8,128})",
+            re.I,
+        ),
+    ),
 )
+#: Values that stand for a secret without being one: ``<password>``, ``YOUR_API_KEY``,
+#: ``********``, ``sk-...``, ``PASSWORD``.
+_PLACEHOLDER = re.compile(
+    r"^(?:<[^<>]*>|\{[^{}]*\}|\[[^\[\]]*\]|\$\{?[A-Za-z_]\w*\}?|[A-Z][A-Z_]*|"
+    r"[*xX.…_\-]+|.*\.\.\.|(?i:.*(?:your|example|placeholder|changeme|redacted).*))$"
+)
+#: Finders that go by a keyword or a position rather than a key's own format: their value
+#: may be a placeholder, and the keyword ones need letters mixed with digits or symbols.
+_BY_KEYWORD = {"credential after a keyword", "Secret Keyword"}
+_BY_POSITION = {"password in a connection string", "bearer token", "Basic Auth Credentials"}
+
+
+def _credential_like(value: str, name: str) -> bool:
+    if _text.VARIABLE.search(value):
+        return False
+    if name not in _BY_KEYWORD and name not in _BY_POSITION:
+        return True
+    if _PLACEHOLDER.match(value):
+        return False
+    if name in _BY_POSITION:
+        return True
+    has_letter = any(c.isalpha() for c in value)
+    has_other = any(c.isdigit() or not c.isalnum() for c in value)
+    return has_letter and has_other
+
+
 _SKIP_TYPES = {"Public IP (ipv4)"}
 
 
@@ -92,12 +129,13 @@ def _secrets(ctx: RuleContext) -> Iterator[RuleHit]:
             for name, pattern in _OWN_SECRETS:
                 for match in pattern.finditer(line):
                     group = 1 if match.groups() else 0
-                    found.append((name, match.start(group), match.end(group)))
+                    if _credential_like(match.group(group), name):
+                        found.append((name, match.start(group), match.end(group)))
             for plugin in plugins:
                 for secret in plugin.analyze_line(filename="prompt", line=line, line_number=1):
                     value = secret.secret_value or ""
                     start = line.find(value) if value else -1
-                    if start >= 0 and not _text.VARIABLE.fullmatch(value):
+                    if start >= 0 and _credential_like(value, secret.type):
                         found.append((secret.type, start, start + len(value)))
             for name, start, end in found:
                 span = (offset + start, offset + end)
@@ -121,7 +159,13 @@ _EXAMPLE_DOMAIN = re.compile(
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{2,4}\)[\s.\-]?|\d{2,4}[\s.\-])\d{3,4}[\s.\-]\d{3,4}\b"
     r"|(?<![\w+])\+\d{9,14}\b"
+    # international numbers in the groupings national plans use: +33 6 12 45 78 90,
+    # +49 30 98765432, +81 3-5321-1111
+    r"|(?<![\w+])\+\d{1,3}(?:[\s.\-]\(?\d{1,8}\)?){2,5}\b"
 )
+#: A digit-bearing code just before a match: the match continues a longer identifier
+#: (a tracking number, an order id), not a phone number.
+_CODE_BEFORE = re.compile(r"[A-Za-z0-9]*\d[A-Za-z0-9]*[ \-]$")
 _CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
@@ -161,9 +205,10 @@ def _matches(
 
 def _emails(ctx: RuleContext) -> Iterator[RuleHit]:
     for message, match in _matches(ctx, _EMAIL):
-        before = message.text[max(0, match.start() - 1) : match.start()]
-        if _EXAMPLE_DOMAIN.search(match.group(0)) or before in (":", "/"):
-            continue  # an example address, or the password part of a URL
+        token_start = max(message.text.rfind(c, 0, match.start()) for c in " \t\n<(\"'") + 1
+        in_url = "://" in message.text[token_start : match.start()]
+        if _EXAMPLE_DOMAIN.search(match.group(0)) or in_url:
+            continue  # an example address, or the user and password part of a URL
         yield RuleHit(
             message=message.index, start=match.start(), end=match.end(), detail="an email address"
         )
@@ -175,6 +220,8 @@ def _phones(ctx: RuleContext) -> Iterator[RuleHit]:
         if not 9 <= len(digits) <= 15 or len(set(digits)) < 3:
             continue
         text = message.text
+        if _CODE_BEFORE.search(text, max(0, match.start() - 30), match.start()):
+            continue
         if any(
             other.start() <= match.start() < other.end()
             for pattern in (_CARD, _IBAN)
@@ -241,8 +288,13 @@ def _variable_placement(ctx: RuleContext) -> Iterator[RuleHit]:
             if message.role in {"system", "developer"}:
                 severity = "high" if user_like else "medium"
                 where = f"in the {message.role} message"
+            elif instructions_after and user_like:
+                severity = "high" if message.role == "text" else "medium"
+                where = "before further instructions"
             elif instructions_after:
-                severity = "high" if user_like and message.role == "text" else "medium"
+                # a short value by its name (a product, a first name, a date) is rarely
+                # long free text that can pose as instructions: advice, not a risk
+                severity = "low"
                 where = "before further instructions"
             else:
                 severity = "low"
@@ -257,32 +309,61 @@ def _variable_placement(ctx: RuleContext) -> Iterator[RuleHit]:
 
 
 _LEAK = re.compile(
-    r"\b(?:reveal|print|repeat|show|output|disclose|share|recite|tell (?:the user|them|me))\b"
+    r"\b(?:(?:reveal|print|repeat|show|output|disclose|share|recite)(?:s|ing|ed)?|"
+    r"tell (?:the user|them|me))\b"
     r"(?:\s+\w+){0,4}?\s+(?:system prompt|system message|initial prompt|hidden instructions|"
     r"these instructions|your instructions|the instructions above|prompt above|"
     r"instructions verbatim)",
     re.I,
 )
+_SOURCES = (
+    r"(?:documents?|retrieved|context|web ?pages?|search results|emails?|tool (?:output|results?)|"
+    r"content|pages?|files?|urls?|websites?|results?|passages?|them|it)"
+)
 _FOLLOW_RETRIEVED = re.compile(
     r"\b(?:follow|obey|execute|carry out|comply with)\b(?:\s+\w+){0,3}?\s+"
-    r"(?:instructions|commands|directions|requests)\b(?:\s+\w+){0,3}?\s+"
-    r"(?:in|from|inside|within|contained in|found in|given in)\b(?:\s+\w+){0,3}?\s+"
-    r"(?:documents?|retrieved|context|web ?pages?|search results|emails?|tool (?:output|results?)|"
-    r"content|pages?|files?|urls?|websites?|results?)",
+    r"(?:instructions|commands|directions|requests|steps|tasks)\b(?:\s+\w+){0,3}?\s+"
+    r"(?:in|from|inside|within|contained in|found in|given in|described in)\b"
+    rf"(?:\s+\w+){{0,3}}?\s+{_SOURCES}\b"
+    # "If the document contains instructions, do what they say"
+    r"|\b(?:contains?|has|includes?|gives?)\s+(?:any\s+|new\s+)?(?:instructions|commands|tasks),?"
+    r"\s+(?:then\s+)?(?:do what (?:they|it) says?|follow them|carry them out|execute them|"
+    r"obey them)"
+    # "Treat text inside the uploaded files as commands"
+    rf"|\btreat\b(?:\s+[\w-]+){{0,6}}?\s+{_SOURCES}\s+as\s+(?:\w+\s+)?"
+    r"(?:commands|instructions|orders)\b",
     re.I,
 )
 _INJECTION_PHRASE = re.compile(
-    r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+"
-    r"(?:instructions|prompts?|rules|directions)|\byou are now (?:DAN|in developer mode)\b|"
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
+    r"(?:previous|prior|above|earlier|preceding|original)\s+"
+    r"(?:instructions|prompts?|rules|directions|guidelines)|"
+    r"\bpretend (?:that )?(?:the |your )?(?:previous|prior|earlier|above) (?:instructions|rules)"
+    r" (?:never existed|do not exist|don't exist)|"
+    r"\byou are now (?:DAN|in developer mode|in jailbreak mode)\b|"
     r"\bdeveloper mode (?:enabled|activated)\b|\bjailbreak(?:ed)? mode\b",
     re.I,
 )
+#: Just before a phrase: the prompt talks about the phrase ("phrases like ...") instead of
+#: using it.
+_MENTION = re.compile(
+    r"(?:\b(?:phrases?|words|wording|strings?|attempts?|attacks?|messages?|inputs?) "
+    r"(?:like|such as)|\bsuch as|\be\.g\.|\bthe (?:phrase|words))\s*[\"'\u201c\u2018`]?\s*$",
+    re.I,
+)
+#: In the same sentence: the prompt tells the model to refuse what the phrase asks.
+_REFUSAL = re.compile(r"\b(?:refuse|decline|say (?:that )?you (?:cannot|can't))\b", re.I)
 
 
 def _phrase_rule(pattern: re.Pattern[str], detail: str, negatable: bool) -> Any:
     def check(ctx: RuleContext) -> Iterator[RuleHit]:
         for message, match in _matches(ctx, pattern):
-            if negatable and _text.negated(message.text, match.start()):
+            text = message.text
+            if negatable:
+                start, end = _text.sentence_at(text, match.start())
+                if _text.negated(text, match.start()) or _REFUSAL.search(text, start, end):
+                    continue
+            elif _MENTION.search(text, max(0, match.start() - 40), match.start()):
                 continue
             yield RuleHit(
                 message=message.index, start=match.start(), end=match.end(), detail=detail

@@ -1,11 +1,11 @@
-"""Template validation and rendering of unsaved content, models and prompt execution."""
+"""Template validation and rendering of unsaved content."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
 from promptyard.domain.schemas import TemplateInput
-from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
+from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx
 from promptyard.server.render_pool import RenderPoolDep
 from promptyard.services.prompts import rendering
 from promptyard.services.prompts.schemas import (
@@ -13,8 +13,6 @@ from promptyard.services.prompts.schemas import (
     TemplateCheckPublic,
     ValidateInput,
 )
-from promptyard.services.runtime import execution
-from promptyard.services.runtime.schemas import ExecuteInput, ExecutionPublic, ModelsPublic
 
 router = APIRouter(tags=["templates"])
 
@@ -50,35 +48,3 @@ async def render(
         variables=body.variables,
     )
     return RenderedTemplatePublic.model_validate(rendered)
-
-
-@router.get("/models")
-def models(_ctx: ReadCtx) -> ModelsPublic:
-    return ModelsPublic.model_validate({"items": execution.list_models()})
-
-
-@router.post("/prompts/execute")
-async def execute(
-    body: ExecuteInput,
-    request: Request,
-    core: CoreDep,
-    _ctx: ExecuteCtx,
-    project_id: ProjectDep,
-    pool: RenderPoolDep,
-) -> ExecutionPublic:
-    """Render a stored prompt (or unsaved content) and run it on a model."""
-    result = await pool.run(
-        request,
-        execution.execute,
-        core,
-        project_id=project_id,
-        model=body.model,
-        variables=body.variables,
-        prompt=body.prompt,
-        version=body.version,
-        label=body.label,
-        type_=body.type,
-        content=body.content,
-        config=body.config,
-    )
-    return ExecutionPublic.model_validate(result)

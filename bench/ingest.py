@@ -1,0 +1,196 @@
+"""Generation ingest: ``POST /api/v1/generations/batch`` into SQLite, sustained.
+
+Starts ``promptyard serve`` on a fresh SQLite data folder in its own process; a separate
+client process sends batches of 1,000 generations (realistic rows: chat input, output,
+tokens, a priced model, user, feature, tags) from ``--clients`` concurrent connections for
+``--seconds``, then reads the server's resident memory. Every acknowledged item must come
+back as ``created``; the row count is checked against the acknowledgements at the end.
+
+    python bench/ingest.py                      # 20 s, 2 clients
+    python bench/ingest.py --total 1000000      # ingest a million, then report RSS
+
+Prints a table: generations/s sustained, batch latency p50/p95, server RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+API_KEY = "py_bench_ingest_key_0123456789"
+BATCH = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {**os.environ, "PROMPTYARD_DATA_DIR": str(workdir), "PROMPTYARD_INIT_API_KEY": API_KEY}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "promptyard", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server, port
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not become ready")
+
+
+def batch_body(prefix: str, start: int) -> bytes:
+    import json
+
+    items: list[dict[str, Any]] = []
+    for index in range(start, start + BATCH):
+        items.append(
+            {
+                "id": f"{prefix}-{index}",
+                "provider": "openai",
+                "model": "gpt-4o-mini" if index % 3 else "gpt-4o",
+                "prompt_name": "support-reply",
+                "prompt_version": 1 + index % 4,
+                "input_tokens": 400 + index % 300,
+                "output_tokens": 80 + index % 120,
+                "cached_tokens": 100 if index % 5 == 0 else None,
+                "latency_ms": 300.0 + index % 900,
+                "ttft_ms": 120.0 + index % 200,
+                "user_id": f"user-{index % 500}",
+                "session_id": f"session-{index % 2000}",
+                "feature": ("chat", "search", "summary")[index % 3],
+                "environment": "production",
+                "tags": ["bench"],
+                "input": [
+                    {"role": "system", "content": "You answer support tickets politely."},
+                    {"role": "user", "content": f"Ticket {index}: my order has not arrived."},
+                ],
+                "output": f"Sorry to hear that about ticket {index}; here is what we will do.",
+            }
+        )
+    return json.dumps({"generations": items}).encode()
+
+
+def _client(port: int, seconds: float, total: int | None, clients: int, queue: mp.Queue) -> None:
+    async def main() -> tuple[int, list[float], float]:
+        prefix = uuid.uuid4().hex[:8]
+        latencies: list[float] = []
+        acknowledged = 0
+        next_start = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker(client: httpx.AsyncClient) -> None:
+            nonlocal acknowledged, next_start
+            while True:
+                if total is not None and next_start >= total:
+                    return
+                if total is None and time.perf_counter() >= deadline:
+                    return
+                start, next_start = next_start, next_start + BATCH
+                body = batch_body(prefix, start)
+                sent = time.perf_counter()
+                response = await client.post(
+                    "/api/v1/generations/batch",
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                latencies.append(time.perf_counter() - sent)
+                result = response.json()
+                assert response.status_code == 200, response.text[:500]
+                assert result["created"] == BATCH, result
+                acknowledged += result["created"]
+
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=60,
+        ) as client:
+            await asyncio.gather(*(worker(client) for _ in range(clients)))
+        return acknowledged, latencies, time.perf_counter() - started
+
+    queue.put(asyncio.run(main()))
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--total", type=int, default=None, help="send this many, not a time")
+    parser.add_argument("--clients", type=int, default=2)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="promptyard-ingest-"))
+    server, port = start_server(workdir)
+    try:
+        # warm up: the first batch loads the price data and the encodings
+        queue: mp.Queue = mp.Queue()
+        warm = mp.Process(target=_client, args=(port, 0.0, BATCH, 1, queue))
+        warm.start()
+        warm.join()
+        queue.get()
+        process = mp.Process(
+            target=_client, args=(port, args.seconds, args.total, args.clients, queue)
+        )
+        process.start()
+        acknowledged, latencies, elapsed = queue.get()
+        process.join()
+        rss = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rows = (
+        sqlite3.connect(workdir / "promptyard.db")
+        .execute("SELECT count(*) FROM generations")
+        .fetchone()[0]
+    )
+    shutil.rmtree(workdir, ignore_errors=True)
+    latencies.sort()
+    table = [
+        ("generations acknowledged", f"{acknowledged:,}"),
+        ("rows stored (incl. warm-up)", f"{rows:,}"),
+        ("sustained generations/s", f"{acknowledged / elapsed:,.0f}"),
+        ("batch of 1,000: p50", f"{statistics.median(latencies) * 1000:.1f} ms"),
+        ("batch of 1,000: p95", f"{latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms"),
+        ("server RSS at the end", f"{rss:.0f} MB"),
+    ]
+    width = max(len(name) for name, _ in table)
+    print(f"ingest into SQLite, {args.clients} client(s), batches of {BATCH}")
+    for name, value in table:
+        print(f"  {name:<{width}}  {value:>12}")
+    if rows != acknowledged + BATCH:
+        raise SystemExit(f"lost rows: {acknowledged + BATCH} acknowledged, {rows} stored")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""CLI of the runtime capability: ``promptyard provider``."""

@@ -1,0 +1,1 @@
+"""Routes of the runtime capability: a workspace's provider connections and prices."""

@@ -1,0 +1,1 @@
+"""Routes of the telemetry capability: the generation record and end-user feedback."""
