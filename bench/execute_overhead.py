@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest import API_KEY, start_server
+from registry_write import API_KEY, serve
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
     import tempfile
 
     workdir = Path(tempfile.mkdtemp(prefix="promptyard-execute-"))
-    server, port = start_server(workdir)
+    server, port = serve(workdir)
     try:
         with httpx.Client(
             base_url=f"http://127.0.0.1:{port}/api/v1",

@@ -242,8 +242,15 @@ def start_server(seeded: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     """``promptyard serve`` on a copy of the seed: ``(process, port, data folder)``."""
     workdir = Path(tempfile.mkdtemp(prefix="promptyard-bench-"))
     shutil.copyfile(seeded, workdir / "promptyard.db")
+    server, port = serve(workdir)
+    return server, port, workdir
+
+
+def serve(workdir: Path, api_key: str = API_KEY) -> tuple[subprocess.Popen[bytes], int]:
+    """``promptyard serve`` on the data folder ``workdir`` in its own process, once it
+    answers: ``(process, port)``."""
     port = free_port()
-    env = {**os.environ, "PROMPTYARD_DATA_DIR": str(workdir), "PROMPTYARD_INIT_API_KEY": API_KEY}
+    env = {**os.environ, "PROMPTYARD_DATA_DIR": str(workdir), "PROMPTYARD_INIT_API_KEY": api_key}
     server = subprocess.Popen(
         [sys.executable, "-m", "promptyard", "serve", "--port", str(port)],
         env=env,
@@ -254,10 +261,11 @@ def start_server(seeded: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return server, port
         except OSError:
             time.sleep(0.1)
-    return server, port, workdir
+    server.kill()
+    raise SystemExit("the server did not start")
 
 
 Phases = tuple[dict[str, list[float]], dict[str, tuple[list[float], float]]]

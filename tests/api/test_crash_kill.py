@@ -25,21 +25,17 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 from tests._server import ServerProcess, running_server, server_env
 from tests.api._helpers import API, PROMPTS, ok
-from tests.conftest import BACKENDS, PG_URL
 
 WRITERS = 4
 PROMPTS_PER_WRITER = 3
@@ -152,23 +148,10 @@ def _storm_then_kill(server: ServerProcess) -> list[Ledger]:
     return ledgers
 
 
-@pytest.fixture(params=BACKENDS)
-def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def crash_db(fresh_db_url: str) -> str:
     """A fresh, empty database: ``serve`` migrates and bootstraps it, as in production."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'crash.db'}"
-        return
-    assert PG_URL is not None
-    name = f"promptyard_crash_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return fresh_db_url
 
 
 def _check_files_and_data(db_url: str, base_dir: Path) -> None:

@@ -103,9 +103,12 @@ def test_policy_review_approve_apply_audit(page, browser, base_url, api, reviewe
         "production",
     )
 
-    # --- the author cannot approve their own request: the 403 is shown readably
-    page.get_by_role("button", name="Approve", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("You cannot approve your own change request.")
+    # --- the author cannot approve their own request: Approve is disabled, saying why
+    approve = page.get_by_role("button", name="Approve", exact=True)
+    expect(approve).to_be_disabled()
+    expect(approve).to_have_accessible_description(
+        re.compile("you cannot approve it: another reviewer must")
+    )
     assert api.get(f"/change-requests/{cr_id}").json()["approvals"] == []
     page.get_by_label("Comment", exact=True).fill("Rita, can you take a look?")
     page.get_by_role("button", name="Comment", exact=True).click()

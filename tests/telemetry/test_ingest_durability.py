@@ -6,40 +6,16 @@ stored twice when the client resends it."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests._server import running_server
 from tests.api._helpers import API, ok
-from tests.conftest import BACKENDS, PG_URL
 
 BATCH = f"{API}/generations/batch"
 SIZE = 200
-
-
-@pytest.fixture(params=BACKENDS)
-def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ingest.db'}"
-        return
-    assert PG_URL is not None
-    name = f"promptyard_ingest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _batch(writer: int, number: int) -> list[dict[str, Any]]:
@@ -56,13 +32,13 @@ def _batch(writer: int, number: int) -> list[dict[str, Any]]:
     ]
 
 
-def test_acknowledged_generations_survive_sigkill(fresh_db: str, tmp_path: Path) -> None:
+def test_acknowledged_generations_survive_sigkill(fresh_db_url: str, tmp_path: Path) -> None:
     api_key = "py_test_ingest_kill_0123456789"
     acknowledged: list[set[str]] = [set(), set()]
     in_flight: list[list[dict[str, Any]] | None] = [None, None]
     enough = threading.Event()
 
-    with running_server(tmp_path, database_url=fresh_db, api_key=api_key) as server:
+    with running_server(tmp_path, database_url=fresh_db_url, api_key=api_key) as server:
 
         def writer(number: int) -> None:
             with httpx.Client(
@@ -91,7 +67,7 @@ def test_acknowledged_generations_survive_sigkill(fresh_db: str, tmp_path: Path)
             thread.join(timeout=30)
 
     with (
-        running_server(tmp_path, database_url=fresh_db, api_key=api_key) as server,
+        running_server(tmp_path, database_url=fresh_db_url, api_key=api_key) as server,
         httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
         ) as client,

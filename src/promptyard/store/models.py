@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -429,10 +430,24 @@ class SqlGeneration(Base):
     __tablename__ = "generations"
     __table_args__ = (
         UniqueConstraint("project_id", "id", name="uq_generations_project_id"),
-        UniqueConstraint("project_id", "external_id", name="uq_generations_external_id"),
+        # Partial: most rows have no external id or trace, and those cost no index entry.
+        Index(
+            "uq_generations_external_id",
+            "project_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         Index("ix_generations_time", "project_id", "start_time"),
         Index("ix_generations_prompt", "project_id", "prompt_name", "start_time"),
-        Index("ix_generations_trace", "project_id", "trace_id"),
+        Index(
+            "ix_generations_trace",
+            "project_id",
+            "trace_id",
+            sqlite_where=text("trace_id IS NOT NULL"),
+            postgresql_where=text("trace_id IS NOT NULL"),
+        ),
     )
     pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

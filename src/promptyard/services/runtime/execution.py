@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.errors import NotFound, ProviderFailed, ValidationFailed
@@ -138,8 +139,6 @@ class Outcome:
 
 def list_models(core: Core, workspace_id: int) -> list[dict[str, str]]:
     """``fake/*`` and every configured model of the workspace's connections."""
-    from sqlalchemy import select
-
     found = [
         {"id": f"{FAKE}/{name}", "provider": FAKE, "name": f"{name} (fake provider)"}
         for name in FAKE_MODELS
@@ -353,17 +352,22 @@ def _out_of_time(p: Prepared, limit: float) -> ProviderError:
     )
 
 
-async def run(core: Core, project_id: int, prepared: Prepared) -> Outcome:
-    """Call the provider for one run and record it; a provider failure is recorded too
-    and returned in the outcome (``error``), never raised."""
+async def _measured(
+    core: Core,
+    project_id: int,
+    p: Prepared,
+    body: Callable[[Outcome, float], Awaitable[None]],
+) -> Outcome:
+    """Run ``body(outcome, started)`` (the provider call) timed, within the execute
+    timeout, and record the generation; a provider failure is recorded too and kept in
+    the outcome (``error``), never raised. A cancelled run is recorded as such."""
     started_at = core.clock()
     started = time.perf_counter()
-    outcome = Outcome(prepared, None, 0.0, None, uuid.uuid4().hex)
+    outcome = Outcome(p, None, 0.0, None, uuid.uuid4().hex)
     limit = core.settings.execute_timeout_seconds
     try:
-        p = prepared
         async with asyncio.timeout(limit):
-            outcome.result = await calling.call(p.provider, p.connection, p.request)
+            await body(outcome, started)
     except ProviderError as exc:
         outcome.error = exc
     except TimeoutError:
@@ -374,6 +378,16 @@ async def run(core: Core, project_id: int, prepared: Prepared) -> Outcome:
     outcome.latency_ms = (time.perf_counter() - started) * 1000
     await _record(core, project_id, outcome, started_at)
     return outcome
+
+
+async def run(core: Core, project_id: int, prepared: Prepared) -> Outcome:
+    """Call the provider for one run (the whole answer) and record it."""
+
+    async def call(outcome: Outcome, _started: float) -> None:
+        p = prepared
+        outcome.result = await calling.call(p.provider, p.connection, p.request)
+
+    return await _measured(core, project_id, prepared, call)
 
 
 async def _record_cancelled(
@@ -403,28 +417,16 @@ async def stream(
     queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
 
     async def one(p: Prepared) -> None:
-        started_at = core.clock()
-        started = time.perf_counter()
-        outcome = Outcome(p, None, 0.0, None, uuid.uuid4().hex)
-        limit = core.settings.execute_timeout_seconds
-        try:
-            async with asyncio.timeout(limit):
-                async for event in calling.stream(p.provider, p.connection, p.request):
-                    if isinstance(event, TextDelta):
-                        if outcome.ttft_ms is None:
-                            outcome.ttft_ms = (time.perf_counter() - started) * 1000
-                        await queue.put(("delta", {"index": p.index, "text": event.text}))
-                    elif isinstance(event, Finished):
-                        outcome.result = event.result
-        except ProviderError as exc:
-            outcome.error = exc
-        except TimeoutError:
-            outcome.error = _out_of_time(p, limit)
-        except asyncio.CancelledError:
-            await _record_cancelled(core, project_id, outcome, started_at, started)
-            raise
-        outcome.latency_ms = (time.perf_counter() - started) * 1000
-        await _record(core, project_id, outcome, started_at)
+        async def consume(outcome: Outcome, started: float) -> None:
+            async for event in calling.stream(p.provider, p.connection, p.request):
+                if isinstance(event, TextDelta):
+                    if outcome.ttft_ms is None:
+                        outcome.ttft_ms = (time.perf_counter() - started) * 1000
+                    await queue.put(("delta", {"index": p.index, "text": event.text}))
+                elif isinstance(event, Finished):
+                    outcome.result = event.result
+
+        outcome = await _measured(core, project_id, p, consume)
         if outcome.error is None:
             await queue.put(("done", outcome.public()))
         else:

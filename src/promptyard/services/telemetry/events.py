@@ -11,6 +11,7 @@ is durable (SQLite's WAL survives a killed process; PostgreSQL commits to its WA
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,7 +85,10 @@ class SqlEventStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._insert_sql, self._convert = _raw_insert(store.is_sqlite)
+        self._insert_sql, convert = _raw_insert(store.is_sqlite)
+        # a row's values in column order (one C call), then the few that need converting
+        self._pick = operator.itemgetter(*(key for key, _ in convert))
+        self._converted = [(i, fn) for i, (_, fn) in enumerate(convert) if fn is not _same]
 
     def existing_ids(
         self, project_id: int, ids: Sequence[str], external_ids: Sequence[str]
@@ -116,8 +120,13 @@ class SqlEventStore:
     def append_generations(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        convert = self._convert
-        values = [tuple(fn(row[key]) for key, fn in convert) for row in rows]
+        pick, converted = self._pick, self._converted
+        values = []
+        for row in rows:
+            value = list(pick(row))
+            for index, fn in converted:
+                value[index] = fn(value[index])
+            values.append(tuple(value))
         with self.store.write() as session:
             session.connection().exec_driver_sql(self._insert_sql, values)
 

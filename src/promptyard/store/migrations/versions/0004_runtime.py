@@ -132,7 +132,6 @@ def upgrade() -> None:
         sa.Column("created_at", _TIME, nullable=False),
         sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("pk"),
-        sa.UniqueConstraint("project_id", "external_id", name="uq_generations_external_id"),
         sa.UniqueConstraint("project_id", "id", name="uq_generations_project_id"),
     )
     op.create_index(
@@ -144,11 +143,28 @@ def upgrade() -> None:
     op.create_index(
         "ix_generations_time", "generations", ["project_id", "start_time"], unique=False
     )
-    op.create_index("ix_generations_trace", "generations", ["project_id", "trace_id"], unique=False)
+    # Partial indexes: most rows have no external id or trace, and cost them no entry.
+    op.create_index(
+        "ix_generations_trace",
+        "generations",
+        ["project_id", "trace_id"],
+        unique=False,
+        sqlite_where=sa.text("trace_id IS NOT NULL"),
+        postgresql_where=sa.text("trace_id IS NOT NULL"),
+    )
+    op.create_index(
+        "uq_generations_external_id",
+        "generations",
+        ["project_id", "external_id"],
+        unique=True,
+        sqlite_where=sa.text("external_id IS NOT NULL"),
+        postgresql_where=sa.text("external_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
     for index, table in (
+        ("uq_generations_external_id", "generations"),
         ("ix_generations_trace", "generations"),
         ("ix_generations_time", "generations"),
         ("ix_generations_prompt", "generations"),
