@@ -20,6 +20,7 @@ from promptyard.services.context import Core
 from promptyard.services.operations import backup
 from tests._server import free_port
 from tests.cli._cli import Cli
+from tests.conftest import BACKENDS
 from tests.operations.test_backup import every_row, populate
 
 
@@ -105,11 +106,10 @@ def _writing(folder: Path, moment: str) -> bool:
     return False
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the file handling: one kind
 def test_a_backup_killed_half_way_leaves_nothing_that_looks_complete(
     core: Core, db_url: str, settings: Settings, tmp_path: Path
 ) -> None:
-    if core.store.dialect != "sqlite":
-        pytest.skip("one database kind is enough for the file handling")
     from sqlalchemy.engine import make_url
 
     _big_sqlite(Path(str(make_url(db_url).database)), 120)
@@ -149,11 +149,10 @@ def test_a_backup_killed_half_way_leaves_nothing_that_looks_complete(
     backup.verify(settings, done.name, location=str(folder))
 
 
+@pytest.mark.parametrize("db_url", [b for b in BACKENDS if b == "postgresql"], indirect=True)
 def test_a_pg_dump_older_than_the_server_is_refused(
     core: Core, settings: Settings, tmp_path: Path
 ) -> None:
-    if core.store.dialect != "postgresql":
-        pytest.skip("PostgreSQL only")
     old = tmp_path / "pg_dump"
     old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
     old.chmod(0o755)
