@@ -223,3 +223,13 @@ def test_a_run_longer_than_the_execute_timeout_is_a_502(app_client: TestClient, 
     err = error(app_client.post(EXECUTE, json={"model": "sleepy/echo", "content": "hi"}), 502)
     assert time.monotonic() - started < 3
     assert "within 0.3 s" in err["message"]
+
+
+def test_the_answers_cost_is_the_recorded_one_overrides_included(app_client: TestClient) -> None:
+    body = {"model": "echo", "provider": "fake", "input_per_mtok": 1.0, "output_per_mtok": 2.0}
+    ok(app_client.post(f"{API}/providers/prices", json=body), 201)
+    run = ok(app_client.post(EXECUTE, json={"model": "fake/echo", "content": "one two three"}))
+    stored = ok(app_client.get(f"{API}/generations/{run['generation_id']}"))
+    assert run["cost"] == stored["cost"]
+    assert run["cost"]["source"] == "override" and run["cost_usd"] == run["cost"]["total"]
+    assert run["cost"]["total"] == (4 * 1.0 + 4 * 2.0) / 1e6  # 13 characters: 4 tokens each

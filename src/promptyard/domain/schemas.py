@@ -313,16 +313,18 @@ def parse_content(type_: str, content: Any) -> str | list[dict[str, Any]]:
                 else:
                     items.append(ChatMessage.model_validate(raw).model_dump(exclude_none=True))
             except ValueError as exc:
-                raise ValueError(f"message {index}: {_first_error(exc)}") from None
+                raise ValueError(f"message {index}: {first_error(exc)}") from None
         return items
     raise ValueError("type must be 'text' or 'chat'")
 
 
-def _first_error(exc: Exception) -> str:
+def first_error(exc: Exception, *, whole: str | None = None) -> str:
+    """The first error of a pydantic ``ValidationError`` as ``where: what`` (``whole``
+    names the value itself when the error has no location); else the exception's text."""
     errors = getattr(exc, "errors", None)
     if callable(errors):
         first = errors()[0]
-        loc = ".".join(str(part) for part in first.get("loc", ()))
+        loc = ".".join(str(part) for part in first.get("loc", ())) or whole
         return f"{loc}: {first.get('msg')}" if loc else str(first.get("msg"))
     return str(exc)
 

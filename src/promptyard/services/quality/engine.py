@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from promptyard.plugins.api import SEVERITIES, PromptMessage, QualityRule, RuleContext, RuleHit
-from promptyard.services.quality import tokens
+from promptyard.services.telemetry import tokens
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def rule_context(
             for index, item in enumerate(content)
             if item.get("type") != "placeholder" and "content" in item
         )
-    counter = tokens.counter()
+    counter = tokens.exact_counter(None)  # o200k_base
     return RuleContext(
         name=name,
         type=type_,

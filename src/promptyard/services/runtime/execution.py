@@ -42,7 +42,7 @@ from promptyard.services.prompts.lookup import load_prompt, make_resolver, resol
 from promptyard.services.prompts.rendering import Rendered, render_content
 from promptyard.services.runtime import calling, connections
 from promptyard.services.runtime.schemas import ExecuteInput
-from promptyard.services.telemetry import generations, pricing
+from promptyard.services.telemetry import generations
 from promptyard.services.telemetry.schemas import GenerationIn
 from promptyard.store.models import SqlProviderConnection
 
@@ -51,7 +51,6 @@ FAKE = "fake"
 FAKE_MODELS = ("echo", "upper", "json", "tools")
 #: Keys of a prompt's stored config that choose the model, not parameters sent to it.
 _NOT_PARAMS = frozenset({"model", "provider", "models"})
-_PRICES = pricing.PriceBook()
 
 
 @dataclass
@@ -82,17 +81,16 @@ class Outcome:
     error: ProviderError | None = None
     #: The caller went away before the provider answered.
     cancelled: bool = False
+    #: The cost as the stored generation has it (its prices and the workspace's
+    #: overrides), once recorded; None while unknown.
+    cost: dict[str, Any] | None = None
 
     def public(self) -> dict[str, Any]:
         p, result = self.prepared, self.result
         usage = result.usage if result is not None else None
         input_tokens = usage.input_tokens if usage and usage.input_tokens is not None else 0
         output_tokens = usage.output_tokens if usage and usage.output_tokens is not None else 0
-        cost = None
-        rates = _PRICES.rates(p.connection.kind, p.request.model)
-        if rates is not None and result is not None:
-            cached = usage.cached_tokens if usage is not None else None
-            cost = pricing.cost_of(rates, input_tokens, output_tokens, cached)
+        cost = self.cost
         return {
             "index": p.index,
             "generation_id": self.generation_id,
@@ -115,16 +113,8 @@ class Outcome:
                 "cached_tokens": usage.cached_tokens if usage else None,
                 "reasoning_tokens": usage.reasoning_tokens if usage else None,
             },
-            "cost": None
-            if cost is None
-            else {
-                "input": cost.input,
-                "output": cost.output,
-                "total": cost.input + cost.output,
-                "currency": cost.currency,
-                "source": cost.source,
-            },
-            "cost_usd": None if cost is None else cost.input + cost.output,
+            "cost": cost,
+            "cost_usd": None if cost is None else cost["total"],
             "latency_ms": round(self.latency_ms, 3),
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
             "rendered": p.rendered,
@@ -334,7 +324,7 @@ async def _record(core: Core, project_id: int, outcome: Outcome, started_at: Any
         metadata={"connection": p.connection.name},
         **{k: v for k, v in p.dimensions.items() if v not in (None, [])},
     )
-    await run_in_threadpool(
+    row = await run_in_threadpool(
         generations.record,
         core,
         project_id,
@@ -342,6 +332,14 @@ async def _record(core: Core, project_id: int, outcome: Outcome, started_at: Any
         source="execute",
         prompt_known=p.prompt_name is not None,
     )
+    if row["input_cost"] is not None:
+        outcome.cost = {
+            "input": row["input_cost"],
+            "output": row["output_cost"],
+            "total": row["input_cost"] + row["output_cost"],
+            "currency": row["currency"],
+            "source": row["price_source"],
+        }
 
 
 def _out_of_time(p: Prepared, limit: float) -> ProviderError:

@@ -11,6 +11,7 @@ from datetime import datetime
 from promptyard.domain.errors import NotFound, TooManyRequests, ValidationFailed
 from promptyard.services.context import Core
 from promptyard.services.identity.auth import authenticate_feedback_key, hash_secret
+from promptyard.services.prompts.lookup import project_slug
 from promptyard.services.telemetry.events import FeedbackQuery, event_store
 from promptyard.services.telemetry.generations import feedback_public
 from promptyard.services.telemetry.metrics import COUNTERS
@@ -20,7 +21,6 @@ from promptyard.services.telemetry.schemas import (
     FeedbackPublic,
     PublicFeedbackInput,
 )
-from promptyard.store.models import SqlProject
 
 _SCALES = {"0-1": (0.0, 1.0), "1-5": (1.0, 5.0)}
 
@@ -83,18 +83,10 @@ def record_feedback(
             "created_at": core.clock(),
         }
     )
-    COUNTERS.add_feedback(_slug(core, project_id), feedback.kind)
+    with core.store.read() as session:
+        slug = project_slug(core, session, project_id)
+    COUNTERS.add_feedback(slug, feedback.kind)
     return feedback_public(row)
-
-
-def _slug(core: Core, project_id: int) -> str:
-    slug = core.project_slugs.get(project_id)
-    if slug is None:
-        with core.store.read() as session:
-            project = session.get(SqlProject, project_id)
-            slug = project.slug if project is not None else str(project_id)
-        core.project_slugs[project_id] = slug
-    return slug
 
 
 def list_feedback(

@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
 
 from promptyard.domain.errors import NotFound, ValidationFailed
+from promptyard.domain.schemas import first_error
 from promptyard.services.context import Core, TTLCache
 from promptyard.services.telemetry import pricing, tokens
 from promptyard.services.telemetry.events import GenerationQuery, event_store
@@ -96,7 +97,7 @@ def ingest(
             generation = GenerationIn.model_validate(item, context=context_flags)
             _check(generation, now)
         except ValidationError as exc:
-            results.append(_rejected(index, item, _first_error(exc)))
+            results.append(_rejected(index, item, first_error(exc, whole="item")))
             continue
         except ValidationFailed as exc:
             results.append(_rejected(index, item, exc.message))
@@ -139,8 +140,9 @@ def ingest(
 
 def record(
     core: Core, project_id: int, generation: GenerationIn, *, source: str, prompt_known: bool
-) -> str:
-    """Store one generation the server itself made (execute); its id.
+) -> dict[str, Any]:
+    """Store one generation the server itself made (execute); the stored row (its id,
+    tokens, cost and flags as recorded).
 
     Cheaper than :func:`ingest`: the id is fresh (never a duplicate, so not looked up)
     and, with ``prompt_known``, the prompt version was just read (not looked up either).
@@ -153,7 +155,7 @@ def record(
     row = _row(core, context, generation, now, source)
     event_store(core).append_generations([row])
     COUNTERS.add_generations(context.slug, [row])
-    return generation.id
+    return row
 
 
 def _check(generation: GenerationIn, now: datetime) -> None:
@@ -178,12 +180,6 @@ def _check(generation: GenerationIn, now: datetime) -> None:
         raise ValidationFailed("input_cost and output_cost: give both or neither")
     if generation.prompt_version is not None and generation.prompt_name is None:
         raise ValidationFailed("prompt_version: needs prompt_name")
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "item"
-    return f"{where}: {error['msg']}"
 
 
 def _rejected(index: int, item: Any, message: str) -> BatchItemResult:

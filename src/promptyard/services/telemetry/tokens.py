@@ -72,12 +72,18 @@ def encoding_name(model: str | None) -> str:
     return "o200k_base"
 
 
-def counter(model: str | None) -> Callable[[str], int]:
+def exact_counter(model: str | None) -> Callable[[str], int] | None:
+    """tiktoken's count for ``model``'s encoding, or None when it cannot be loaded."""
     encoding = _encoding(encoding_name(model))
     if encoding is None:
-        return lambda text: (len(text) + 3) // 4
+        return None
     # disallowed_special=(): a user's text that spells "<|endoftext|>" is just text
     return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+def counter(model: str | None) -> Callable[[str], int]:
+    """:func:`exact_counter`, else an estimate of four characters a token."""
+    return exact_counter(model) or (lambda text: (len(text) + 3) // 4)
 
 
 def count_text(model: str | None, text: str) -> int:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.errors import ValidationFailed
-from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN
+from promptyard.domain.schemas import MAX_VERSION, NAME_PATTERN, first_error
 from promptyard.server.api.v1.params import ProjectSlugPath
 from promptyard.server.deps import CoreDep, ProjectDep, require
 from promptyard.services.identity.projects import resolve_project
@@ -230,9 +230,7 @@ async def record_page_feedback(request: Request, core: CoreDep) -> JSONResponse:
     try:
         body = PublicFeedbackInput.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise ValidationFailed(f"{where}: {error['msg']}") from None
+        raise ValidationFailed(first_error(exc, whole="body")) from None
     client = request.client.host if request.client else None
     created = await run_in_threadpool(
         feedback_service.record_public_feedback, core, body, client=client
