@@ -111,11 +111,18 @@ def authenticate_api_key(core: Core, token: str) -> Actor:
         row.last_used_at = now
         actor = _key_actor(row)
         expires_at = row.expires_at
-    # A cached key is served without a database look-up for up to 30 s: never cache one
-    # that could expire within that time, so expiry takes effect on the second.
-    if expires_at is None or expires_at - now > timedelta(seconds=60):
-        cache.put(key_hash, actor)
+    _keep(core, key_hash, actor, expires_at, now)
     return actor
+
+
+def _keep(
+    core: Core, cache_key: object, answer: object, expires_at: datetime | None, now: datetime
+) -> None:
+    """Cache what a key authenticates to. A cached key is served without a database
+    look-up for up to 30 s: never cache one that could expire within that time, so
+    expiry takes effect on the second."""
+    if expires_at is None or expires_at - now > timedelta(seconds=60):
+        core.actors.put(cache_key, answer)
 
 
 #: A write-only key for apps' web pages: it posts end-user feedback and nothing else.
@@ -146,8 +153,7 @@ def authenticate_feedback_key(core: Core, token: str) -> tuple[int, str]:
             raise Unauthenticated("invalid feedback key")
         found = (row.project_id, f"key:{row.name}")
         expires_at = row.expires_at
-    if expires_at is None or expires_at - now > timedelta(seconds=60):
-        core.actors.put(cache_key, found)
+    _keep(core, cache_key, found, expires_at, now)
     return found
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from promptyard.domain import DEFAULT_SLUG  # the default workspace's and project's slug
 from promptyard.domain.actor import Actor, RequestContext
@@ -146,6 +149,15 @@ def create_project(core: Core, *, ctx: RequestContext, data: ProjectCreate) -> P
     return ProjectPublic(
         slug=project.slug, name=project.name, prompt_count=0, created_at=project.created_at
     )
+
+
+def set_project_setting(session: Session, project_id: int, key: str, value: Any) -> None:
+    """Set one entry of a project's settings, with the row locked (in the caller's
+    transaction), keeping the others: each capability owns its own keys."""
+    project = session.execute(
+        select(SqlProject).where(SqlProject.id == project_id).with_for_update()
+    ).scalar_one()
+    project.settings = {**(project.settings or {}), key: value}
 
 
 def workspace_of(core: Core, workspace_id: int) -> dict[str, str]:

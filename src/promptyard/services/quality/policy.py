@@ -19,6 +19,7 @@ from promptyard.domain.actor import RequestContext
 from promptyard.domain.errors import ValidationFailed
 from promptyard.domain.schemas import Input, request_examples
 from promptyard.services.context import Core
+from promptyard.services.identity.projects import set_project_setting
 from promptyard.services.operations import audit
 from promptyard.services.quality import engine
 from promptyard.store.models import SqlProject
@@ -59,14 +60,11 @@ def set_policy(
     core: Core, *, ctx: RequestContext, project_id: int, data: QualityPolicyUpdate
 ) -> QualityPolicy:
     with core.store.write() as session:
-        project = session.execute(
-            select(SqlProject).where(SqlProject.id == project_id).with_for_update()
-        ).scalar_one()
         current = load_policy(session, project_id)
         merged = QualityPolicy.model_validate(
             {**current.model_dump(), **data.model_dump(exclude_none=True)}
         )
-        project.settings = {**(project.settings or {}), "quality": merged.model_dump()}
+        set_project_setting(session, project_id, "quality", merged.model_dump())
         audit.append(
             core,
             session,

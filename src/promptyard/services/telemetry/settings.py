@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import Input, request_examples
 from promptyard.services.context import Core
+from promptyard.services.identity.projects import set_project_setting
 from promptyard.services.operations import audit
 from promptyard.services.telemetry.generations import STORE_TEXT_SETTING, forget_project_info
 from promptyard.store.models import SqlProject
@@ -37,10 +37,7 @@ def set_settings(
     core: Core, *, ctx: RequestContext, project_id: int, data: GenerationSettingsUpdate
 ) -> GenerationSettings:
     with core.store.write() as session:
-        project = session.execute(
-            select(SqlProject).where(SqlProject.id == project_id).with_for_update()
-        ).scalar_one()
-        project.settings = {**(project.settings or {}), STORE_TEXT_SETTING: data.store_text}
+        set_project_setting(session, project_id, STORE_TEXT_SETTING, data.store_text)
         audit.append(
             core,
             session,
