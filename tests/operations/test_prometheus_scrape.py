@@ -95,7 +95,8 @@ def _until(what: str, probe: Any, log: Path | None = None) -> Any:
 
 
 def _query(prometheus: str, expr: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{prometheus}/api/v1/query", params={"query": expr}, timeout=5).json()
+    response = httpx.get(f"{prometheus}/api/v1/query", params={"query": expr}, timeout=5)
+    answer = response.raise_for_status().json()
     assert answer["status"] == "success", answer
     result: list[dict[str, Any]] = answer["data"]["result"]
     return result
@@ -113,7 +114,9 @@ def test_a_real_prometheus_scrapes_the_server(
             assert client.get("/api/v1/prompts/greet").status_code == 200
 
     def targets() -> dict[str, dict[str, Any]] | None:
-        answer = httpx.get(f"{prometheus}/api/v1/targets", timeout=5).json()
+        # Until its storage is open Prometheus answers 503 in plain text: not yet, like a
+        # refused connection (raise_for_status raises an httpx.HTTPError _until retries).
+        answer = httpx.get(f"{prometheus}/api/v1/targets", timeout=5).raise_for_status().json()
         active = {t["labels"]["job"]: t for t in answer["data"]["activeTargets"]}
         done = all(t["health"] != "unknown" for t in active.values())
         return active if len(active) == 2 and done else None
