@@ -12,8 +12,17 @@ import { LAST_PROJECT_KEY } from "./features/identity/projects/ProjectSwitcher";
 import { PromptLayout } from "./features/prompts/PromptLayout";
 import {
   AcceptInvitationPage,
+  AlertsPage,
+  ExperimentPage,
+  ExperimentsPage,
+  AnalyticsDashboardPage,
+  PromptMetricsPage,
   AuditPage,
+  EvaluationRunPage,
+  EvaluationRunsPage,
   FeedbackPage,
+  TracesPage,
+  TracePage,
   GenerationPage,
   GenerationsPage,
   ProvidersPage,
@@ -33,6 +42,9 @@ import {
   PlaygroundPage,
   SignInPage,
   TransferPage,
+  DatasetsPage,
+  DatasetPage,
+  EvaluatorsPage,
 } from "./routes";
 
 export function makeQueryClient(): QueryClient {
@@ -95,12 +107,24 @@ export function AppRoutes() {
           <Route path="generations" element={<GenerationsPage />} />
           <Route path="generations/:id" element={<GenerationPage />} />
           <Route path="feedback" element={<FeedbackPage />} />
+          <Route path="datasets" element={<DatasetsPage />} />
+          <Route path="datasets/:name" element={<DatasetPage />} />
+          <Route path="evaluators" element={<EvaluatorsPage />} />
+          <Route path="evaluations" element={<EvaluationRunsPage />} />
+          <Route path="evaluations/:id" element={<EvaluationRunPage />} />
+          <Route path="alerts" element={<AlertsPage />} />
+          <Route path="experiments" element={<ExperimentsPage />} />
+          <Route path="experiments/:id" element={<ExperimentPage />} />
+          <Route path="dashboard" element={<AnalyticsDashboardPage />} />
+          <Route path="traces" element={<TracesPage />} />
+          <Route path="traces/:id" element={<TracePage />} />
           <Route path="prompts/:name" element={<PromptLayout />}>
             <Route index element={<EditorPage />} />
             <Route path="history" element={<HistoryPage />} />
             <Route path="labels" element={<LabelsPage />} />
             <Route path="playground" element={<PlaygroundPage />} />
             <Route path="impact" element={<ImpactPage />} />
+            <Route path="metrics" element={<PromptMetricsPage />} />
           </Route>
         </Route>
         <Route path="*" element={<NotFound />} />

@@ -24,4 +24,16 @@ export const AuditPage = lazy(() => import("./features/operations/audit/AuditPag
 export const GenerationsPage = lazy(() => import("./features/telemetry/generations/GenerationsPage"));
 export const GenerationPage = lazy(() => import("./features/telemetry/generations/GenerationPage"));
 export const FeedbackPage = lazy(() => import("./features/telemetry/feedback/FeedbackPage"));
+export const TracesPage = lazy(() => import("./features/telemetry/traces/TracesPage"));
+export const TracePage = lazy(() => import("./features/telemetry/traces/TracePage"));
 export const ProvidersPage = lazy(() => import("./features/runtime/providers/ProvidersPage"));
+export const AlertsPage = lazy(() => import("./features/alerts/AlertsPage"));
+export const AnalyticsDashboardPage = lazy(() => import("./features/analytics/DashboardPage"));
+export const PromptMetricsPage = lazy(() => import("./features/analytics/PromptMetricsPage"));
+export const EvaluationRunsPage = lazy(() => import("./features/evaluation/runs/RunsPage"));
+export const EvaluationRunPage = lazy(() => import("./features/evaluation/runs/RunPage"));
+export const DatasetsPage = lazy(() => import("./features/evaluation/datasets/DatasetsPage"));
+export const DatasetPage = lazy(() => import("./features/evaluation/datasets/DatasetPage"));
+export const EvaluatorsPage = lazy(() => import("./features/evaluation/evaluators/EvaluatorsPage"));
+export const ExperimentsPage = lazy(() => import("./features/experiments/ExperimentsPage"));
+export const ExperimentPage = lazy(() => import("./features/experiments/ExperimentPage"));

@@ -62,6 +62,26 @@ class Settings(BaseSettings):
         description="Largest body of a generation report (POST /generations/batch: up to "
         "1,000 generations with their text).",
     )
+    otlp_max_unpacked_bytes: int = Field(
+        default=64_000_000,
+        ge=1_000,
+        description="Largest OTLP trace export once gzip is unpacked (POST /v1/traces); a "
+        "larger one is refused with 413. The packed body is capped by "
+        "PROMPTYARD_MAX_INGEST_REQUEST_BYTES.",
+    )
+    otlp_ingest_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="OTLP trace exports decoded and stored at once; more wait their turn.",
+    )
+    otlp_ingest_queue: int = Field(
+        default=16,
+        ge=0,
+        le=10_000,
+        description="OTLP trace exports that may wait for a worker; past this the server "
+        "answers 503 with Retry-After (the exporter retries), never accepts and drops.",
+    )
     max_content_chars: int = Field(
         default=100_000, description="Largest prompt content (text or all messages together)."
     )
@@ -176,6 +196,20 @@ class Settings(BaseSettings):
         le=3600,
         description="Longest a provider call from execute may take, retries included.",
     )
+    evaluation_max_items: int = Field(
+        default=100_000,
+        ge=1,
+        le=10_000_000,
+        description="Most calls one evaluation run may make (cases x sweep combinations x "
+        "variants x repetitions); a larger run is refused (422 run_too_large).",
+    )
+    evaluation_parallel_runs: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Evaluation runs one server process executes at the same time (each "
+        "in its own thread, with its own concurrency limit); more wait, queued.",
+    )
 
     backup_url: str | None = Field(
         default=None,
@@ -217,6 +251,31 @@ class Settings(BaseSettings):
         default=False,
         description="Embed prompts in the background (the process running background "
         "jobs) and serve semantic search; needs the promptyard[semantic] extra.",
+    )
+    # -- alerts: budgets and alert rules (services/alerts/, docs/alerting.md) ----------
+    alert_eval_seconds: float = Field(
+        default=60.0,
+        ge=5,
+        le=86_400,
+        description="How often budgets and alert rules are evaluated (one server process "
+        "at a time, through the scheduler's lease).",
+    )
+    alert_channel_allow_private: bool = Field(
+        default=False,
+        description="Let Slack-style alert channels post to private, loopback and "
+        "link-local addresses (an internal chat server); off: such URLs are refused.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email alert channels (unset: no email)."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65_535, description="SMTP server port.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name, if it needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="promptyard@localhost", description="From address of alert emails."
+    )
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before sending."
     )
 
     def resolved_database_url(self) -> str:

@@ -13,12 +13,15 @@ from collections.abc import Iterable
 from promptyard.config import Settings
 from promptyard.plugins.manager import (
     build_plugin_manager,
+    collect_evaluators,
     collect_gates,
     collect_providers,
     collect_quality_rules,
     collect_redactors,
 )
+from promptyard.services.analytics import integrity as analytics_integrity
 from promptyard.services.context import Core
+from promptyard.services.experiments import assignment as experiments_assignment
 from promptyard.services.governance import policy
 from promptyard.services.quality import gate as quality_gate
 from promptyard.services.quality import policy as quality_policy
@@ -43,7 +46,10 @@ def build_core(
     core.quality_rules = collect_quality_rules(manager)
     core.redactors = collect_redactors(manager)
     core.providers = collect_providers(manager)
+    core.evaluators = collect_evaluators(manager)
     policy.install(core)
     quality_gate.install(core)
     quality_policy.install(core)
+    experiments_assignment.install(core)
+    analytics_integrity.install(core)
     return core

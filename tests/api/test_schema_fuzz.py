@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from promptyard.server.app import create_app
 from promptyard.server.permissions import ROUTE_PERMISSIONS
+from promptyard.services.alerts import evaluate as alert_evaluate
 from promptyard.services.context import Core
 from tests.conftest import API_KEY
 
@@ -69,6 +70,29 @@ def seed_examples(client: TestClient) -> None:
             {"url": "http://127.0.0.1:9/hook", "events": ["change_request.opened"]},
         ),
         ("POST", "/api/v1/generations/batch", {"generations": [{"id": "gen-0001"}]}),
+        (  # the trace the OpenAPI example of GET /traces/{trace_id} names (OTLP/JSON)
+            "POST",
+            "/v1/traces",
+            {
+                "resourceSpans": [
+                    {
+                        "scopeSpans": [
+                            {
+                                "spans": [
+                                    {
+                                        "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
+                                        "spanId": "00f067aa0ba902b7",
+                                        "name": "run",
+                                        "startTimeUnixNano": "1764547200000000000",
+                                        "endTimeUnixNano": "1764547201000000000",
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            },
+        ),
         ("POST", "/api/v1/providers", {"name": "local", "kind": "fake", "models": ["echo"]}),
         (
             "POST",
@@ -78,6 +102,52 @@ def seed_examples(client: TestClient) -> None:
     ):
         response = client.request(method, path, json=body)
         assert response.status_code in (200, 201), f"{method} {path}: {response.text}"
+    # alerts: budget 1, channel 1, rule 1 and the alert 1 it fires (on gen-0001)
+    for path, body in (
+        ("/api/v1/budgets", {"name": "b", "project": "default", "amount": 500}),
+        (
+            "/api/v1/alert-channels",
+            {"name": "c", "kind": "slack", "url": "https://hooks.example.com/services/x"},
+        ),
+        (
+            "/api/v1/alert-rules",
+            {"name": "r", "kind": "cost", "threshold": 0, "comparison": "gte"},
+        ),
+    ):
+        response = client.post(path, json=body)
+        assert response.status_code == 201, f"POST {path}: {response.text}"
+    assert alert_evaluate.evaluate(client.app.state.core).fired == 1  # type: ignore[attr-defined]
+    # evaluation runs: run 1 of greeting v1 and v2 over dataset greetings (its example)
+    if client.get("/api/v1/datasets/greetings").status_code == 404:
+        cases = [{"id": "q1", "input": {"name": "Ada"}, "expected": "Hello, Ada!"}]
+        created = client.post("/api/v1/datasets", json={"name": "greetings", "cases": cases})
+        assert created.status_code == 201, created.text
+    run = {
+        "prompt": "greeting",
+        "versions": [1, 2],
+        "models": ["fake/echo"],
+        "dataset": "greetings",
+        "evaluators": [{"kind": "exact_match"}],
+    }
+    response = client.post("/api/v1/evaluations", json=run)
+    assert response.status_code == 201, f"POST /api/v1/evaluations: {response.text}"
+    # online evaluator reply-length on greeting (the examples' name)
+    online = {"name": "reply-length", "prompt": "greeting", "kind": "length", "sample_rate": 0.2}
+    response = client.post("/api/v1/online-evaluators", json=online)
+    assert response.status_code == 201, f"POST /api/v1/online-evaluators: {response.text}"
+    # experiment 1 (the examples' id), on greeting@production vs staging
+    staging = client.put("/api/v1/prompts/greeting/labels/staging", json={"version": 2})
+    assert staging.status_code == 200, staging.text
+    experiment = {
+        "name": "greeting-tone",
+        "prompt": "greeting",
+        "variants": [
+            {"name": "control", "label": "production"},
+            {"name": "friendly", "label": "staging"},
+        ],
+    }
+    response = client.post("/api/v1/experiments", json=experiment)
+    assert response.status_code == 201, f"POST /api/v1/experiments: {response.text}"
 
 
 def _check_error_shape(path: str, body: Any) -> None:

@@ -1,5 +1,6 @@
 """``client.observe``: timing a call and recording it, linked to the prompt version it
-compiled, against the real app."""
+compiled, against the real app. A scope is a span of its trace (read back through
+``/api/v1/traces``), or a generation when it sets a model or token counts."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def stored(app_client: TestClient, generation_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+def node(app_client: TestClient, span: Any) -> dict[str, Any]:
+    """The stored span of an ``observe`` scope, from its trace."""
+    response = app_client.get(f"/api/v1/traces/{span.trace_id}")
+    assert response.status_code == 200, response.text
+    found = [n for n in response.json()["nodes"] if n["id"] == span.id]
+    assert len(found) == 1, response.json()
+    return dict(found[0])
+
+
 @pytest.fixture
 def client(live_server: LiveServer) -> Any:
     with Client(live_server.url, live_server.api_key, reporting=FAST) as sdk:
@@ -36,9 +46,11 @@ def test_a_compiled_prompt_links_its_name_and_version(
     client: Client, app_client: TestClient
 ) -> None:
     prompt = client.get_prompt("greet")
+    scopes: list[Any] = []
 
     @client.observe(feature="greeting", user_id="u1")
     def answer(user: str) -> str:
+        scopes.append(current_observation())
         text = prompt.compile(user=user)
         time.sleep(0.02)
         return text.upper()
@@ -47,16 +59,20 @@ def test_a_compiled_prompt_links_its_name_and_version(
     with client.observe("second") as span:
         client.get_prompt("greet", version=1).compile(user="Bo")
     assert client.flush(10)
+    # model-less scopes are spans, not generations
     rows = app_client.get("/api/v1/generations", params={"prompt": "greet"}).json()["items"]
-    assert len(rows) == 2
-    first = stored(app_client, next(r["id"] for r in rows if r["id"] != span.id))
-    assert first["prompt"]["name"] == "greet" and first["prompt"]["version"] == 2
-    assert first["input"] == "Hi Ada!" and first["output"] == "HI ADA!"
-    assert first["latency_ms"] >= 20
-    assert (first["feature"], first["user_id"], first["status"]) == ("greeting", "u1", "ok")
-    assert first["metadata"]["observation"].endswith("answer")
-    second = stored(app_client, span.id)
-    assert second["prompt"]["version"] == 1 and second["metadata"]["observation"] == "second"
+    assert rows == []
+    first = node(app_client, scopes[0])
+    assert first["type"] == "span" and first["name"].endswith("answer")
+    attributes = first["attributes"]
+    assert attributes["promptyard.prompt.name"] == "greet"
+    assert attributes["promptyard.prompt.version"] == 2
+    assert attributes["input.value"] == "Hi Ada!" and attributes["output.value"] == "HI ADA!"
+    assert first["duration_ms"] >= 20
+    assert (attributes["promptyard.feature"], attributes["user.id"]) == ("greeting", "u1")
+    assert first["status"] == "ok"
+    second = node(app_client, span)
+    assert second["attributes"]["promptyard.prompt.version"] == 1 and second["name"] == "second"
 
 
 def test_an_exception_is_recorded_and_raised(client: Client, app_client: TestClient) -> None:
@@ -72,8 +88,10 @@ def test_an_exception_is_recorded_and_raised(client: Client, app_client: TestCli
     with pytest.raises(KeyError):
         broken()
     assert client.flush(10)
-    row = stored(app_client, seen[0])
-    assert row["status"] == "error" and "KeyError" in row["error"]
+    trace = app_client.get("/api/v1/traces").json()["items"][0]
+    [row] = app_client.get(f"/api/v1/traces/{trace['trace_id']}").json()["nodes"]
+    assert row["id"] == seen[0]
+    assert row["status"] == "error" and "KeyError" in row["status_message"]
 
 
 def test_nested_generations_join_the_trace(client: Client, app_client: TestClient) -> None:
@@ -87,11 +105,15 @@ def test_nested_generations_join_the_trace(client: Client, app_client: TestClien
     assert child["trace_id"] == outer.trace_id and child["parent_span_id"] == outer.id
     assert child["session_id"] == "s-9"
     assert (child["prompt"]["name"], child["prompt"]["version"]) == ("greet", 2)
-    nested = stored(app_client, inner.id)
-    assert nested["trace_id"] == outer.trace_id and nested["parent_span_id"] == outer.id
+    # a scope with a model stays a generation; the one without is a span of the trace
     parent = stored(app_client, outer.id)
     assert parent["model"] == "router" and parent["metadata"]["step"] == 0
     assert parent["parent_span_id"] is None
+    nested = node(app_client, inner)
+    assert nested["type"] == "span" and nested["parent_id"] == outer.id
+    assert nested["depth"] == 1
+    assert nested["attributes"]["promptyard.prompt.name"] == "greet"
+    assert nested["attributes"]["session.id"] == "s-9"
 
 
 def test_one_observation_used_by_several_threads(client: Client, app_client: TestClient) -> None:
@@ -111,12 +133,12 @@ def test_one_observation_used_by_several_threads(client: Client, app_client: Tes
         thread.join()
     assert client.flush(10)
     assert len(set(ids)) == 4
-    for generation_id in ids:
-        assert stored(app_client, generation_id)["metadata"]["observation"] == "shared"
+    listed = app_client.get("/api/v1/traces").json()["items"]
+    assert len(listed) == 4 and {t["root_name"] for t in listed} == {"shared"}
 
 
 def test_async_functions_and_blocks(live_server: LiveServer, app_client: TestClient) -> None:
-    async def main() -> list[str]:
+    async def main() -> list[Any]:
         async with AsyncClient(live_server.url, live_server.api_key, reporting=FAST) as sdk:
             prompt = await sdk.get_prompt("greet")
 
@@ -125,12 +147,12 @@ def test_async_functions_and_blocks(live_server: LiveServer, app_client: TestCli
                 await asyncio.sleep(0.01)
                 return prompt.compile(user=user)
 
-            spans: list[str] = []
+            spans: list[Any] = []
 
             async def block(index: int) -> None:
                 async with sdk.observe("block", agent=f"a{index}") as span:
                     await asyncio.sleep(0.01)
-                    spans.append(span.id)
+                    spans.append(span)
 
             await asyncio.gather(call("Ada"), *(block(i) for i in range(3)))
             assert await sdk.flush(10)
@@ -140,10 +162,13 @@ def test_async_functions_and_blocks(live_server: LiveServer, app_client: TestCli
         sdk.create_prompt("greet", type="text", content="Hello {{ user }}!")
         sdk.set_label("greet", "production", 1)
     spans = asyncio.run(main())
-    rows = app_client.get("/api/v1/generations", params={"prompt": "greet"}).json()["items"]
-    assert len(rows) == 1
-    assert stored(app_client, rows[0]["id"])["output"] == "Hello Ada!"
-    agents = sorted(stored(app_client, s)["agent"] for s in spans)
+    listed = app_client.get("/api/v1/traces").json()["items"]
+    assert sorted(t["root_name"] for t in listed) == ["async-call", "block", "block", "block"]
+    [call] = [t for t in listed if t["root_name"] == "async-call"]
+    [called] = app_client.get(f"/api/v1/traces/{call['trace_id']}").json()["nodes"]
+    assert called["attributes"]["output.value"] == "Hello Ada!"
+    assert called["attributes"]["promptyard.prompt.name"] == "greet"
+    agents = sorted(node(app_client, s)["attributes"]["promptyard.agent"] for s in spans)
     assert agents == ["a0", "a1", "a2"]
 
 

@@ -261,18 +261,20 @@ def test_a_prompt_and_an_observation_are_linked(
     with py.observe("turn", user_id="u7") as span:
         sdk.chat.completions.create(model="gpt-test", messages=prompt.compile(w="yo"))
     by_id = {r["id"]: r for r in rows(py, app_client)}
-    assert len(by_id) == 3
-    turn = by_id.pop(span.id)
+    assert len(by_id) == 2  # the two calls; the scope is a span of the trace
     call = next(r for r in by_id.values() if r["parent_span_id"] == span.id)
     direct = next(r for r in by_id.values() if r["parent_span_id"] is None)
     assert (direct["prompt"]["name"], direct["prompt"]["version"]) == ("ask", 1)
     assert (call["prompt"]["name"], call["prompt"]["version"]) == ("ask", 1)
     assert call["trace_id"] == span.trace_id and call["user_id"] == "u7"
     assert call["input"] == [{"role": "user", "content": "Say yo"}]
-    # the scope's own row keeps its timing and links, not the call's text (no double count)
-    assert turn["input"] is None and turn["output"] is None
-    assert turn["usage"]["input_tokens"] is None and turn["metadata"]["children"] == 1
-    assert (turn["prompt"]["name"], turn["latency_ms"] > 0) == ("ask", True)
+    # the scope's span keeps its timing and links, not the call's text (no double count)
+    nodes = app_client.get(f"/api/v1/traces/{span.trace_id}").json()["nodes"]
+    turn = next(n for n in nodes if n["id"] == span.id)
+    assert turn["type"] == "span" and turn["children"] == [call["id"]]
+    assert "input.value" not in turn["attributes"] and "output.value" not in turn["attributes"]
+    assert turn["input_tokens"] is None
+    assert (turn["attributes"]["promptyard.prompt.name"], turn["duration_ms"] > 0) == ("ask", True)
 
 
 # ---- Anthropic

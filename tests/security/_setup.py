@@ -259,6 +259,69 @@ CALLS: dict[tuple[str, str], Call] = {
         {"since": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z"},
     ),
     ("GET", "/api/v1/generations/{generation_id}"): Call("/api/v1/generations/g1", P),
+    # analytics over the rollups
+    ("GET", "/api/v1/analytics/usage"): Call("/api/v1/analytics/usage", P),
+    ("GET", "/api/v1/analytics/performance"): Call("/api/v1/analytics/performance", P),
+    ("GET", "/api/v1/analytics/costs"): Call("/api/v1/analytics/costs", P),
+    ("GET", "/api/v1/analytics/compare"): Call(
+        "/api/v1/analytics/compare", {**P, "prompt": "p", "a": "1", "b": "2"}
+    ),
+    ("GET", "/api/v1/analytics/trends"): Call("/api/v1/analytics/trends", P),
+    # evaluation runs (no dataset or run exists here: an allowed caller gets 404)
+    ("POST", "/api/v1/evaluations"): Call(
+        "/api/v1/evaluations",
+        P,
+        {"prompt": "p", "dataset": "d", "evaluators": [{"kind": "exact_match"}], "dry_run": True},
+    ),
+    ("GET", "/api/v1/evaluations"): Call("/api/v1/evaluations", P),
+    ("GET", "/api/v1/evaluations/{run_id}"): Call("/api/v1/evaluations/1", P),
+    ("GET", "/api/v1/evaluations/{run_id}/results"): Call("/api/v1/evaluations/1/results", P),
+    ("POST", "/api/v1/evaluations/{run_id}/cancel"): Call("/api/v1/evaluations/1/cancel", P),
+    ("POST", "/api/v1/evaluations/{run_id}/resume"): Call("/api/v1/evaluations/1/resume", P),
+    ("GET", "/api/v1/evaluations/{run_id}/compare"): Call(
+        "/api/v1/evaluations/1/compare", {**P, "baseline": "1"}
+    ),
+    # datasets, evaluators, scores (no dataset "d" exists here: an allowed reader gets 404)
+    ("GET", "/api/v1/datasets"): Call("/api/v1/datasets", P),
+    ("POST", "/api/v1/datasets"): Call(
+        "/api/v1/datasets", P, {"name": "ds", "cases": [{"input": {"who": "Ada"}}]}
+    ),
+    ("GET", "/api/v1/datasets/{name}"): Call("/api/v1/datasets/d", P),
+    ("GET", "/api/v1/datasets/{name}/versions"): Call("/api/v1/datasets/d/versions", P),
+    ("POST", "/api/v1/datasets/{name}/cases"): Call(
+        "/api/v1/datasets/d/cases", P, {"cases": [{"input": {"who": "Ada"}}]}
+    ),
+    ("PATCH", "/api/v1/datasets/{name}/cases/{case_id}"): Call(
+        "/api/v1/datasets/d/cases/c1", P, {"expected": "x"}
+    ),
+    ("DELETE", "/api/v1/datasets/{name}/cases/{case_id}"): Call("/api/v1/datasets/d/cases/c1", P),
+    ("POST", "/api/v1/datasets/{name}/import"): Call(
+        "/api/v1/datasets/d2/import", {**P, "format": "json"}, [{"input": {"who": "Ada"}}]
+    ),
+    ("GET", "/api/v1/datasets/{name}/export"): Call("/api/v1/datasets/d/export", P),
+    ("POST", "/api/v1/datasets/{name}/from-generations"): Call(
+        "/api/v1/datasets/d/from-generations", P, {"generation_ids": ["g1"]}
+    ),
+    ("GET", "/api/v1/evaluators"): Call("/api/v1/evaluators", P, foreign=None),
+    ("POST", "/api/v1/evaluators/test"): Call(
+        "/api/v1/evaluators/test", P, {"kind": "exact_match", "output": "a", "expected": "a"}
+    ),
+    ("GET", "/api/v1/scores"): Call("/api/v1/scores", P),
+    ("GET", "/api/v1/online-evaluators"): Call("/api/v1/online-evaluators", P),
+    ("POST", "/api/v1/online-evaluators"): Call(
+        "/api/v1/online-evaluators",
+        P,
+        {"name": "o1", "prompt": "p", "kind": "length", "sample_rate": 1},
+    ),
+    ("PATCH", "/api/v1/online-evaluators/{name}"): Call(
+        "/api/v1/online-evaluators/o1", P, {"active": False}
+    ),
+    ("DELETE", "/api/v1/online-evaluators/{name}"): Call("/api/v1/online-evaluators/o1", P),
+    # traces: OTLP ingest (an empty JSON export) and reading
+    ("POST", "/v1/traces"): Call("/v1/traces", P, {}),
+    ("POST", "/api/public/otel/v1/traces"): Call("/api/public/otel/v1/traces", P, {}),
+    ("GET", "/api/v1/traces"): Call("/api/v1/traces", P),
+    ("GET", "/api/v1/traces/{trace_id}"): Call("/api/v1/traces/t1", P),
     ("POST", "/api/v1/analytics/feedback"): Call(
         "/api/v1/analytics/feedback", P, {"session_id": "s1", "kind": "thumbs", "value": 1}
     ),
@@ -361,6 +424,79 @@ CALLS: dict[tuple[str, str], Call] = {
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): Call("/api/v1/webhooks/99999"),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Call("/api/v1/webhooks/99999/deliveries"),
     # provider connections and prices (the caller's workspace: ``demo`` is not the other's)
+    # alerts: budgets, rules, channels, fired alerts (the other workspace sees its own)
+    ("GET", "/api/v1/budgets"): Call("/api/v1/budgets", foreign=None),
+    ("POST", "/api/v1/budgets"): Call(
+        "/api/v1/budgets", json={"name": "b", "project": "default", "amount": 10}
+    ),
+    ("GET", "/api/v1/budgets/{budget_id}"): Call("/api/v1/budgets/99999"),
+    ("PATCH", "/api/v1/budgets/{budget_id}"): Call("/api/v1/budgets/99999", json={"amount": 5}),
+    ("DELETE", "/api/v1/budgets/{budget_id}"): Call("/api/v1/budgets/99999"),
+    ("GET", "/api/v1/alert-rules"): Call("/api/v1/alert-rules", foreign=None),
+    ("POST", "/api/v1/alert-rules"): Call(
+        "/api/v1/alert-rules", json={"name": "r", "kind": "cost", "threshold": 1}
+    ),
+    ("GET", "/api/v1/alert-rules/{rule_id}"): Call("/api/v1/alert-rules/99999"),
+    ("PATCH", "/api/v1/alert-rules/{rule_id}"): Call(
+        "/api/v1/alert-rules/99999", json={"threshold": 2}
+    ),
+    ("DELETE", "/api/v1/alert-rules/{rule_id}"): Call("/api/v1/alert-rules/99999"),
+    ("GET", "/api/v1/alert-channels"): Call("/api/v1/alert-channels", foreign=None),
+    ("POST", "/api/v1/alert-channels"): Call(
+        "/api/v1/alert-channels",
+        json={"name": "c", "kind": "slack", "url": "https://hooks.example.com/services/x"},
+        foreign=None,
+    ),
+    ("DELETE", "/api/v1/alert-channels/{channel_id}"): Call("/api/v1/alert-channels/99999"),
+    ("POST", "/api/v1/alert-channels/{channel_id}/test"): Call("/api/v1/alert-channels/99999/test"),
+    ("GET", "/api/v1/alerts"): Call("/api/v1/alerts", foreign=None),
+    # experiments (the other workspace's "default" project has none of these)
+    ("GET", "/api/v1/experiments"): Call("/api/v1/experiments", P, foreign=None),
+    ("POST", "/api/v1/experiments"): Call(
+        "/api/v1/experiments",
+        P,
+        {
+            "name": "e",
+            "prompt": "p",
+            "variants": [
+                {"name": "a", "label": "production"},
+                {"name": "b", "label": "staging"},
+            ],
+        },
+    ),
+    ("POST", "/api/v1/experiments/power"): Call(
+        "/api/v1/experiments/power", json={"effect_size": 0.5}, foreign=None
+    ),
+    ("POST", "/api/v1/experiments/offline"): Call(
+        "/api/v1/experiments/offline",
+        json={"variants": {"a": {"c1": 1, "c2": 0}, "b": {"c1": 1, "c2": 1}}},
+        foreign=None,
+    ),
+    ("GET", "/api/v1/experiments/offline/runs/{run_id}"): Call(
+        "/api/v1/experiments/offline/runs/99999", {"evaluator": "x", **P}
+    ),
+    ("GET", "/api/v1/experiments/active"): Call("/api/v1/experiments/active", P, foreign=None),
+    ("GET", "/api/v1/experiments/assignment"): Call(
+        "/api/v1/experiments/assignment", {"prompt": "p", "unit": "u1", **P}, foreign=None
+    ),
+    ("GET", "/api/v1/experiments/{experiment_id}"): Call("/api/v1/experiments/99999", P),
+    ("GET", "/api/v1/experiments/{experiment_id}/results"): Call(
+        "/api/v1/experiments/99999/results", P
+    ),
+    ("POST", "/api/v1/experiments/{experiment_id}/start"): Call(
+        "/api/v1/experiments/99999/start", P
+    ),
+    ("POST", "/api/v1/experiments/{experiment_id}/stop"): Call("/api/v1/experiments/99999/stop", P),
+    ("POST", "/api/v1/experiments/{experiment_id}/promote"): Call(
+        "/api/v1/experiments/99999/promote", P, {"variant": "b"}
+    ),
+    ("GET", "/api/v1/alerts/{alert_id}"): Call("/api/v1/alerts/99999"),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): Call("/api/v1/alerts/99999/acknowledge"),
+    ("POST", "/api/v1/alerts/{alert_id}/silence"): Call(
+        "/api/v1/alerts/99999/silence", json={"until": "2030-01-01T00:00:00Z"}
+    ),
+    ("DELETE", "/api/v1/alerts/{alert_id}/silence"): Call("/api/v1/alerts/99999/silence"),
+    ("GET", "/api/v1/alerts/{alert_id}/deliveries"): Call("/api/v1/alerts/99999/deliveries"),
     ("GET", "/api/v1/providers"): Call("/api/v1/providers", foreign=None),
     ("POST", "/api/v1/providers"): Call(
         "/api/v1/providers", json={"name": "x", "kind": "fake"}, foreign=None

@@ -16,7 +16,25 @@ from promptyard.server.app import create_app
 from promptyard.services.context import Core
 from promptyard.services.operations import audit_checkpoints, webhooks
 from promptyard.workers import AUDIT_CHECKPOINTS, WEBHOOK_DELIVERIES, build_runner
+from promptyard.workers.jobs import (
+    ALERT_NOTIFICATIONS,
+    ALERTS,
+    EVALUATION_RUNS,
+    EXPERIMENT_GUARDRAILS,
+    ONLINE_EVALUATION,
+)
 from tests._factories import admin_context, project_id
+
+#: Every job the server's runner has with the default settings, in registration order.
+SERVER_JOBS = [
+    WEBHOOK_DELIVERIES,
+    AUDIT_CHECKPOINTS,
+    EVALUATION_RUNS,
+    ONLINE_EVALUATION,
+    ALERTS,
+    ALERT_NOTIFICATIONS,
+    EXPERIMENT_GUARDRAILS,
+]
 
 JOB_FIELDS = {
     "interval_seconds",
@@ -52,12 +70,14 @@ def test_checkpoint_and_delivery_jobs_run_synchronously(core: Core) -> None:
     )
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
         runner = build_runner(core, http=http)
-        assert runner.names == [WEBHOOK_DELIVERIES, AUDIT_CHECKPOINTS]
+        assert runner.names == SERVER_JOBS
         assert runner.run_once(WEBHOOK_DELIVERIES) == 0  # nothing queued yet
         assert runner.run_once(AUDIT_CHECKPOINTS) == 1  # none yet: published at once
         assert runner.run_once(AUDIT_CHECKPOINTS) == 0  # the head did not move
         assert runner.run_once(WEBHOOK_DELIVERIES) == 1
-        assert runner.run_all_once() == {WEBHOOK_DELIVERIES: 0, AUDIT_CHECKPOINTS: 0}
+        ran = runner.run_all_once()
+        assert set(ran) == set(SERVER_JOBS)
+        assert ran[WEBHOOK_DELIVERIES] == 0 and ran[AUDIT_CHECKPOINTS] == 0
     [hit] = received
     assert hit["event"] == "audit.checkpoint"
     assert hit["data"] == audit_checkpoints.latest_checkpoint(core)
@@ -76,10 +96,12 @@ def test_the_app_starts_the_runner_reports_it_and_stops_it(core: Core) -> None:
         assert response.status_code == 200
         workers = response.json()["workers"]
         assert workers["enabled"] is True and workers["running"] is True
-        assert set(workers["jobs"]) == {WEBHOOK_DELIVERIES, AUDIT_CHECKPOINTS}
+        assert set(workers["jobs"]) == set(SERVER_JOBS)
         for job in workers["jobs"].values():
             assert set(job) == JOB_FIELDS
-            assert job["interval_seconds"] == 2.0 and job["failures"] == 0
+            assert job["failures"] == 0
+        for name in (WEBHOOK_DELIVERIES, AUDIT_CHECKPOINTS):
+            assert workers["jobs"][name]["interval_seconds"] == 2.0
     assert not runner.running  # the lifespan stopped it: its thread has ended
 
 

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/public/otel/v1/traces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export Traces Langfuse
+         * @description The same OTLP/HTTP trace export at the path the Langfuse SDK sends its spans to.
+         */
+        post: operations["export_traces_langfuse_api_public_otel_v1_traces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/public/v2/prompts": {
         parameters: {
             query?: never;
@@ -69,6 +89,263 @@ export interface paths {
         patch: operations["update_labels_api_public_v2_prompts__name__versions__version__patch"];
         trace?: never;
     };
+    "/api/v1/alert-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Channels
+         * @description Slack and email channels; Slack URLs masked.
+         */
+        get: operations["list_channels_api_v1_alert_channels_get"];
+        put?: never;
+        /**
+         * Create Channel
+         * @description A Slack-style incoming webhook (its URL stored encrypted, never returned) or email
+         *     addresses (needs PROMPTYARD_SMTP_HOST).
+         */
+        post: operations["create_channel_api_v1_alert_channels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Channel */
+        delete: operations["delete_channel_api_v1_alert_channels__channel_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Channel
+         * @description Send a test message now; whether the channel accepted it, and why not.
+         */
+        post: operations["test_channel_api_v1_alert_channels__channel_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description The workspace's alert rules, each with its last value and whether it is firing.
+         */
+        get: operations["list_rules_api_v1_alert_rules_get"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description A condition on a project's cost, latency p95, error rate or feedback, over a
+         *     sliding window, evaluated by the background worker.
+         */
+        post: operations["create_rule_api_v1_alert_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rule */
+        get: operations["get_rule_api_v1_alert_rules__rule_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete the rule and its incidents.
+         */
+        delete: operations["delete_rule_api_v1_alert_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Rule
+         * @description Change the fields given (the kind and project stay); ``prompt``/``model`` null
+         *     removes that filter.
+         */
+        patch: operations["update_rule_api_v1_alert_rules__rule_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Alerts
+         * @description Fired alerts (incidents), newest first, and how many are open.
+         */
+        get: operations["list_alerts_api_v1_alerts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Alert */
+        get: operations["get_alert_api_v1_alerts__alert_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge Alert
+         * @description Someone is on it: ``firing`` → ``acknowledged`` (409 when already resolved).
+         */
+        post: operations["acknowledge_alert_api_v1_alerts__alert_id__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Alert Deliveries
+         * @description The alert's Slack and email notifications: attempts, status and last error.
+         */
+        get: operations["list_alert_deliveries_api_v1_alerts__alert_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/silence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Silence Alert
+         * @description Hold the alert's notifications until ``until``, or for ``minutes`` (at most 90
+         *     days ahead).
+         */
+        post: operations["silence_alert_api_v1_alerts__alert_id__silence_post"];
+        /**
+         * Unsilence Alert
+         * @description Notify again from now on.
+         */
+        delete: operations["unsilence_alert_api_v1_alerts__alert_id__silence_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Two versions of a prompt (or two models) over a time range (default: the last 30
+         *     days): cost per call, latency (mean, p50, p95), error rate and feedback, each with a
+         *     95 % confidence interval of the difference, and a sentence saying what it means.
+         */
+        get: operations["compare_api_v1_analytics_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Costs
+         * @description Cost, cost per call and per 1,000 calls, and tokens per bucket and group.
+         */
+        get: operations["costs_api_v1_analytics_costs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/feedback": {
         parameters: {
             query?: never;
@@ -111,6 +388,70 @@ export interface paths {
          *     any origin may call it. Rate-limited per client address and per key.
          */
         post: operations["record_page_feedback_api_v1_analytics_feedback_public_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Performance
+         * @description Latency and time to first token (mean, p50, p95, p99) and error rate per bucket and
+         *     group, from the rollups' sketches.
+         */
+        get: operations["performance_api_v1_analytics_performance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trends
+         * @description A prompt's (or the project's) cost, latency, errors and feedback over time, overall
+         *     and per version, with version and label moves marked, and the month-end cost
+         *     forecast.
+         */
+        get: operations["trends_api_v1_analytics_trends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage
+         * @description Calls, errors, tokens, unique users and feedback (mean score, thumbs ratio, NPS) per
+         *     bucket and group, from the rollups. ``format=csv`` exports the same rows.
+         */
+        get: operations["usage_api_v1_analytics_usage_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -331,6 +672,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Budgets
+         * @description Every budget of the workspace with its current period's spend, forecast and state.
+         */
+        get: operations["list_budgets_api_v1_budgets_get"];
+        put?: never;
+        /**
+         * Create Budget
+         * @description A spending limit per day, week or month for the workspace, a project, a feature or
+         *     a user, notifying at its thresholds (default 50, 80, 100 %) and its forecast.
+         */
+        post: operations["create_budget_api_v1_budgets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/budgets/{budget_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Budget */
+        get: operations["get_budget_api_v1_budgets__budget_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Budget */
+        delete: operations["delete_budget_api_v1_budgets__budget_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Budget
+         * @description Change the fields given (the scope stays).
+         */
+        patch: operations["update_budget_api_v1_budgets__budget_id__patch"];
+        trace?: never;
+    };
     "/api/v1/change-requests": {
         parameters: {
             query?: never;
@@ -460,6 +848,584 @@ export interface paths {
         put?: never;
         /** Request Changes */
         post: operations["request_changes_api_v1_change_requests__request_id__request_changes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description The project's datasets with their latest version and its number of cases.
+         */
+        get: operations["list_datasets_api_v1_datasets_get"];
+        put?: never;
+        /**
+         * Create Dataset
+         * @description Make a dataset with its first cases as version 1 (409 when the name is taken).
+         */
+        post: operations["create_dataset_api_v1_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset
+         * @description The dataset at a version (default: the latest) with a page of its cases, in order.
+         */
+        get: operations["get_dataset_api_v1_datasets__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Cases
+         * @description Append cases: a new version.
+         */
+        post: operations["add_cases_api_v1_datasets__name__cases_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Case
+         * @description Remove a case: a new version without it (older versions keep it).
+         */
+        delete: operations["delete_case_api_v1_datasets__name__cases__case_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Case
+         * @description Edit a case (its id stays): a new version; older versions keep the old content.
+         */
+        patch: operations["update_case_api_v1_datasets__name__cases__case_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Dataset
+         * @description The dataset's cases at a version (default: the latest) as CSV, JSON or JSON Lines,
+         *     in the shape import reads.
+         */
+        get: operations["export_dataset_api_v1_datasets__name__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}/from-generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add From Generations
+         * @description Add stored generations as cases (by id, or by a filter: a prompt, negative
+         *     feedback, a start time) as one new version; the dataset is made when it does not
+         *     exist. Each case's metadata names its generation; one already in the dataset is
+         *     skipped.
+         */
+        post: operations["add_from_generations_api_v1_datasets__name__from_generations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Dataset
+         * @description Import a CSV, JSON or JSON Lines file as one new version (the dataset is made when
+         *     it does not exist). A bad record stops it with 400 naming the row and column, and
+         *     nothing is imported.
+         */
+        post: operations["import_dataset_api_v1_datasets__name__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasets/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Dataset Versions
+         * @description Every version of the dataset, newest first: who made it, why, how many cases.
+         */
+        get: operations["list_dataset_versions_api_v1_datasets__name__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluations
+         * @description The project's runs, newest first (optionally of one prompt, or in one status).
+         */
+        get: operations["list_evaluations_api_v1_evaluations_get"];
+        put?: never;
+        /**
+         * Create Evaluation
+         * @description Start an evaluation run: the prompt's versions or labels x models over a dataset
+         *     version, each case ``repetitions`` times, scored by the evaluators. The answer holds
+         *     the cost estimate made before the start; with ``dry_run`` only that is answered. A
+         *     run of more than ``PROMPTYARD_EVALUATION_MAX_ITEMS`` calls is refused (422
+         *     ``run_too_large``).
+         */
+        post: operations["create_evaluation_api_v1_evaluations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Evaluation
+         * @description A run's status, progress, estimate and actual cost, and its summary (computed live
+         *     while it runs).
+         */
+        get: operations["get_evaluation_api_v1_evaluations__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Evaluation
+         * @description Stop a queued or running run; what is not finished stays pending (409 when the
+         *     run is already finished).
+         */
+        post: operations["cancel_evaluation_api_v1_evaluations__run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{run_id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Evaluation
+         * @description Which cases regressed or improved per evaluator against an earlier run of the same
+         *     prompt (cases matched by id), both runs' intervals, and the prompt's trend.
+         */
+        get: operations["compare_evaluation_api_v1_evaluations__run_id__compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{run_id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Evaluation Results
+         * @description Per case (paginated by case): input, expected output, each variant's outputs (one
+         *     per repetition) with scores, cost and latency, and a diff against variant 0.
+         */
+        get: operations["evaluation_results_api_v1_evaluations__run_id__results_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{run_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume Evaluation
+         * @description Queue a cancelled or failed run again: only its unfinished items run (each item
+         *     runs exactly once).
+         */
+        post: operations["resume_evaluation_api_v1_evaluations__run_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluators
+         * @description Every evaluator kind (built-in and from plugins) with its config's JSON Schema and
+         *     whether it can run here (embedding similarity needs the semantic extra).
+         */
+        get: operations["list_evaluators_api_v1_evaluators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluators/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Evaluator
+         * @description Run one evaluator on the given output (and expected output, input variables,
+         *     second output, generation figures). Nothing is stored, except that a judge's model
+         *     call is recorded as a generation like every call. 422 for an unknown kind, a bad
+         *     config or a missing input the kind requires.
+         */
+        post: operations["test_evaluator_api_v1_evaluators_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Experiments
+         * @description The project's experiments, newest first.
+         */
+        get: operations["list_experiments_api_v1_experiments_get"];
+        put?: never;
+        /**
+         * Create Experiment
+         * @description Design an experiment (a draft): variants (the first is the control) with weights,
+         *     the unit (user or session), the primary metric, guardrails and the minimum detectable
+         *     effect, from which the power calculator gives the sample size per variant.
+         */
+        post: operations["create_experiment_api_v1_experiments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active
+         * @description Running experiments with their variants and weights, for SDKs that assign locally
+         *     (sha256 of ``"<id>:<unit>"``, see docs/experiments.md).
+         */
+        get: operations["active_api_v1_experiments_active_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Assignment
+         * @description Which variant a unit gets on ``prompt@label`` (null when no experiment runs there).
+         */
+        get: operations["get_assignment_api_v1_experiments_assignment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compare Offline
+         * @description Compare variants scored on the same cases (paired t / Wilcoxon, or McNemar).
+         */
+        post: operations["compare_offline_api_v1_experiments_offline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/offline/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Run
+         * @description Compare an evaluation run's variants on one evaluator, paired by case.
+         */
+        get: operations["compare_run_api_v1_experiments_offline_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Power
+         * @description The sample size per variant that detects a minimum effect with the given power.
+         */
+        post: operations["power_api_v1_experiments_power_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{experiment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Experiment */
+        get: operations["get_experiment_api_v1_experiments__experiment_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{experiment_id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote
+         * @description Move the control's label to the winner's version: directly, or through a change
+         *     request when the label is protected; the experiment stops. Needs ``prompt:label``.
+         */
+        post: operations["promote_api_v1_experiments__experiment_id__promote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{experiment_id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Results
+         * @description Per metric and variant: the estimate against the control, its interval, the
+         *     p-value, the always-valid p-value and interval, the verdict, the sample ratio check
+         *     and the series over time.
+         */
+        get: operations["results_api_v1_experiments__experiment_id__results_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{experiment_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start
+         * @description Start splitting traffic (every variant's label must exist).
+         */
+        post: operations["start_api_v1_experiments__experiment_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experiments/{experiment_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop
+         * @description Stop: all traffic goes back to the control at once.
+         */
+        post: operations["stop_api_v1_experiments__experiment_id__stop_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -706,6 +1672,56 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/online-evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Online Evaluators
+         * @description Evaluators attached to prompts in production, with how many generations each scored.
+         */
+        get: operations["list_online_evaluators_api_v1_online_evaluators_get"];
+        put?: never;
+        /**
+         * Create Online Evaluator
+         * @description Attach an evaluator to a prompt: a background job scores ``sample_rate`` of its new
+         *     generations (scores of source ``online``). Kinds that need an expected output or a
+         *     second output are refused (422).
+         */
+        post: operations["create_online_evaluator_api_v1_online_evaluators_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/online-evaluators/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Online Evaluator
+         * @description Detach it (the scores it gave stay).
+         */
+        delete: operations["delete_online_evaluator_api_v1_online_evaluators__name__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Online Evaluator
+         * @description Pause or resume it, or change its sample rate.
+         */
+        patch: operations["update_online_evaluator_api_v1_online_evaluators__name__patch"];
         trace?: never;
     };
     "/api/v1/projects": {
@@ -1550,6 +2566,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Scores
+         * @description Stored scores of the project, newest first: of a generation, a run, an evaluator
+         *     name or a source (evaluator, judge, human, online, evaluation).
+         */
+        get: operations["list_scores_api_v1_scores_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/semantic-search": {
         parameters: {
             query?: never;
@@ -1684,6 +2721,48 @@ export interface paths {
          * @description Check a template as saving would: variables, references and errors with positions.
          */
         post: operations["validate_api_v1_templates_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Traces
+         * @description Traces newest first (by their first span's start): root name, start, duration,
+         *     span and generation counts, tokens and cost. Pages through ``next_cursor``.
+         */
+        get: operations["list_traces_api_v1_traces_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traces/{trace_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trace
+         * @description One trace: its spans and generations as a tree (flat, in tree order, each naming
+         *     its parent and children), each with its timing, tokens and cost.
+         */
+        get: operations["get_trace_api_v1_traces__trace_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1898,10 +2977,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/traces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export Traces
+         * @description OTLP/HTTP trace export (protobuf or JSON, gzip or not), authenticated with a Bearer
+         *     API key or a Basic key pair. LLM spans become generations, the others spans of their
+         *     trace. Answers after the commit; rejected spans are reported as OTLP partial success.
+         *     400 for a body that is not an export request, 413 past the size caps, 503 with
+         *     ``Retry-After`` when ingest is busy.
+         */
+        post: operations["export_traces_v1_traces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActiveExperiment
+         * @description What an SDK needs to assign locally (``domain/experiments.py``).
+         */
+        ActiveExperiment: {
+            /** Control Label */
+            control_label: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Prompt */
+            prompt: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "user" | "session";
+            /** Variants */
+            variants: components["schemas"]["ActiveVariant"][];
+        };
+        /** ActiveExperiments */
+        ActiveExperiments: {
+            /** Items */
+            items: components["schemas"]["ActiveExperiment"][];
+        };
+        /** ActiveVariant */
+        ActiveVariant: {
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /**
+             * Stopped
+             * @default false
+             */
+            stopped: boolean;
+            /** Weight */
+            weight: number;
+        };
         /**
          * ActorPublic
          * @description Who is acting: ``name`` is what versions, labels and the audit trail record.
@@ -1929,6 +3072,448 @@ export interface components {
             type: "user" | "key" | "system";
         };
         /**
+         * AlertChannelCreate
+         * @example {
+         *       "kind": "email",
+         *       "name": "ops email",
+         *       "to": [
+         *         "ops@example.com"
+         *       ]
+         *     }
+         */
+        AlertChannelCreate: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "slack" | "email";
+            /** Name */
+            name: string;
+            /**
+             * To
+             * @description email: addresses.
+             */
+            to?: string[] | null;
+            /**
+             * Url
+             * @description slack: the incoming-webhook URL.
+             */
+            url?: string | null;
+        };
+        /** AlertChannelPublic */
+        AlertChannelPublic: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "slack" | "email";
+            /** Name */
+            name: string;
+            /**
+             * Target
+             * @description The masked URL, or the addresses.
+             */
+            target: string;
+        };
+        /** AlertChannelTestPublic */
+        AlertChannelTestPublic: {
+            /** Delivered */
+            delivered: boolean;
+            /** Error */
+            error: string | null;
+        };
+        /** AlertChannelsPublic */
+        AlertChannelsPublic: {
+            /** Items */
+            items: components["schemas"]["AlertChannelPublic"][];
+        };
+        /** AlertDeliveriesPublic */
+        AlertDeliveriesPublic: {
+            /** Items */
+            items: components["schemas"]["AlertDeliveryPublic"][];
+        };
+        /** AlertDeliveryPublic */
+        AlertDeliveryPublic: {
+            /** Alert Id */
+            alert_id: number;
+            /** Attempts */
+            attempts: number;
+            /** Channel Id */
+            channel_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event */
+            event: string;
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Status */
+            status: string;
+        };
+        /** AlertPublic */
+        AlertPublic: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Acknowledged By */
+            acknowledged_by: string | null;
+            /** Budget Id */
+            budget_id: number | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * Fired At
+             * Format: date-time
+             */
+            fired_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Project */
+            project: string | null;
+            /**
+             * Reopened
+             * @description Times it came back within the cool-down.
+             */
+            reopened: number;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Rule Id */
+            rule_id: number | null;
+            /**
+             * Silenced
+             * @description Notifications are held until silenced_until.
+             */
+            silenced: boolean;
+            /** Silenced Until */
+            silenced_until: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "firing" | "acknowledged" | "resolved";
+            /** Threshold */
+            threshold: number | null;
+            /** Title */
+            title: string;
+            /** Value */
+            value: number | null;
+        };
+        /**
+         * AlertRuleCreate
+         * @example {
+         *       "kind": "latency_p95",
+         *       "name": "p95 over 2 s",
+         *       "project": "default",
+         *       "threshold": 2000,
+         *       "window_minutes": 15
+         *     }
+         */
+        AlertRuleCreate: {
+            /**
+             * Baseline
+             * @description feedback_drop: previous_window (default) or fixed.
+             */
+            baseline?: ("previous_window" | "fixed") | null;
+            /** Baseline Value */
+            baseline_value?: number | null;
+            /**
+             * Channel Ids
+             * @description Slack or email channels notified besides the project's webhooks subscribed to the alert events.
+             */
+            channel_ids?: number[];
+            /**
+             * Comparison
+             * @description How the value is compared with the threshold; default gt (feedback_drop: gte on the fall).
+             */
+            comparison?: ("gt" | "gte" | "lt" | "lte") | null;
+            /**
+             * Cooldown Minutes
+             * @default 60
+             */
+            cooldown_minutes: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "cost" | "latency_p95" | "error_rate" | "feedback_drop";
+            /**
+             * Min Samples
+             * @description Fewer calls (or feedback) in the window: not evaluated, no alert.
+             * @default 1
+             */
+            min_samples: number;
+            /**
+             * Model
+             * @description Only this model.
+             */
+            model?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Project
+             * @default default
+             */
+            project: string;
+            /**
+             * Prompt
+             * @description Only this prompt.
+             */
+            prompt?: string | null;
+            /**
+             * Threshold
+             * @description cost: USD in the window; latency_p95: ms; error_rate: 0 to 1; feedback_drop: the fall of the mean score from the baseline.
+             */
+            threshold: number;
+            /**
+             * Window Minutes
+             * @default 60
+             */
+            window_minutes: number;
+        };
+        /** AlertRulePublic */
+        AlertRulePublic: {
+            /** Active */
+            active: boolean;
+            /** Baseline */
+            baseline: ("previous_window" | "fixed") | null;
+            /** Baseline Value */
+            baseline_value: number | null;
+            /** Channel Ids */
+            channel_ids: number[];
+            /**
+             * Comparison
+             * @enum {string}
+             */
+            comparison: "gt" | "gte" | "lt" | "lte";
+            /** Cooldown Minutes */
+            cooldown_minutes: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Firing
+             * @description An incident of this rule is open (firing or acknowledged).
+             */
+            firing: boolean;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Last Evaluated At */
+            last_evaluated_at: string | null;
+            /**
+             * Last Value
+             * @description The measured value at the last evaluation.
+             */
+            last_value: number | null;
+            /** Min Samples */
+            min_samples: number;
+            /** Model */
+            model: string | null;
+            /** Name */
+            name: string;
+            /** Project */
+            project: string;
+            /** Prompt */
+            prompt: string | null;
+            /** Threshold */
+            threshold: number;
+            /** Window Minutes */
+            window_minutes: number;
+        };
+        /**
+         * AlertRuleUpdate
+         * @example {
+         *       "threshold": 2500
+         *     }
+         */
+        AlertRuleUpdate: {
+            /** Active */
+            active?: boolean | null;
+            /** Baseline */
+            baseline?: ("previous_window" | "fixed") | null;
+            /** Baseline Value */
+            baseline_value?: number | null;
+            /** Channel Ids */
+            channel_ids?: number[] | null;
+            /** Comparison */
+            comparison?: ("gt" | "gte" | "lt" | "lte") | null;
+            /** Cooldown Minutes */
+            cooldown_minutes?: number | null;
+            /** Min Samples */
+            min_samples?: number | null;
+            /** Model */
+            model?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Prompt */
+            prompt?: string | null;
+            /** Threshold */
+            threshold?: number | null;
+            /** Window Minutes */
+            window_minutes?: number | null;
+        };
+        /** AlertRulesPublic */
+        AlertRulesPublic: {
+            /** Items */
+            items: components["schemas"]["AlertRulePublic"][];
+        };
+        /**
+         * AlertSilence
+         * @example {
+         *       "minutes": 60
+         *     }
+         * @example {
+         *       "until": "2030-01-01T00:00:00Z"
+         *     }
+         */
+        AlertSilence: {
+            /**
+             * Minutes
+             * @description Or: for this many minutes from now.
+             */
+            minutes?: number | null;
+            /**
+             * Until
+             * @description No notifications for this alert until then (at most 90 days).
+             */
+            until?: string | null;
+        };
+        /** AlertsPublic */
+        AlertsPublic: {
+            /**
+             * Firing
+             * @description Open incidents (firing or acknowledged) in the answer's scope.
+             */
+            firing: number;
+            /** Items */
+            items: components["schemas"]["AlertPublic"][];
+        };
+        /** AnalyticsPage[CostPoint] */
+        AnalyticsPage_CostPoint_: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour" | "day" | "week";
+            /** Filters */
+            filters: {
+                [key: string]: string;
+            };
+            /** Group By */
+            group_by: string[];
+            /**
+             * Groups Dropped
+             * @description groups left out (fewest calls first) to keep buckets x groups <= 400
+             */
+            groups_dropped: number;
+            /** Series */
+            series: components["schemas"]["Series_CostPoint_"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /** AnalyticsPage[PerformancePoint] */
+        AnalyticsPage_PerformancePoint_: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour" | "day" | "week";
+            /** Filters */
+            filters: {
+                [key: string]: string;
+            };
+            /** Group By */
+            group_by: string[];
+            /**
+             * Groups Dropped
+             * @description groups left out (fewest calls first) to keep buckets x groups <= 400
+             */
+            groups_dropped: number;
+            /** Series */
+            series: components["schemas"]["Series_PerformancePoint_"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /** AnalyticsPage[UsagePoint] */
+        AnalyticsPage_UsagePoint_: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour" | "day" | "week";
+            /** Filters */
+            filters: {
+                [key: string]: string;
+            };
+            /** Group By */
+            group_by: string[];
+            /**
+             * Groups Dropped
+             * @description groups left out (fewest calls first) to keep buckets x groups <= 400
+             */
+            groups_dropped: number;
+            /** Series */
+            series: components["schemas"]["Series_UsagePoint_"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /**
          * ApproveBody
          * @example {
          *       "comment": "Approved."
@@ -1940,6 +3525,22 @@ export interface components {
              * @default
              */
             comment: string;
+        };
+        /** AssignmentPublic */
+        AssignmentPublic: {
+            /** Experiment */
+            experiment: string;
+            /** Experiment Id */
+            experiment_id: number;
+            /** Label */
+            label: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "user" | "session";
+            /** Variant */
+            variant: string;
         };
         /**
          * AuditEventPublic
@@ -2070,6 +3671,161 @@ export interface components {
             name: string;
         };
         /**
+         * BudgetCreate
+         * @example {
+         *       "amount": 500,
+         *       "name": "Support bot, monthly",
+         *       "period": "month",
+         *       "project": "default",
+         *       "scope": "project"
+         *     }
+         */
+        BudgetCreate: {
+            /**
+             * Amount
+             * @description USD per period.
+             */
+            amount: number;
+            /**
+             * Channel Ids
+             * @description Slack or email channels notified besides the project's webhooks subscribed to the alert events.
+             */
+            channel_ids?: number[];
+            /**
+             * Forecast
+             * @description Notify when the period's linear projection exceeds the amount.
+             * @default true
+             */
+            forecast: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Period
+             * @default month
+             * @enum {string}
+             */
+            period: "day" | "week" | "month";
+            /**
+             * Project
+             * @description Project slug: required for a project budget; for a feature or user, narrows it to one project (else the whole workspace).
+             */
+            project?: string | null;
+            /**
+             * Scope
+             * @default project
+             * @enum {string}
+             */
+            scope: "workspace" | "project" | "feature" | "user";
+            /**
+             * Scope Value
+             * @description The feature or user name.
+             */
+            scope_value?: string | null;
+            /**
+             * Thresholds
+             * @description Percentages of the amount that notify once per period when crossed.
+             */
+            thresholds?: number[];
+        };
+        /** BudgetPublic */
+        BudgetPublic: {
+            /** Active */
+            active: boolean;
+            /** Amount */
+            amount: number;
+            /** Channel Ids */
+            channel_ids: number[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Currency */
+            currency: string;
+            /** Forecast */
+            forecast: boolean;
+            /**
+             * Forecast Spend
+             * @description Linear projection of the period's spend (null before 5 % of it passed).
+             */
+            forecast_spend: number | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Percent
+             * @description spend / amount * 100.
+             */
+            percent: number;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "day" | "week" | "month";
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /**
+             * Period Start
+             * Format: date-time
+             * @description Start of the current period (UTC).
+             */
+            period_start: string;
+            /** Project */
+            project: string | null;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "workspace" | "project" | "feature" | "user";
+            /** Scope Value */
+            scope_value: string | null;
+            /**
+             * Spend
+             * @description USD spent so far this period.
+             */
+            spend: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "ok" | "warning" | "at_risk" | "exceeded";
+            /** Thresholds */
+            thresholds: number[];
+        };
+        /**
+         * BudgetUpdate
+         * @example {
+         *       "amount": 750
+         *     }
+         */
+        BudgetUpdate: {
+            /** Active */
+            active?: boolean | null;
+            /** Amount */
+            amount?: number | null;
+            /** Channel Ids */
+            channel_ids?: number[] | null;
+            /** Forecast */
+            forecast?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Period */
+            period?: ("day" | "week" | "month") | null;
+            /** Thresholds */
+            thresholds?: number[] | null;
+        };
+        /** BudgetsPublic */
+        BudgetsPublic: {
+            /** Items */
+            items: components["schemas"]["BudgetPublic"][];
+        };
+        /**
          * BulkAction
          * @example {
          *       "action": "tag",
@@ -2095,6 +3851,104 @@ export interface components {
             names: string[];
             /** Tags */
             tags?: string[] | null;
+        };
+        /**
+         * CaseIn
+         * @description A case to add. ``id`` is optional: one is made up when it is left out.
+         */
+        CaseIn: {
+            /**
+             * Expected
+             * @description the expected output
+             */
+            expected?: string | null;
+            /**
+             * Id
+             * @description stable across versions
+             */
+            id?: string | null;
+            /**
+             * Input
+             * @description the prompt's variables (a JSON object)
+             */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** CasePublic */
+        CasePublic: {
+            /** Expected */
+            expected: string | null;
+            /** Id */
+            id: string;
+            /** Input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Since Version */
+            since_version: number;
+            /** Source Generation Id */
+            source_generation_id?: string | null;
+        };
+        /**
+         * CaseUpdate
+         * @description A case's new content; fields left out keep their value.
+         * @example {
+         *       "expected": "Hello, Ada!"
+         *     }
+         */
+        CaseUpdate: {
+            /**
+             * Clear Expected
+             * @description remove the expected output
+             * @default false
+             */
+            clear_expected: boolean;
+            /** Expected */
+            expected?: string | null;
+            /** Input */
+            input?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Message
+             * @description why (the version's note)
+             * @default
+             */
+            message: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * CasesAdd
+         * @example {
+         *       "cases": [
+         *         {
+         *           "input": {
+         *             "name": "Grace"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CasesAdd: {
+            /** Cases */
+            cases: components["schemas"]["CaseIn"][];
+            /**
+             * Message
+             * @default
+             */
+            message: string;
         };
         /**
          * ChangeRequestCreate
@@ -2343,6 +4197,84 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** ComparedMetric */
+        ComparedMetric: {
+            /** A */
+            a: number | null;
+            /** B */
+            b: number | null;
+            /** Ci High */
+            ci_high: number | null;
+            /**
+             * Ci Low
+             * @description 95 % interval of b - a
+             */
+            ci_low: number | null;
+            /**
+             * Difference
+             * @description b - a
+             */
+            difference: number | null;
+            /** Method */
+            method: string;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "cost_per_call" | "latency_mean_ms" | "latency_p50_ms" | "latency_p95_ms" | "error_rate" | "feedback_mean" | "thumbs_ratio";
+            /** N A */
+            n_a: number;
+            /** N B */
+            n_b: number;
+            /**
+             * Relative
+             * @description b / a - 1
+             */
+            relative: number | null;
+            /** Relative Ci High */
+            relative_ci_high: number | null;
+            /** Relative Ci Low */
+            relative_ci_low: number | null;
+            /** Significant */
+            significant: boolean;
+        };
+        /** ComparisonPublic */
+        ComparisonPublic: {
+            always_valid_ci: components["schemas"]["Interval"];
+            /** Always Valid P */
+            always_valid_p: number | null;
+            ci: components["schemas"]["Interval"];
+            effect_ci: components["schemas"]["Interval"];
+            /** Effect Name */
+            effect_name: string;
+            /** Effect Size */
+            effect_size: number | null;
+            /** Error Probability */
+            error_probability: number | null;
+            /**
+             * Estimate
+             * @description variant - control
+             */
+            estimate: number | null;
+            /** Extra Tests */
+            extra_tests?: {
+                [key: string]: unknown;
+            };
+            /** Needed Per Variant */
+            needed_per_variant: number | null;
+            /** P Value */
+            p_value: number | null;
+            /** Relative */
+            relative: number | null;
+            /** Test */
+            test: string;
+            /** Variant */
+            variant: string;
+            /** Verdict */
+            verdict: string;
+            /** Verdict Text */
+            verdict_text: string;
+        };
         /**
          * ConnectionCreate
          * @example {
@@ -2554,6 +4486,35 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /**
+         * CostPoint
+         * @description Cost (in the generations' currency, USD unless a price override says otherwise)
+         *     and tokens of one bucket.
+         */
+        CostPoint: {
+            /**
+             * Bucket
+             * Format: date-time
+             */
+            bucket: string;
+            /** Calls */
+            calls: number;
+            /** Cost */
+            cost: number;
+            /** Cost Per 1K Calls */
+            cost_per_1k_calls: number | null;
+            /**
+             * Cost Per Call
+             * @description over calls with a known cost
+             */
+            cost_per_call: number | null;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
         /** CostPublic */
         CostPublic: {
             /** Currency */
@@ -2566,6 +4527,147 @@ export interface components {
             source: string;
             /** Total */
             total: number;
+        };
+        /**
+         * DatasetCreate
+         * @example {
+         *       "cases": [
+         *         {
+         *           "expected": "Hello, Ada!",
+         *           "id": "q1",
+         *           "input": {
+         *             "name": "Ada"
+         *           }
+         *         }
+         *       ],
+         *       "description": "names to greet",
+         *       "name": "greetings"
+         *     }
+         */
+        DatasetCreate: {
+            /** Cases */
+            cases?: components["schemas"]["CaseIn"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /**
+             * Name
+             * @description letters, digits, . _ -
+             */
+            name: string;
+        };
+        /** DatasetImportPublic */
+        DatasetImportPublic: {
+            /** Added */
+            added: number;
+            /** Case Count */
+            case_count: number;
+            /** Dataset */
+            dataset: string;
+            /** Replaced */
+            replaced: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DatasetPublic
+         * @description A dataset at one version (``version``) with a page of its cases.
+         */
+        DatasetPublic: {
+            /** Case Count */
+            case_count: number;
+            /** Cases */
+            cases: components["schemas"]["CasePublic"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Latest Version */
+            latest_version: number;
+            /** Limit */
+            limit: number;
+            /** Name */
+            name: string;
+            /** Offset */
+            offset: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /** Version */
+            version: number;
+            /** Version Case Count */
+            version_case_count: number;
+        };
+        /** DatasetSummary */
+        DatasetSummary: {
+            /** Case Count */
+            case_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Latest Version */
+            latest_version: number;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /** DatasetVersionPublic */
+        DatasetVersionPublic: {
+            /** Case Count */
+            case_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Message */
+            message: string;
+            /** Version */
+            version: number;
+        };
+        /** DatasetVersionsPublic */
+        DatasetVersionsPublic: {
+            /** Items */
+            items: components["schemas"]["DatasetVersionPublic"][];
+        };
+        /** DatasetsPublic */
+        DatasetsPublic: {
+            /** Items */
+            items: components["schemas"]["DatasetSummary"][];
         };
         /** DeductionPublic */
         DeductionPublic: {
@@ -2638,6 +4740,32 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * DesignIn
+         * @description What the power calculation needs: the primary metric's ``baseline`` (a rate for
+         *     rates, a mean otherwise), its standard deviation ``sd`` (means only) and the
+         *     minimum detectable effect ``mde`` (absolute, in the metric's units).
+         */
+        DesignIn: {
+            /** Baseline */
+            baseline?: number | null;
+            /** Mde */
+            mde?: number | null;
+            /** Sd */
+            sd?: number | null;
+        };
+        /** DryRunPublic */
+        DryRunPublic: {
+            /**
+             * Dry Run
+             * @default true
+             * @constant
+             */
+            dry_run: true;
+            estimate: components["schemas"]["RunEstimatePublic"];
+            /** Variants */
+            variants: components["schemas"]["RunVariantPublic"][];
+        };
         /** DuplicatePairPublic */
         DuplicatePairPublic: {
             a: components["schemas"]["VersionRefPublic"];
@@ -2645,6 +4773,98 @@ export interface components {
             /** Score */
             score: number;
             suggestion: components["schemas"]["SharedPartPublic"] | null;
+        };
+        /**
+         * EvaluatorIn
+         * @description An evaluator of the run: a built-in or plugin kind, its name in results, its config.
+         */
+        EvaluatorIn: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Name */
+            name?: string | null;
+        };
+        /** EvaluatorKindPublic */
+        EvaluatorKindPublic: {
+            /** Available */
+            available: boolean;
+            /** Builtin */
+            builtin: boolean;
+            /**
+             * Config Schema
+             * @description the config's JSON Schema
+             */
+            config_schema: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string;
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+            /**
+             * Requires
+             * @description what a call must supply: expected, output_b, model
+             */
+            requires: string[];
+            /**
+             * Source
+             * @description evaluator (a rule) or judge (a model decides)
+             */
+            source: string;
+            /** Unavailable Reason */
+            unavailable_reason: string | null;
+        };
+        /** EvaluatorKindsPublic */
+        EvaluatorKindsPublic: {
+            /** Items */
+            items: components["schemas"]["EvaluatorKindPublic"][];
+        };
+        /**
+         * EvaluatorTest
+         * @description Run one evaluator on a given output (nothing is stored but a judge's generation).
+         * @example {
+         *       "config": {
+         *         "case_sensitive": false
+         *       },
+         *       "expected": "hello, ada!",
+         *       "kind": "exact_match",
+         *       "output": "Hello, Ada!"
+         *     }
+         */
+        EvaluatorTest: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Expected */
+            expected?: string | null;
+            /**
+             * Generation
+             * @description input_tokens, output_tokens, cost, latency_ms
+             */
+            generation?: {
+                [key: string]: number | null;
+            } | null;
+            /** Input */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Name */
+            name?: string | null;
+            /** Output */
+            output: string;
+            /** Output B */
+            output_b?: string | null;
+            /** Seed */
+            seed?: number | null;
         };
         /**
          * ExecuteInput
@@ -2790,6 +5010,155 @@ export interface components {
         ExecutionsPublic: {
             /** Runs */
             runs: components["schemas"]["ExecutionPublic"][];
+        };
+        /**
+         * ExperimentCreate
+         * @example {
+         *       "design": {
+         *         "baseline": 0.6,
+         *         "mde": 0.05,
+         *         "sd": 0.49
+         *       },
+         *       "guardrails": [
+         *         "cost",
+         *         "latency",
+         *         "error_rate"
+         *       ],
+         *       "metrics": [
+         *         "meta:resolved"
+         *       ],
+         *       "name": "greeting-tone",
+         *       "primary_metric": "feedback",
+         *       "prompt": "greeting",
+         *       "unit": "user",
+         *       "variants": [
+         *         {
+         *           "label": "production",
+         *           "name": "control",
+         *           "weight": 1
+         *         },
+         *         {
+         *           "label": "staging",
+         *           "name": "friendly",
+         *           "weight": 1
+         *         }
+         *       ]
+         *     }
+         */
+        ExperimentCreate: {
+            /**
+             * Alpha
+             * @default 0.05
+             */
+            alpha: number;
+            /** Description */
+            description?: string | null;
+            design?: components["schemas"]["DesignIn"];
+            /** Directions */
+            directions?: {
+                [key: string]: "higher" | "lower";
+            };
+            /** Guardrails */
+            guardrails?: string[];
+            /** Metrics */
+            metrics?: string[];
+            /** Name */
+            name: string;
+            /**
+             * Power
+             * @default 0.8
+             */
+            power: number;
+            /**
+             * Primary Metric
+             * @default feedback
+             */
+            primary_metric: string;
+            /** Prompt */
+            prompt: string;
+            /**
+             * Unit
+             * @default user
+             * @enum {string}
+             */
+            unit: "user" | "session";
+            /** Variants */
+            variants: components["schemas"]["VariantIn"][];
+        };
+        /** ExperimentPublic */
+        ExperimentPublic: {
+            /** Alpha */
+            alpha: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Description */
+            description: string | null;
+            /** Design */
+            design: {
+                [key: string]: unknown;
+            };
+            /** Directions */
+            directions: {
+                [key: string]: "higher" | "lower";
+            };
+            /** Guardrails */
+            guardrails: string[];
+            /** Id */
+            id: number;
+            /** Metrics */
+            metrics: string[];
+            /** Name */
+            name: string;
+            /** Power */
+            power: number;
+            /** Primary Metric */
+            primary_metric: string;
+            /** Project */
+            project: string;
+            /** Promoted */
+            promoted: {
+                [key: string]: unknown;
+            } | null;
+            /** Prompt */
+            prompt: string;
+            /**
+             * Sample Size
+             * @description units per variant the design needs
+             */
+            sample_size: number | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "running" | "stopped";
+            /** Stop Reason */
+            stop_reason: string | null;
+            /** Stopped At */
+            stopped_at: string | null;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "user" | "session";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Variants */
+            variants: components["schemas"]["VariantPublic"][];
+        };
+        /** ExperimentsPublic */
+        ExperimentsPublic: {
+            /** Items */
+            items: components["schemas"]["ExperimentPublic"][];
         };
         /**
          * FeedbackInput
@@ -2961,6 +5330,73 @@ export interface components {
             tokens: components["schemas"]["TokensPublic"];
             /** Version */
             version?: number | null;
+        };
+        /** ForecastPublic */
+        ForecastPublic: {
+            /** Daily Rate */
+            daily_rate: number;
+            /** Days Left */
+            days_left: number;
+            /**
+             * Forecast
+             * @description expected cost of the whole month
+             */
+            forecast: number;
+            /** Method */
+            method: string;
+            /**
+             * Month
+             * @description YYYY-MM (UTC)
+             */
+            month: string;
+            /**
+             * Spent
+             * @description cost from the 1st of the month to now
+             */
+            spent: number;
+        };
+        /**
+         * FromGenerations
+         * @description Cases from stored generations: ``generation_ids``, or a filter.
+         * @example {
+         *       "generation_ids": [
+         *         "gen-0001"
+         *       ]
+         *     }
+         * @example {
+         *       "limit": 20,
+         *       "negative_feedback": true
+         *     }
+         */
+        FromGenerations: {
+            /** Generation Ids */
+            generation_ids?: string[] | null;
+            /**
+             * Limit
+             * @default 100
+             */
+            limit: number;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /**
+             * Negative Feedback
+             * @description only generations with negative feedback (thumbs down, NPS <= 6, a score below the middle of its scale)
+             * @default false
+             */
+            negative_feedback: boolean;
+            /**
+             * Output As Expected
+             * @description take the generation's output as the expected output
+             * @default false
+             */
+            output_as_expected: boolean;
+            /** Prompt */
+            prompt?: string | null;
+            /** Since */
+            since?: string | null;
         };
         /** GateResultPublic */
         GateResultPublic: {
@@ -3230,6 +5666,13 @@ export interface components {
              * @description names already there (with on_conflict=skip)
              */
             skipped: string[];
+        };
+        /** Interval */
+        Interval: {
+            /** High */
+            high: number | null;
+            /** Low */
+            low: number | null;
         };
         /**
          * InvitationAccept
@@ -3765,12 +6208,12 @@ export interface components {
              * Permissions
              * @description every permission the actor holds in its workspace, sorted (instance permissions included)
              */
-            permissions: ("account:manage" | "audit:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[];
+            permissions: ("account:manage" | "alert:manage" | "alert:read" | "alert:respond" | "audit:read" | "dataset:read" | "dataset:write" | "evaluation:read" | "evaluation:run" | "experiment:manage" | "experiment:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[];
             /**
              * Project Permissions
              * @description with ?project=: the permissions left in that project once its membership narrows the role; null without ?project=
              */
-            project_permissions: ("account:manage" | "audit:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[] | null;
+            project_permissions: ("account:manage" | "alert:manage" | "alert:read" | "alert:respond" | "audit:read" | "dataset:read" | "dataset:write" | "evaluation:read" | "evaluation:run" | "experiment:manage" | "experiment:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[] | null;
             /**
              * Role
              * @description the role in the current workspace
@@ -3839,6 +6282,34 @@ export interface components {
              * @default main
              */
             into: string;
+        };
+        /** MetricResult */
+        MetricResult: {
+            /** Comparisons */
+            comparisons: components["schemas"]["ComparisonPublic"][];
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "higher" | "lower";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "mean" | "rate";
+            /** Metric */
+            metric: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "primary" | "secondary" | "guardrail";
+            /** Series */
+            series: components["schemas"]["SeriesPoint"][];
+            /** Variants */
+            variants: components["schemas"]["VariantStats"][];
         };
         /**
          * ModelConfig
@@ -3913,6 +6384,143 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * OfflineCompareIn
+         * @description Per-case scores of two or more variants; the first is the control.
+         * @example {
+         *       "kind": "score",
+         *       "variants": {
+         *         "v6": {
+         *           "case-1": 0.6,
+         *           "case-2": 0.7,
+         *           "case-3": 0.5
+         *         },
+         *         "v7": {
+         *           "case-1": 0.7,
+         *           "case-2": 0.8,
+         *           "case-3": 0.6
+         *         }
+         *       }
+         *     }
+         */
+        OfflineCompareIn: {
+            /**
+             * Alpha
+             * @default 0.05
+             */
+            alpha: number;
+            /**
+             * Direction
+             * @default higher
+             * @enum {string}
+             */
+            direction: "higher" | "lower";
+            /**
+             * Kind
+             * @default score
+             * @enum {string}
+             */
+            kind: "score" | "pass_fail";
+            /**
+             * Metric
+             * @default score
+             */
+            metric: string;
+            /**
+             * Test
+             * @default auto
+             * @enum {string}
+             */
+            test: "auto" | "paired_t" | "wilcoxon";
+            /** Variants */
+            variants: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+        };
+        /** OfflineComparisonPublic */
+        OfflineComparisonPublic: {
+            /** Cases */
+            cases: number;
+            /** Comparisons */
+            comparisons: components["schemas"]["ComparisonPublic"][];
+            /** Control */
+            control: string;
+            /** Metric */
+            metric: string;
+        };
+        /**
+         * OnlineEvaluatorCreate
+         * @example {
+         *       "config": {
+         *         "max_words": 120
+         *       },
+         *       "kind": "length",
+         *       "name": "reply-length",
+         *       "prompt": "greeting",
+         *       "sample_rate": 0.2
+         *     }
+         */
+        OnlineEvaluatorCreate: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Prompt */
+            prompt: string;
+            /**
+             * Sample Rate
+             * @description the share of generations scored
+             */
+            sample_rate: number;
+        };
+        /** OnlineEvaluatorPublic */
+        OnlineEvaluatorPublic: {
+            /** Active */
+            active: boolean;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Created At */
+            created_at: unknown;
+            /** Created By */
+            created_by: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Prompt */
+            prompt: string;
+            /** Sample Rate */
+            sample_rate: number;
+            /** Scored */
+            scored: number;
+        };
+        /**
+         * OnlineEvaluatorUpdate
+         * @example {
+         *       "active": false
+         *     }
+         */
+        OnlineEvaluatorUpdate: {
+            /** Active */
+            active?: boolean | null;
+            /** Sample Rate */
+            sample_rate?: number | null;
+        };
+        /** OnlineEvaluatorsPublic */
+        OnlineEvaluatorsPublic: {
+            /** Items */
+            items: components["schemas"]["OnlineEvaluatorPublic"][];
+        };
+        /**
          * PasswordChange
          * @example {
          *       "current_password": "correct horse battery staple",
@@ -3934,6 +6542,38 @@ export interface components {
         PasswordReset: {
             /** Password */
             password: string;
+        };
+        /**
+         * PerformancePoint
+         * @description Latency and time to first token (milliseconds) and errors of one bucket;
+         *     percentiles from merged KLL sketches (rank error ~1.3 %).
+         */
+        PerformancePoint: {
+            /**
+             * Bucket
+             * Format: date-time
+             */
+            bucket: string;
+            /** Calls */
+            calls: number;
+            /** Error Rate */
+            error_rate: number | null;
+            /** Errors */
+            errors: number;
+            /** Latency Mean Ms */
+            latency_mean_ms: number | null;
+            /** Latency P50 Ms */
+            latency_p50_ms: number | null;
+            /** Latency P95 Ms */
+            latency_p95_ms: number | null;
+            /** Latency P99 Ms */
+            latency_p99_ms: number | null;
+            /** Ttft P50 Ms */
+            ttft_p50_ms: number | null;
+            /** Ttft P95 Ms */
+            ttft_p95_ms: number | null;
+            /** Ttft P99 Ms */
+            ttft_p99_ms: number | null;
         };
         /** PointInTimeRestoreRequest */
         PointInTimeRestoreRequest: {
@@ -3999,6 +6639,76 @@ export interface components {
             require_review?: boolean | null;
             /** Required Approvals */
             required_approvals?: number | null;
+        };
+        /** PowerPublic */
+        PowerPublic: {
+            /** Alpha */
+            alpha: number;
+            /**
+             * Days
+             * @description days to reach it at daily_units
+             */
+            days: number | null;
+            /** Effect Size */
+            effect_size: number | null;
+            /** Kind */
+            kind: string;
+            /** Per Variant */
+            per_variant: number;
+            /** Power */
+            power: number;
+            /** Text */
+            text: string;
+            /** Total */
+            total: number;
+        };
+        /**
+         * PowerRequest
+         * @description Means: ``baseline`` (optional), ``sd`` and ``mde`` (absolute), or ``effect_size``
+         *     (Cohen's d); rates: ``baseline`` rate and ``mde`` (absolute points, e.g. 0.02).
+         * @example {
+         *       "baseline": 0.2,
+         *       "kind": "proportion",
+         *       "mde": 0.02
+         *     }
+         */
+        PowerRequest: {
+            /**
+             * Alpha
+             * @default 0.05
+             */
+            alpha: number;
+            /** Baseline */
+            baseline?: number | null;
+            /** Daily Units */
+            daily_units?: number | null;
+            /** Effect Size */
+            effect_size?: number | null;
+            /**
+             * Kind
+             * @default mean
+             * @enum {string}
+             */
+            kind: "mean" | "proportion";
+            /** Mde */
+            mde?: number | null;
+            /**
+             * Paired
+             * @default false
+             */
+            paired: boolean;
+            /**
+             * Power
+             * @default 0.8
+             */
+            power: number;
+            /** Sd */
+            sd?: number | null;
+            /**
+             * Variants
+             * @default 2
+             */
+            variants: number;
         };
         /**
          * PriceOverrideCreate
@@ -4181,6 +6891,46 @@ export interface components {
         ProjectsPublic: {
             /** Items */
             items: components["schemas"]["ProjectPublic"][];
+        };
+        /**
+         * PromoteRequest
+         * @example {
+         *       "variant": "friendly"
+         *     }
+         */
+        PromoteRequest: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Sample Variables
+             * @description for the review gates when the label is protected (a change request)
+             */
+            sample_variables?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Variant
+             * @description default: the primary metric's better variant
+             */
+            variant?: string | null;
+        };
+        /** PromotionPublic */
+        PromotionPublic: {
+            /**
+             * Applied
+             * @description the label moved now (else a change request waits)
+             */
+            applied: boolean;
+            /** Change Request */
+            change_request: number | null;
+            experiment: components["schemas"]["ExperimentPublic"];
+            /** Label */
+            label: string;
+            /** Version */
+            version: number;
         };
         /**
          * PromptCreate
@@ -4514,6 +7264,27 @@ export interface components {
             /** Comment */
             comment: string;
         };
+        /** ResultsPublic */
+        ResultsPublic: {
+            experiment: components["schemas"]["ExperimentPublic"];
+            /** Generations */
+            generations: number;
+            /** Guardrail Breach */
+            guardrail_breach: string[];
+            /** Metrics */
+            metrics: components["schemas"]["MetricResult"][];
+            /** Seconds */
+            seconds: number;
+            srm: components["schemas"]["SrmPublic"] | null;
+            /** Units */
+            units: {
+                [key: string]: number;
+            };
+            /** Verdict */
+            verdict: string;
+            /** Verdict Text */
+            verdict_text: string;
+        };
         /**
          * RoleInput
          * @example {
@@ -4595,12 +7366,275 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** RunCaseResult */
+        RunCaseResult: {
+            /** Case Id */
+            case_id: string;
+            /** Case Index */
+            case_index: number;
+            /** Expected */
+            expected: string | null;
+            /** Input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** Variants */
+            variants: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** RunComparePublic */
+        RunComparePublic: {
+            /** Baseline Id */
+            baseline_id: number;
+            /** Baseline Variant */
+            baseline_variant: number;
+            /** Evaluators */
+            evaluators: {
+                [key: string]: unknown;
+            }[];
+            /** Run Id */
+            run_id: number;
+            /** Trend */
+            trend: {
+                [key: string]: unknown;
+            }[];
+            /** Variant */
+            variant: number;
+        };
+        /**
+         * RunCreate
+         * @description Start a run (or, with ``dry_run``, only estimate its cost).
+         * @example {
+         *       "dataset": "greetings",
+         *       "dry_run": true,
+         *       "evaluators": [
+         *         {
+         *           "kind": "exact_match"
+         *         }
+         *       ],
+         *       "models": [
+         *         "fake/echo"
+         *       ],
+         *       "prompt": "greeting",
+         *       "versions": [
+         *         1,
+         *         2
+         *       ]
+         *     }
+         */
+        RunCreate: {
+            /**
+             * Concurrency
+             * @description calls in flight at once
+             * @default 8
+             */
+            concurrency: number;
+            /**
+             * Dataset
+             * @description dataset name, or name@version
+             */
+            dataset: string;
+            /**
+             * Dataset Version
+             * @description pin a version (default: latest)
+             */
+            dataset_version?: number | null;
+            /**
+             * Dry Run
+             * @description answer the cost estimate, start nothing
+             * @default false
+             */
+            dry_run: boolean;
+            /** Evaluators */
+            evaluators: components["schemas"]["EvaluatorIn"][];
+            /**
+             * Labels
+             * @description labels to compare; default: 'latest'
+             */
+            labels?: string[] | null;
+            /**
+             * Models
+             * @description <connection>/<model> each; default: the version's configured model
+             */
+            models?: string[] | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Params
+             * @description model parameters over the prompt's config, e.g. temperature
+             */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Prompt
+             * @description the stored prompt to evaluate
+             */
+            prompt: string;
+            /**
+             * Repetitions
+             * @default 1
+             */
+            repetitions: number;
+            /**
+             * Sweep
+             * @description variable name -> values: every case runs with each combination
+             */
+            sweep?: {
+                [key: string]: unknown[];
+            } | null;
+            /**
+             * Use Cache
+             * @description reuse an earlier output of an identical call (same rendered prompt, model, parameters and repetition number) instead of calling the provider
+             * @default true
+             */
+            use_cache: boolean;
+            /**
+             * Versions
+             * @description versions to compare (with labels: both)
+             */
+            versions?: number[] | null;
+        };
         /** RunErrorPublic */
         RunErrorPublic: {
             /** Code */
             code: string;
             /** Message */
             message: string;
+        };
+        /**
+         * RunEstimatePublic
+         * @description What a run would cost, made before it starts.
+         */
+        RunEstimatePublic: {
+            /**
+             * Cache Hits
+             * @description calls an earlier identical call answers
+             * @default 0
+             */
+            cache_hits: number;
+            /** Cases */
+            cases: number;
+            /**
+             * Cost
+             * @description USD; None when no variant's price is known
+             */
+            cost: number | null;
+            /**
+             * Currency
+             * @default USD
+             */
+            currency: string;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Items */
+            items: number;
+            /**
+             * Output Basis
+             * @description how output tokens were estimated
+             */
+            output_basis: string;
+            /** Output Tokens */
+            output_tokens: number;
+            /**
+             * Sampled Cases
+             * @description cases rendered to count input tokens
+             */
+            sampled_cases: number;
+            /** Variants */
+            variants: components["schemas"]["RunVariantEstimate"][];
+        };
+        /** RunProgressPublic */
+        RunProgressPublic: {
+            /** Cached */
+            cached: number;
+            /** Done */
+            done: number;
+            /** Failed */
+            failed: number;
+            /** Percent */
+            percent: number;
+            /** Total */
+            total: number;
+        };
+        /** RunPublic */
+        RunPublic: {
+            /** Actual Cost */
+            actual_cost: number;
+            /** Concurrency */
+            concurrency: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Dataset */
+            dataset: {
+                [key: string]: unknown;
+            };
+            /** Error */
+            error: string | null;
+            /** Estimate */
+            estimate: {
+                [key: string]: unknown;
+            };
+            /** Evaluators */
+            evaluators: {
+                [key: string]: unknown;
+            }[];
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["RunProgressPublic"];
+            /** Prompt */
+            prompt: string;
+            /** Repetitions */
+            repetitions: number;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "cancelled" | "completed" | "failed";
+            /**
+             * Summary
+             * @description per variant x evaluator: mean or pass rate with a 95% bootstrap interval; cost, latency; stability across repetitions
+             */
+            summary?: {
+                [key: string]: unknown;
+            } | null;
+            /** Sweep */
+            sweep: {
+                [key: string]: unknown;
+            };
+            /** Use Cache */
+            use_cache: boolean;
+            /** Variants */
+            variants: components["schemas"]["RunVariantPublic"][];
+        };
+        /** RunResultsPublic */
+        RunResultsPublic: {
+            /** Items */
+            items: components["schemas"]["RunCaseResult"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Run Id */
+            run_id: number;
+            /** Total */
+            total: number;
         };
         /** RunUsagePublic */
         RunUsagePublic: {
@@ -4614,6 +7648,43 @@ export interface components {
             reasoning_tokens?: number | null;
             /** Total Tokens */
             total_tokens: number;
+        };
+        /** RunVariantEstimate */
+        RunVariantEstimate: {
+            /** Cost */
+            cost: number | null;
+            /** Index */
+            index: number;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Model */
+            model: string;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Price Known */
+            price_known: boolean;
+        };
+        /** RunVariantPublic */
+        RunVariantPublic: {
+            /** Index */
+            index: number;
+            /** Label */
+            label: string | null;
+            /** Model */
+            model: string;
+            /** Resolved Version */
+            resolved_version: number;
+            /** Title */
+            title: string;
+            /** Version */
+            version: number | null;
+        };
+        /** RunsPublic */
+        RunsPublic: {
+            /** Items */
+            items: components["schemas"]["RunPublic"][];
+            /** Total */
+            total: number;
         };
         /**
          * ScanInput
@@ -4660,6 +7731,32 @@ export interface components {
              * @enum {string}
              */
             type: "text" | "chat";
+        };
+        /** ScorePublic */
+        ScorePublic: {
+            /** Cost */
+            cost: number | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Passed */
+            passed: boolean | null;
+            /** Reason */
+            reason: string | null;
+            /** Source */
+            source: string;
+            /** Value */
+            value: number | null;
+        };
+        /** ScoresPublic */
+        ScoresPublic: {
+            /** Items */
+            items: components["schemas"]["StoredScorePublic"][];
         };
         /** SemanticHitPublic */
         SemanticHitPublic: {
@@ -4713,6 +7810,72 @@ export interface components {
              * @description what is missing when not available
              */
             reason: string;
+        };
+        /** SeriesPoint */
+        SeriesPoint: {
+            always_valid_ci: components["schemas"]["Interval"];
+            /** Always Valid P */
+            always_valid_p: number | null;
+            ci: components["schemas"]["Interval"];
+            /** Day */
+            day: string;
+            /** Estimate */
+            estimate: number | null;
+            /** N */
+            n: number;
+            /** Variant */
+            variant: string;
+        };
+        /** Series[CostPoint] */
+        Series_CostPoint_: {
+            /**
+             * Group
+             * @description the group's value per group_by dimension
+             */
+            group: {
+                [key: string]: string;
+            };
+            /**
+             * Points
+             * @description one per bucket, empty buckets as zeros
+             */
+            points: components["schemas"]["CostPoint"][];
+            /** @description the whole range (its bucket is since) */
+            total: components["schemas"]["CostPoint"];
+        };
+        /** Series[PerformancePoint] */
+        Series_PerformancePoint_: {
+            /**
+             * Group
+             * @description the group's value per group_by dimension
+             */
+            group: {
+                [key: string]: string;
+            };
+            /**
+             * Points
+             * @description one per bucket, empty buckets as zeros
+             */
+            points: components["schemas"]["PerformancePoint"][];
+            /** @description the whole range (its bucket is since) */
+            total: components["schemas"]["PerformancePoint"];
+        };
+        /** Series[UsagePoint] */
+        Series_UsagePoint_: {
+            /**
+             * Group
+             * @description the group's value per group_by dimension
+             */
+            group: {
+                [key: string]: string;
+            };
+            /**
+             * Points
+             * @description one per bucket, empty buckets as zeros
+             */
+            points: components["schemas"]["UsagePoint"][];
+            /** @description the whole range (its bucket is since) */
+            total: components["schemas"]["UsagePoint"];
         };
         /**
          * SessionPublic
@@ -4786,6 +7949,63 @@ export interface components {
             prompt: string;
             /** Version */
             version: number;
+        };
+        /** SrmPublic */
+        SrmPublic: {
+            /** Expected */
+            expected: number[];
+            /** Mismatch */
+            mismatch: boolean;
+            /** Observed */
+            observed: number[];
+            /** P Value */
+            p_value: number;
+            /** Text */
+            text: string;
+        };
+        /**
+         * StopRequest
+         * @example {
+         *       "reason": "enough data"
+         *     }
+         */
+        StopRequest: {
+            /** Reason */
+            reason?: string | null;
+        };
+        /** StoredScorePublic */
+        StoredScorePublic: {
+            /** Case Id */
+            case_id: string | null;
+            /** Cost */
+            cost: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Generation Id */
+            generation_id: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Passed */
+            passed: boolean | null;
+            /** Reason */
+            reason: string | null;
+            /** Run Id */
+            run_id: number | null;
+            /** Source */
+            source: string;
+            /** Value */
+            value: number | null;
         };
         /**
          * SwitchInput
@@ -4899,6 +8119,209 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** TraceDetail */
+        TraceDetail: {
+            /** Cost */
+            cost: number | null;
+            /** Currency */
+            currency: string | null;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** End Time */
+            end_time: string | null;
+            /** Error Count */
+            error_count: number;
+            /** Generation Count */
+            generation_count: number;
+            /** Input Tokens */
+            input_tokens: number;
+            /**
+             * Nodes
+             * @description every span and generation, tree order
+             */
+            nodes: components["schemas"]["TraceNode"][];
+            /** Output Tokens */
+            output_tokens: number;
+            /** Span Count */
+            span_count: number;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /** Trace Id */
+            trace_id: string;
+            /**
+             * Truncated
+             * @description the trace has more than 10000 rows
+             */
+            truncated: boolean;
+        };
+        /** TraceNode */
+        TraceNode: {
+            /** Attributes */
+            attributes?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Children
+             * @description ids of the child nodes, in start order
+             */
+            children: string[];
+            /** Cost */
+            cost?: number | null;
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Depth
+             * @description 0 for a root
+             */
+            depth: number;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** End Time */
+            end_time: string | null;
+            /** Flags */
+            flags?: string[];
+            /**
+             * Id
+             * @description the span id (a generation's id)
+             */
+            id: string;
+            /** Input Tokens */
+            input_tokens?: number | null;
+            /** Kind */
+            kind?: string | null;
+            /** Model */
+            model?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Offset Ms
+             * @description start, in ms after the trace's start
+             */
+            offset_ms: number;
+            /** Output Tokens */
+            output_tokens?: number | null;
+            /** Parent Id */
+            parent_id: string | null;
+            prompt?: components["schemas"]["PromptRef"] | null;
+            /** Provider */
+            provider?: string | null;
+            /** Service Name */
+            service_name?: string | null;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /** Status */
+            status: string;
+            /** Status Message */
+            status_message?: string | null;
+            /** Ttft Ms */
+            ttft_ms?: number | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "span" | "generation";
+        };
+        /** TracePage */
+        TracePage: {
+            /** Items */
+            items: components["schemas"]["TraceSummary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** TraceSummary */
+        TraceSummary: {
+            /**
+             * Cost
+             * @description sum of the priced generations' cost
+             */
+            cost: number | null;
+            /** Currency */
+            currency: string | null;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** End Time */
+            end_time: string | null;
+            /** Error Count */
+            error_count: number;
+            /** Generation Count */
+            generation_count: number;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Output Tokens */
+            output_tokens: number;
+            /**
+             * Root Name
+             * @description the root span's name (a generation: its model)
+             */
+            root_name: string | null;
+            /** Session Id */
+            session_id: string | null;
+            /**
+             * Span Count
+             * @description spans that are not LLM calls
+             */
+            span_count: number;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /** Trace Id */
+            trace_id: string;
+            /** User Id */
+            user_id: string | null;
+        };
+        /** TrendMarker */
+        TrendMarker: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** From Version */
+            from_version?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "version" | "label";
+            /** Label */
+            label?: string | null;
+            /** Text */
+            text: string;
+            /** Version */
+            version: number | null;
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /**
+             * Bucket
+             * Format: date-time
+             */
+            bucket: string;
+            /** Calls */
+            calls: number;
+            /** Cost */
+            cost: number;
+            /** Cost Per Call */
+            cost_per_call: number | null;
+            /** Error Rate */
+            error_rate: number | null;
+            /** Feedback Mean */
+            feedback_mean: number | null;
+            /** Latency P50 Ms */
+            latency_p50_ms: number | null;
+            /** Latency P95 Ms */
+            latency_p95_ms: number | null;
+            /** Thumbs Ratio */
+            thumbs_ratio: number | null;
+        };
         /** TrendPointPublic */
         TrendPointPublic: {
             /** Branch */
@@ -4918,6 +8341,89 @@ export interface components {
             items: components["schemas"]["TrendPointPublic"][];
             /** Prompt */
             prompt: string;
+        };
+        /** TrendsPublic */
+        TrendsPublic: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour" | "day" | "week";
+            forecast: components["schemas"]["ForecastPublic"];
+            /** Markers */
+            markers: components["schemas"]["TrendMarker"][];
+            /** Points */
+            points: components["schemas"]["TrendPoint"][];
+            /** Prompt */
+            prompt: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+            /**
+             * Versions
+             * @description the same points per version
+             */
+            versions: {
+                [key: string]: components["schemas"]["TrendPoint"][];
+            };
+        };
+        /**
+         * UsagePoint
+         * @description Calls, tokens, users and feedback of one bucket (``bucket`` = its start, UTC).
+         */
+        UsagePoint: {
+            /**
+             * Bucket
+             * Format: date-time
+             */
+            bucket: string;
+            /** Calls */
+            calls: number;
+            /** Error Rate */
+            error_rate: number | null;
+            /** Errors */
+            errors: number;
+            /** Feedback Count */
+            feedback_count: number;
+            /**
+             * Feedback Mean
+             * @description mean score feedback, 0..1
+             */
+            feedback_mean: number | null;
+            /** Input Tokens */
+            input_tokens: number;
+            /**
+             * Nps
+             * @description % promoters (9-10) - % detractors (0-6)
+             */
+            nps: number | null;
+            /** Nps Count */
+            nps_count: number;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Thumbs Down */
+            thumbs_down: number;
+            /**
+             * Thumbs Ratio
+             * @description thumbs up / (up + down)
+             */
+            thumbs_ratio: number | null;
+            /** Thumbs Up */
+            thumbs_up: number;
+            /** Total Tokens */
+            total_tokens: number;
+            /**
+             * Unique Users
+             * @description HLL estimate, ~1.8 % relative error
+             */
+            unique_users: number | null;
         };
         /** UsagePublic */
         UsagePublic: {
@@ -5042,6 +8548,45 @@ export interface components {
             /** Required */
             required: boolean;
         };
+        /** VariantIn */
+        VariantIn: {
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /**
+             * Weight
+             * @default 1
+             */
+            weight: number;
+        };
+        /** VariantPublic */
+        VariantPublic: {
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /**
+             * Stopped
+             * @description a guardrail stopped it
+             * @default false
+             */
+            stopped: boolean;
+            /** Weight */
+            weight: number;
+        };
+        /** VariantStats */
+        VariantStats: {
+            /** N */
+            n: number;
+            /**
+             * Value
+             * @description mean, or rate for rates
+             */
+            value: number | null;
+            /** Variant */
+            variant: string;
+        };
         /**
          * VerifiedCheckpointPublic
          * @description The checkpoint a verification checked the chain against, as it was read: a
@@ -5078,6 +8623,37 @@ export interface components {
         /** VerifyBody */
         VerifyBody: {
             checkpoint: components["schemas"]["Checkpoint"];
+        };
+        /** VersionComparison */
+        VersionComparison: {
+            /** A */
+            a: string;
+            /** B */
+            b: string;
+            /**
+             * Dimension
+             * @enum {string}
+             */
+            dimension: "version" | "model";
+            /** Metrics */
+            metrics: components["schemas"]["ComparedMetric"][];
+            /** Prompt */
+            prompt: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Summary
+             * @description the comparison in one or two sentences
+             */
+            summary: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
         };
         /** VersionPublic */
         VersionPublic: {
@@ -5252,6 +8828,50 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    export_traces_langfuse_api_public_otel_v1_traces_post: {
+        parameters: {
+            query?: {
+                /** @description project slug (default: the key's project, else 'default') */
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description an OTLP ExportTraceServiceRequest (gzip allowed: Content-Encoding) */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/x-protobuf": string;
+            };
+        };
+        responses: {
+            /** @description committed; ``partialSuccess`` names rejected spans, if any (an ExportTraceServiceResponse, encoded like the request) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        partialSuccess?: {
+                            errorMessage?: string;
+                            rejectedSpans?: string;
+                        };
+                    };
+                    "application/x-protobuf": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_prompts_api_public_v2_prompts_get: {
         parameters: {
             query?: {
@@ -5392,6 +9012,571 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LangfusePrompt"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_channels_api_v1_alert_channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelsPublic"];
+                };
+            };
+        };
+    };
+    create_channel_api_v1_alert_channels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_channel_api_v1_alert_channels__channel_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_channel_api_v1_alert_channels__channel_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelTestPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rules_api_v1_alert_rules_get: {
+        parameters: {
+            query?: {
+                /** @description only this project's */
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_rule_api_v1_alert_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rule_api_v1_alert_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_api_v1_alert_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_rule_api_v1_alert_rules__rule_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_alerts_api_v1_alerts_get: {
+        parameters: {
+            query?: {
+                /** @description open: firing or acknowledged */
+                state?: ("open" | "firing" | "acknowledged" | "resolved") | null;
+                /** @description only this project's */
+                project?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_alert_api_v1_alerts__alert_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    acknowledge_alert_api_v1_alerts__alert_id__acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_alert_deliveries_api_v1_alerts__alert_id__deliveries_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDeliveriesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    silence_alert_api_v1_alerts__alert_id__silence_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertSilence"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsilence_alert_api_v1_alerts__alert_id__silence_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_api_v1_analytics_compare_get: {
+        parameters: {
+            query: {
+                a: string;
+                b: string;
+                dimension?: "version" | "model";
+                prompt?: string | null;
+                since?: string | null;
+                until?: string | null;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionComparison"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    costs_api_v1_analytics_costs_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+                /** @description start (default: a range per bucket) */
+                since?: string | null;
+                /** @description end, exclusive (default: now) */
+                until?: string | null;
+                bucket?: "minute" | "hour" | "day" | "week";
+                /** @description up to two of prompt, version, model, provider, feature, agent, environment, user, tag, comma-separated */
+                group_by?: string | null;
+                prompt?: string | null;
+                version?: number | null;
+                model?: string | null;
+                provider?: string | null;
+                user?: string | null;
+                feature?: string | null;
+                agent?: string | null;
+                environment?: string | null;
+                tag?: string | null;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the series; with format=csv one row per group and bucket */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsPage_CostPoint_"];
+                    "text/csv": string;
                 };
             };
             /** @description Validation Error */
@@ -5558,6 +9743,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeedbackPublic"];
+                };
+            };
+        };
+    };
+    performance_api_v1_analytics_performance_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+                /** @description start (default: a range per bucket) */
+                since?: string | null;
+                /** @description end, exclusive (default: now) */
+                until?: string | null;
+                bucket?: "minute" | "hour" | "day" | "week";
+                /** @description up to two of prompt, version, model, provider, feature, agent, environment, user, tag, comma-separated */
+                group_by?: string | null;
+                prompt?: string | null;
+                version?: number | null;
+                model?: string | null;
+                provider?: string | null;
+                user?: string | null;
+                feature?: string | null;
+                agent?: string | null;
+                environment?: string | null;
+                tag?: string | null;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the series; with format=csv one row per group and bucket */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsPage_PerformancePoint_"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trends_api_v1_analytics_trends_get: {
+        parameters: {
+            query?: {
+                prompt?: string | null;
+                since?: string | null;
+                until?: string | null;
+                bucket?: "minute" | "hour" | "day" | "week";
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    usage_api_v1_analytics_usage_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+                /** @description start (default: a range per bucket) */
+                since?: string | null;
+                /** @description end, exclusive (default: now) */
+                until?: string | null;
+                bucket?: "minute" | "hour" | "day" | "week";
+                /** @description up to two of prompt, version, model, provider, feature, agent, environment, user, tag, comma-separated */
+                group_by?: string | null;
+                prompt?: string | null;
+                version?: number | null;
+                model?: string | null;
+                provider?: string | null;
+                user?: string | null;
+                feature?: string | null;
+                agent?: string | null;
+                environment?: string | null;
+                tag?: string | null;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the series; with format=csv one row per group and bucket */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsPage_UsagePoint_"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5960,6 +10281,157 @@ export interface operations {
             };
         };
     };
+    list_budgets_api_v1_budgets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetsPublic"];
+                };
+            };
+        };
+    };
+    create_budget_api_v1_budgets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_budget_api_v1_budgets__budget_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                budget_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_budget_api_v1_budgets__budget_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                budget_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_budget_api_v1_budgets__budget_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                budget_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_change_requests_api_v1_change_requests_get: {
         parameters: {
             query?: {
@@ -6227,6 +10699,1156 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChangeRequestDetailPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_datasets_api_v1_datasets_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_dataset_api_v1_datasets_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetCreate"];
+            };
+        };
+        responses: {
+            /** @description the new dataset */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_api_v1_datasets__name__get: {
+        parameters: {
+            query?: {
+                /** @description a version (default: the latest) */
+                version?: number | null;
+                offset?: number;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_cases_api_v1_datasets__name__cases_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CasesAdd"];
+            };
+        };
+        responses: {
+            /** @description the new version, with the cases added at the end */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_case_api_v1_datasets__name__cases__case_id__delete: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+                /** @description case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_case_api_v1_datasets__name__cases__case_id__patch: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+                /** @description case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_dataset_api_v1_datasets__name__export_get: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "jsonl";
+                /** @description a version (default: the latest) */
+                version?: number | null;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the cases as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>[];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_from_generations_api_v1_datasets__name__from_generations_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FromGenerations"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetImportPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_dataset_api_v1_datasets__name__import_post: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "jsonl";
+                mode?: "append" | "replace";
+                message?: string;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description the file itself (its format in ?format=) */
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "expected": "4",
+                 *         "input": {
+                 *           "question": "2+2?"
+                 *         }
+                 *       }
+                 *     ]
+                 */
+                "application/json": Record<string, never>[];
+                "application/x-ndjson": string;
+                /**
+                 * @example question,expected
+                 *     2+2?,4
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description the version the import made */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetImportPublic"];
+                };
+            };
+            /** @description a bad record: the message and details name its row and column */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_dataset_versions_api_v1_datasets__name__versions_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description dataset name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluations_api_v1_evaluations_get: {
+        parameters: {
+            query?: {
+                prompt?: string | null;
+                status?: ("queued" | "running" | "cancelled" | "completed" | "failed") | null;
+                limit?: number;
+                offset?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_evaluation_api_v1_evaluations_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreate"];
+            };
+        };
+        responses: {
+            /** @description dry_run: the variants and the cost estimate; nothing started */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunPublic"];
+                };
+            };
+            /** @description the run, queued: it starts in the background */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_evaluation_api_v1_evaluations__run_id__get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the run's id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_evaluation_api_v1_evaluations__run_id__cancel_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the run's id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_evaluation_api_v1_evaluations__run_id__compare_get: {
+        parameters: {
+            query: {
+                /** @description the earlier run's id */
+                baseline: number;
+                variant?: number;
+                baseline_variant?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the run's id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunComparePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    evaluation_results_api_v1_evaluations__run_id__results_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the run's id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunResultsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_evaluation_api_v1_evaluations__run_id__resume_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the run's id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluators_api_v1_evaluators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluatorKindsPublic"];
+                };
+            };
+        };
+    };
+    test_evaluator_api_v1_evaluators_test_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluatorTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScorePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_experiments_api_v1_experiments_get: {
+        parameters: {
+            query?: {
+                /** @description one prompt's */
+                prompt?: string | null;
+                status?: ("draft" | "running" | "stopped") | null;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_experiment_api_v1_experiments_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    active_api_v1_experiments_active_get: {
+        parameters: {
+            query?: {
+                /** @description one prompt's */
+                prompt?: string | null;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActiveExperiments"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_assignment_api_v1_experiments_assignment_get: {
+        parameters: {
+            query: {
+                prompt: string;
+                unit: string;
+                label?: string;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the unit's variant, or null */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_offline_api_v1_experiments_offline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfflineCompareIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfflineComparisonPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_run_api_v1_experiments_offline_runs__run_id__get: {
+        parameters: {
+            query: {
+                evaluator: string;
+                kind?: "score" | "pass_fail";
+                test?: "auto" | "paired_t" | "wilcoxon";
+                direction?: "higher" | "lower";
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfflineComparisonPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    power_api_v1_experiments_power_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PowerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PowerPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_experiment_api_v1_experiments__experiment_id__get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                experiment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    promote_api_v1_experiments__experiment_id__promote_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                experiment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    results_api_v1_experiments__experiment_id__results_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                experiment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_api_v1_experiments__experiment_id__start_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                experiment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_api_v1_experiments__experiment_id__stop_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description numeric id */
+                experiment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StopRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentPublic"];
                 };
             };
             /** @description Validation Error */
@@ -6696,6 +12318,146 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsPublic"];
+                };
+            };
+        };
+    };
+    list_online_evaluators_api_v1_online_evaluators_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineEvaluatorsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_online_evaluator_api_v1_online_evaluators_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnlineEvaluatorCreate"];
+            };
+        };
+        responses: {
+            /** @description attached: it scores generations stored from now on */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineEvaluatorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_online_evaluator_api_v1_online_evaluators__name__delete: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description online evaluator name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description detached */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_online_evaluator_api_v1_online_evaluators__name__patch: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description online evaluator name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnlineEvaluatorUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineEvaluatorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7526,6 +13288,8 @@ export interface operations {
             query?: {
                 version?: number | null;
                 label?: string | null;
+                /** @description a user or session id: when an experiment runs on this label, the unit's variant is served (headers X-Promptyard-Experiment and X-Promptyard-Variant name it) */
+                unit?: string | null;
                 /** @description project slug */
                 project?: string;
             };
@@ -8720,6 +14484,43 @@ export interface operations {
             };
         };
     };
+    list_scores_api_v1_scores_get: {
+        parameters: {
+            query?: {
+                generation_id?: string | null;
+                run_id?: number | null;
+                name?: string | null;
+                source?: string | null;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoresPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     semantic_search_api_v1_semantic_search_get: {
         parameters: {
             query: {
@@ -8920,6 +14721,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TemplateCheckPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_traces_api_v1_traces_get: {
+        parameters: {
+            query?: {
+                user?: string | null;
+                session?: string | null;
+                environment?: string | null;
+                since?: string | null;
+                until?: string | null;
+                cursor?: string | null;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_trace_api_v1_traces__trace_id__get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                trace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TraceDetail"];
                 };
             };
             /** @description Validation Error */
@@ -9299,6 +15173,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    export_traces_v1_traces_post: {
+        parameters: {
+            query?: {
+                /** @description project slug (default: the key's project, else 'default') */
+                project?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description an OTLP ExportTraceServiceRequest (gzip allowed: Content-Encoding) */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/x-protobuf": string;
+            };
+        };
+        responses: {
+            /** @description committed; ``partialSuccess`` names rejected spans, if any (an ExportTraceServiceResponse, encoded like the request) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        partialSuccess?: {
+                            errorMessage?: string;
+                            rejectedSpans?: string;
+                        };
+                    };
+                    "application/x-protobuf": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

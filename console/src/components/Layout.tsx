@@ -30,8 +30,14 @@ export function Layout() {
             Library
           </NavLink>
           <NavLink to={`/p/${project}/reviews`}>Change requests</NavLink>
+          {can(me.data?.actor, "generation:read") && <NavLink to={`/p/${project}/dashboard`}>Dashboard</NavLink>}
           {can(me.data?.actor, "generation:read") && <NavLink to={`/p/${project}/generations`}>Generations</NavLink>}
+          {can(me.data?.actor, "generation:read") && <NavLink to={`/p/${project}/traces`}>Traces</NavLink>}
           {can(me.data?.actor, "generation:read") && <NavLink to={`/p/${project}/feedback`}>Feedback</NavLink>}
+          {can(me.data?.actor, "dataset:read") && <NavLink to={`/p/${project}/datasets`}>Datasets</NavLink>}
+          {can(me.data?.actor, "evaluation:read") && <NavLink to={`/p/${project}/evaluations`}>Evaluations</NavLink>}
+          {can(me.data?.actor, "experiment:read") && <NavLink to={`/p/${project}/experiments`}>Experiments</NavLink>}
+          {can(me.data?.actor, "alert:read") && <NavLink to={`/p/${project}/alerts`}>Alerts</NavLink>}
           <NavLink to={`/p/${project}/transfer`}>Import / export</NavLink>
           <NavLink to={`/p/${project}/settings`}>Settings</NavLink>
           {can(me.data?.actor, "audit:read") && <NavLink to={`/p/${project}/audit`}>Audit log</NavLink>}

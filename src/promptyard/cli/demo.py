@@ -14,10 +14,15 @@ from typing import Any
 
 from promptyard.domain.actor import SYSTEM, RequestContext
 from promptyard.domain.schemas import BranchCreate, ListQuery, PromptCreate, PromptUpdate
+from promptyard.services.alerts import demo as alerts_demo
 from promptyard.services.context import Core
+from promptyard.services.evaluation import demo as evaluation_demo
+from promptyard.services.evaluation import runs_demo
+from promptyard.services.experiments import demo as experiments_demo
 from promptyard.services.identity.projects import ensure_default_workspace
 from promptyard.services.prompts import branches, registry, search, versions
 from promptyard.services.telemetry import demo as demo_traffic
+from promptyard.services.telemetry.otlp import demo as demo_traces
 
 
 @dataclass
@@ -305,4 +310,25 @@ def seed(core: Core) -> int:
         [(item.name, len(item.versions)) for item in DEMO_PROMPTS],
         now=core.clock(),
     )
+    # Agent runs as traces (trees of spans and LLM calls), through OTLP ingest.
+    demo_traces.seed_traces(
+        core,
+        project_id,
+        [(item.name, len(item.versions)) for item in DEMO_PROMPTS],
+        now=core.clock(),
+    )
+    # A budget near its limit and a fired alert over that traffic (docs/alerting.md).
+    alerts_demo.seed(core, ctx=ctx)
+    # A dataset for support-reply, and an online evaluator on it (docs/evaluators.md).
+    evaluation_demo.seed(core, ctx=ctx, project_id=project_id)
+    # A finished evaluation run comparing two versions over that dataset (docs/evaluation.md).
+    runs_demo.seed(
+        core,
+        ctx=ctx,
+        project_id=project_id,
+        prompt=evaluation_demo.PROMPT,
+        dataset=evaluation_demo.DATASET,
+    )
+    # A running online experiment on support-reply with two weeks of traffic and a verdict.
+    experiments_demo.seed(core, ctx=ctx, project_id=project_id)
     return len(DEMO_PROMPTS)

@@ -11,7 +11,10 @@ from typing import Annotated
 import typer
 
 import promptyard
+from promptyard.cli.analytics import rollups as analytics_rollups
 from promptyard.cli.delivery import mcp as delivery_mcp
+from promptyard.cli.evaluation import datasets as evaluation_datasets
+from promptyard.cli.evaluation import eval_cmd as evaluation_eval
 from promptyard.cli.governance import review
 from promptyard.cli.identity import accounts, projects
 from promptyard.cli.operations import audit, db
@@ -52,6 +55,9 @@ quality_scan.register(app)  # scan
 operations_backup.register(app)  # backup
 operations_recovery.register(app)  # restore-prompts
 runtime_providers.register(app)  # provider
+evaluation_eval.register(app)  # eval run
+evaluation_datasets.register(app)  # dataset
+analytics_rollups.register(app)  # analytics check|rebuild
 
 
 def _version(value: bool) -> None:

@@ -105,6 +105,9 @@ def scan_request(
     return "POST", "/scan", [], _body(label=label, limit=limit)
 
 
+from promptyard.client._datasets import DatasetsMixin  # noqa: E402
+from promptyard.client._evaluation_runs import EvaluationRunsMixin  # noqa: E402
+from promptyard.client._experiments import ExperimentsMixin  # noqa: E402
 from promptyard.client._governance import ReviewsMixin  # noqa: E402
 from promptyard.client._identity import AccountsMixin  # noqa: E402
 from promptyard.client._operations import AuditMixin  # noqa: E402
@@ -112,7 +115,15 @@ from promptyard.client._runtime import ProvidersMixin  # noqa: E402
 
 
 class Client(
-    DeliveryMixin, ReportingMixin, AccountsMixin, ReviewsMixin, AuditMixin, ProvidersMixin
+    DeliveryMixin,
+    ReportingMixin,
+    AccountsMixin,
+    ReviewsMixin,
+    AuditMixin,
+    ProvidersMixin,
+    EvaluationRunsMixin,
+    ExperimentsMixin,
+    DatasetsMixin,
 ):
     """A client of one Promptyard server and project.
 

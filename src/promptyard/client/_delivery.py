@@ -9,13 +9,14 @@ import socket
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import quote
 
 import httpx
 
 from promptyard.client._cache import RETRY_AFTER_FAILURE, Entry, Key, PromptCache, make_key
 from promptyard.client._errors import PromptTypeError, PromptyardConnectionError, PromptyardError
+from promptyard.client._experiments import with_experiment
 from promptyard.client._fetch import (
     DEFAULT_LABEL,
     FetchPlan,
@@ -74,6 +75,12 @@ class DeliveryMixin:
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # client/_experiments.py (ExperimentsMixin)
+
+        def experiment_assignment(
+            self, name: str, unit_id: str, *, label: str = "production"
+        ) -> tuple[str, int, str] | None: ...
+
     # ---- the public surface
 
     @overload
@@ -86,6 +93,7 @@ class DeliveryMixin:
         type: Literal["text"],
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> TextPrompt: ...
 
     @overload
@@ -98,6 +106,7 @@ class DeliveryMixin:
         type: Literal["chat"],
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> ChatPrompt: ...
 
     @overload
@@ -110,6 +119,7 @@ class DeliveryMixin:
         type: None = None,
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> TextPrompt | ChatPrompt: ...
 
     def get_prompt(
@@ -121,8 +131,14 @@ class DeliveryMixin:
         type: Literal["text", "chat"] | None = None,
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> TextPrompt | ChatPrompt:
         """A prompt ready to :meth:`~TextPrompt.compile`, from the cache when it can.
+
+        ``unit_id`` (a user or session id): when an online experiment runs on this label,
+        the unit's variant is served (assigned locally, sticky) and the prompt's
+        ``experiment_id``/``variant`` say so; generations logged with it record them
+        (docs/experiments.md).
 
         ``label`` (default ``production``) or ``version``. A version is cached for good;
         a label's copy older than ``cache_ttl`` seconds is returned at once while one
@@ -135,6 +151,13 @@ class DeliveryMixin:
         :class:`ForbiddenError`, :class:`NotFoundError` and are never retried;
         ``type="text"|"chat"`` raises :class:`PromptTypeError` on a mismatch.
         """
+        if unit_id is not None and version is None:
+            assigned = self.experiment_assignment(name, unit_id, label=label or DEFAULT_LABEL)
+            if assigned is not None:
+                served = self.get_prompt(
+                    name, label=assigned[0], type=type, cache_ttl=cache_ttl, fallback=fallback
+                )
+                return with_experiment(served, assigned[1], assigned[2])
         if version is None:
             key: Key = (self.project, name, "label:" + (label or DEFAULT_LABEL))
         elif label is None:

@@ -1,10 +1,12 @@
 """``log_generation``, ``feedback`` and ``observe``: the reporting surface of both clients.
 
-``observe`` opens a :class:`Span` (a generation being timed) in a contextvar: a prompt
+``observe`` opens a :class:`Span` (a step being timed) in a contextvar: a prompt
 compiled inside it (``TextPrompt``/``ChatPrompt.compile``) links its name and version, and
 generations logged inside it (by ``log_generation`` or a provider wrapper) get its trace
 id, its id as their ``parent_span_id``, its prompt and its user/session/feature/agent/
-environment unless they set their own.
+environment unless they set their own. When it closes, a scope is sent as an
+OpenTelemetry span of its trace (``_spans.py``: ``promptyard.prompt.name`` and
+``.version`` name its prompt), or as a generation when it set a model or token counts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from promptyard.client._reporting import (
     error_text,
     new_id,
 )
+from promptyard.client._spans import is_span, new_span_id, new_trace_id
 
 __all__ = ["Observation", "ReportingMixin", "Span", "current_observation"]
 
@@ -65,11 +68,15 @@ class Span:
     fields: dict[str, Any]
 
     def __init__(self, name: str | None, fields: dict[str, Any], parent: Span | None) -> None:
-        self.id: str = fields.pop("id", None) or new_id()
+        # OpenTelemetry's ids (16 and 32 hex digits): a scope that is not an LLM call goes
+        # to the server as a span of its trace.
+        self.id: str = fields.pop("id", None) or new_span_id()
         self.name = name
         self.parent_span_id: str | None = parent.id if parent is not None else None
         self.trace_id: str = (
-            parent.trace_id if parent is not None else fields.pop("trace_id", None) or new_id()
+            parent.trace_id
+            if parent is not None
+            else fields.pop("trace_id", None) or new_trace_id()
         )
         self._explicit_prompt = "prompt_name" in fields
         #: Generations recorded inside this scope, and the text fields taken on its own
@@ -324,6 +331,14 @@ class ReportingMixin:
             reporter = self.reporter
         return reporter.add("generation", record)
 
+    def _report_observation(self, record: dict[str, Any]) -> bool:
+        """An ``observe`` scope: a span of its trace, or a generation when it timed an LLM
+        call (it has a model or token counts)."""
+        reporter = self._reporter
+        if reporter is None:
+            reporter = self.reporter
+        return reporter.add("span" if is_span(record) else "generation", record)
+
     def _shutdown_reporting(self, timeout: float | None = None) -> bool:
         reporter = self._reporter
         return True if reporter is None else reporter.shutdown(timeout)
@@ -375,6 +390,9 @@ class ReportingMixin:
             prompt_version = prompt.version
         # Plain statements, not a loop over pairs: this runs in the host's thread.
         record: dict[str, Any] = {"id": id or new_id()}
+        if getattr(prompt, "experiment_id", None) is not None:  # served by an experiment
+            record["experiment_id"] = prompt.experiment_id
+            record["variant"] = prompt.variant
         if external_id is not None:
             record["external_id"] = external_id
         if trace_id is not None:
@@ -502,7 +520,8 @@ class ReportingMixin:
         capture_output: bool = True,
         **fields: Any,
     ) -> Any:
-        """Time a block or every call of a function and record it as a generation.
+        """Time a block or every call of a function and record it as a span of its trace
+        (a generation when it sets a model or token counts).
 
         As a decorator (``@client.observe`` or ``@client.observe("name", feature=...)``)
         on sync or async functions, or a context manager (``with client.observe("step")
@@ -513,7 +532,7 @@ class ReportingMixin:
         (status ``error``, or ``cancelled``) and re-raised.
         """
         if callable(name):
-            return Observation(self._report_generation, None, {}, True)(name)
+            return Observation(self._report_observation, None, {}, True)(name)
         bad = set(fields) - _SPAN_FIELDS
         if bad:
             raise TypeError(f"observe() got unknown generation fields: {', '.join(sorted(bad))}")
@@ -521,7 +540,10 @@ class ReportingMixin:
             fields.setdefault("prompt_name", prompt.name)
             if prompt.version is not None:
                 fields.setdefault("prompt_version", prompt.version)
-        return Observation(self._report_generation, name, clean(fields), capture_output)
+            if getattr(prompt, "experiment_id", None) is not None:
+                fields.setdefault("experiment_id", prompt.experiment_id)
+                fields.setdefault("variant", prompt.variant)
+        return Observation(self._report_observation, name, clean(fields), capture_output)
 
 
 #: Generation fields ``observe`` accepts (and ``Span.update`` sets).
@@ -533,6 +555,8 @@ _SPAN_FIELDS = frozenset(
         "prompt_name",
         "prompt_version",
         "prompt_label",
+        "experiment_id",
+        "variant",
         "provider",
         "model",
         "input_tokens",

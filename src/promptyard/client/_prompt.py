@@ -35,12 +35,14 @@ class _BasePrompt:
         "_sources",
         "config",
         "content",
+        "experiment_id",
         "is_fallback",
         "labels",
         "name",
         "raw",
         "required_variables",
         "variables",
+        "variant",
         "version",
     )
 
@@ -68,6 +70,9 @@ class _BasePrompt:
         self.variables = [str(v["name"]) for v in variables]
         self.required_variables = [str(v["name"]) for v in variables if v.get("required")]
         self.is_fallback = is_fallback
+        #: The online experiment and variant that served it (``get_prompt(unit_id=...)``).
+        self.experiment_id: int | None = None
+        self.variant: str | None = None
         self.raw = raw or {}
         self._sources = dict(sources)
         self._resolver = sources_resolver(self._sources) if self._sources else None

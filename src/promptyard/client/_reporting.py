@@ -31,6 +31,7 @@ from typing import Any, Literal, TypedDict
 import httpx
 
 from promptyard.client._fetch import request_headers
+from promptyard.client._spans import export_body, otlp_span
 
 logger = logging.getLogger("promptyard.client.reporting")
 
@@ -215,7 +216,7 @@ def retry_after(value: str | None, now: float) -> float | None:
 
 # ---- the sender ------------------------------------------------------------------------
 
-_Event = tuple[Literal["generation", "feedback"], dict[str, Any]]
+_Event = tuple[Literal["generation", "feedback", "span"], dict[str, Any]]
 Wait = Callable[[float], None]
 
 
@@ -268,7 +269,7 @@ class Reporter:
 
     # ---- host side
 
-    def add(self, kind: Literal["generation", "feedback"], item: dict[str, Any]) -> bool:
+    def add(self, kind: Literal["generation", "feedback", "span"], item: dict[str, Any]) -> bool:
         """Queue one event; ``False`` when it was dropped (queue full, or shut down)."""
         if not self._enabled:
             return False
@@ -408,6 +409,10 @@ class Reporter:
         return batch
 
     def _send_all(self, batch: list[_Event]) -> None:
+        # Spans (observe scopes that are not LLM calls) go as OTLP/JSON to /v1/traces.
+        spans = [body for kind, item in batch if kind == "span" for body in self._encode_span(item)]
+        for chunk in self._chunks(spans):
+            self._send_spans(chunk)
         # Generations first, then feedback in order: feedback needs its generation stored.
         encoded = [
             body for kind, item in batch if kind == "generation" for body in self._encode(item)
@@ -446,6 +451,46 @@ class Reporter:
             with self._stats_lock:
                 self.stats["rejected"] += 1
             logger.warning("promptyard reporting: a generation is too large (%s); dropped", exc)
+
+    def _encode_span(self, item: dict[str, Any]) -> list[bytes]:
+        try:
+            body = dumps(otlp_span(item))
+        except (TypeError, ValueError, RecursionError) as exc:
+            with self._stats_lock:
+                self.stats["rejected"] += 1
+            logger.warning("promptyard reporting: a span is not JSON (%s); dropped", exc)
+            return []
+        return [body]
+
+    def _send_spans(self, chunk: list[bytes]) -> None:
+        content = export_body(chunk)
+        self._with_retries(len(chunk), lambda: self._post_spans(content, len(chunk)))
+
+    def _post_spans(self, content: bytes, count: int) -> None:
+        response = self._post("/v1/traces", content, root=True)
+        if response.status_code >= 400:
+            with self._stats_lock:
+                self.stats["rejected"] += count
+            logger.warning(
+                "promptyard reporting: the server refused %d spans (%d): %s; dropped",
+                count,
+                response.status_code,
+                _excerpt(response),
+            )
+            return
+        rejected = 0
+        try:
+            partial = response.json().get("partialSuccess") or {}
+            rejected = int(partial.get("rejectedSpans") or 0)
+        except (ValueError, AttributeError, TypeError):
+            partial = {}
+        with self._stats_lock:
+            self.stats["sent"] += count - rejected
+            self.stats["rejected"] += rejected
+        if rejected:
+            logger.warning(
+                "promptyard reporting: %d spans rejected: %s", rejected, partial.get("errorMessage")
+            )
 
     def _encode(self, item: dict[str, Any]) -> list[bytes]:
         """The JSON of one event (a list of one), or none when it cannot be encoded (a
@@ -504,13 +549,14 @@ class Reporter:
         else:
             self._stop.wait(seconds)
 
-    def _post(self, path: str, content: bytes) -> httpx.Response:
+    def _post(self, path: str, content: bytes, *, root: bool = False) -> httpx.Response:
+        """POST to ``/api/v1<path>`` (``root``: to ``<path>``, e.g. OTLP's /v1/traces)."""
         assert self._http is not None
         with self._stats_lock:
             self.stats["requests"] += 1
         try:
             response = self._http.post(
-                f"{self.base_url}/api/v1{path}",
+                f"{self.base_url}{path}" if root else f"{self.base_url}/api/v1{path}",
                 params={"project": self.project},
                 content=content,
                 headers=self._headers,

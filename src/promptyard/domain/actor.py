@@ -45,6 +45,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "generation:read": _AT_LEAST["viewer"],
     "generation:write": _AT_LEAST["editor"],  # apps reporting their calls
     "feedback:write": _AT_LEAST["editor"],
+    # datasets of evaluation cases: read and export; create, import, edit (docs/evaluators.md)
+    "dataset:read": _AT_LEAST["viewer"],
+    "dataset:write": _AT_LEAST["editor"],
+    # evaluation runs: results and comparisons; starting, cancelling, resuming a run
+    "evaluation:read": _AT_LEAST["viewer"],
+    "evaluation:run": _AT_LEAST["editor"],
+    # budgets and alerts: see budgets, rules and fired alerts; acknowledge and silence
+    # alerts; manage budgets, rules and channels (docs/alerting.md)
+    "alert:read": _AT_LEAST["viewer"],
+    "alert:respond": _AT_LEAST["editor"],
+    "alert:manage": _AT_LEAST["admin"],
+    # experiments: see designs and results; design, start, stop, promote (docs/experiments.md)
+    "experiment:read": _AT_LEAST["viewer"],
+    "experiment:manage": _AT_LEAST["editor"],
     # audit
     "audit:read": _AT_LEAST["admin"],
     # the instance: no workspace role holds these, only an instance administrator

@@ -258,3 +258,80 @@ class QualityRule:
 #: A generation-text redactor (``register_generation_redactors``): ``(field, text) -> text``
 #: where ``field`` is ``"input"`` or ``"output"``.
 Redactor = Callable[[str, str], str]
+
+
+# --- evaluators -------------------------------------------------------------------------
+#
+# An evaluator (``register_evaluators``) scores one output: against the case's expected
+# output, by a rule, or by asking a model (``EvaluationInput.call_model``). Promptyard
+# validates its config (``config_model``, a pydantic model whose JSON schema the API
+# lists), runs it in evaluation runs, online evaluation and ``POST /evaluators/test``,
+# and stores what it returns as a score. See docs/evaluators.md.
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    """A model's answer to ``EvaluationInput.call_model``: the call is recorded as a
+    generation of its own (``generation_id``) and its ``cost`` is what it was priced at."""
+
+    output: str
+    cost: float | None = None
+    generation_id: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    """What an evaluator sees.
+
+    ``generation`` holds ``input_tokens``, ``output_tokens``, ``cost`` and ``latency_ms``
+    of the call that produced ``output`` (any may be missing). ``output_b`` is the other
+    output of a pairwise comparison. ``call_model(model, messages, params=None)`` calls a
+    model (``<connection>/<model>``) of the project and returns a :class:`ModelAnswer`;
+    it is ``None`` where no project is known.
+    """
+
+    output: str
+    expected: str | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] | None = None
+    output_b: str | None = None
+    call_model: Callable[..., ModelAnswer] | None = None
+    #: Where randomness comes from (pairwise order): seeded in tests.
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class EvaluatorResult:
+    """A score: ``value`` (a number, most in 0..1), ``passed`` (a verdict), a ``reason``
+    a person can read, the ``cost`` of any model call made, and ``details``."""
+
+    value: float | None = None
+    passed: bool | None = None
+    reason: str | None = None
+    cost: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Evaluator:
+    """Base class of an evaluator kind. Subclasses set ``kind`` (snake_case, unique),
+    ``label``, ``description`` and ``config_model`` (a pydantic model; ``None``: no
+    config), and implement :meth:`evaluate`. ``requires`` names what a call must supply
+    (``"expected"``, ``"output_b"``, ``"model"``); ``source`` is ``"evaluator"`` or
+    ``"judge"`` (a model decides)."""
+
+    kind: str = ""
+    label: str = ""
+    description: str = ""
+    config_model: Any = None
+    requires: tuple[str, ...] = ()
+    source: str = "evaluator"
+
+    def unavailable(self) -> str | None:
+        """Why the evaluator cannot run here (a missing package or model), or ``None``."""
+        return None
+
+    def evaluate(self, config: Any, data: EvaluationInput) -> EvaluatorResult:
+        raise NotImplementedError

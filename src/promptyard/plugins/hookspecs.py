@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from promptyard.plugins.api import GateFn, Provider, QualityRule, Redactor
+    from promptyard.plugins.api import Evaluator, GateFn, Provider, QualityRule, Redactor
 
 hookspec = pluggy.HookspecMarker("promptyard")
 hookimpl = pluggy.HookimplMarker("promptyard")
@@ -60,4 +60,17 @@ class PromptyardSpec:
         and yields :class:`~promptyard.plugins.api.RuleHit` s. A later registration of an
         id wins. The built-in rules register the same way
         (``promptyard.plugins.builtin.quality_rules``); docs/quality.md lists them.
+        """
+
+    @hookspec
+    def register_evaluators(self, register: Callable[[Evaluator], Any]) -> None:
+        """Add evaluator kinds: call ``register(evaluator)`` for each.
+
+        ``evaluator`` is an instance of a :class:`promptyard.plugins.api.Evaluator`
+        subclass; its ``kind`` is what an evaluator spec names (``{"kind", "name",
+        "config"}``), and a plugin's kind replaces a built-in one of the same name. Its
+        ``evaluate(config, data)`` gets the validated config and an
+        :class:`~promptyard.plugins.api.EvaluationInput` and returns an
+        :class:`~promptyard.plugins.api.EvaluatorResult`; it may be called from several
+        threads at once. docs/evaluators.md lists the built-in kinds.
         """

@@ -76,3 +76,20 @@ def collect_providers(manager: pluggy.PluginManager) -> dict[str, Any]:
             continue
         impl.function(*[{"register": register}[name] for name in impl.argnames])
     return found
+
+
+def collect_evaluators(manager: pluggy.PluginManager) -> dict[str, Any]:
+    """Every evaluator kind plugins register: ``{kind: Evaluator}`` (a later registration
+    of a kind wins). The built-in kinds live in ``services/evaluation`` and are not here:
+    a plugin's kind of the same name replaces the built-in one."""
+    from promptyard.plugins.api import Evaluator
+
+    found: dict[str, Any] = {}
+
+    def register(evaluator: Any) -> None:
+        if not isinstance(evaluator, Evaluator) or not evaluator.kind:
+            raise TypeError(f"register_evaluators: {evaluator!r} is not an Evaluator with a kind")
+        found[evaluator.kind] = evaluator
+
+    manager.hook.register_evaluators(register=register)
+    return found

@@ -21,7 +21,13 @@ from starlette.types import Scope
 import promptyard
 from promptyard.server.api.public import langfuse_prompts
 from promptyard.server.api.public.dialect import LangfuseErrorDialect
+from promptyard.server.api.v1.alerts import routes as alerts_routes
+from promptyard.server.api.v1.analytics import routes as analytics_routes
 from promptyard.server.api.v1.delivery import changes as delivery_changes
+from promptyard.server.api.v1.evaluation import datasets as evaluation_datasets
+from promptyard.server.api.v1.evaluation import evaluators as evaluation_evaluators
+from promptyard.server.api.v1.evaluation import runs as evaluation_runs
+from promptyard.server.api.v1.experiments import routes as experiments_routes
 from promptyard.server.api.v1.governance import reviews
 from promptyard.server.api.v1.identity import accounts, auth, projects
 from promptyard.server.api.v1.operations import audit
@@ -33,6 +39,7 @@ from promptyard.server.api.v1.quality import routes as quality_routes
 from promptyard.server.api.v1.runtime import connections as runtime_connections
 from promptyard.server.api.v1.runtime import execute as runtime_execute
 from promptyard.server.api.v1.telemetry import routes as telemetry_routes
+from promptyard.server.api.v1.telemetry import traces as telemetry_traces
 from promptyard.server.db_unavailable import RETRY_AFTER_SECONDS as DB_RETRY_AFTER_SECONDS
 from promptyard.server.db_unavailable import DatabaseUnavailableMiddleware
 from promptyard.server.db_unavailable import describe as describe_db_error
@@ -130,10 +137,17 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(audit.router)
     api.include_router(quality_routes.router)
     api.include_router(telemetry_routes.router)
+    api.include_router(telemetry_traces.router)
+    api.include_router(analytics_routes.router)
     api.include_router(runtime_connections.router)
+    api.include_router(evaluation_runs.router)
+    api.include_router(evaluation_datasets.router)
+    api.include_router(evaluation_evaluators.router)
     api.include_router(system_health.router)
     api.include_router(operations_recovery.router)
     api.include_router(operations_jobs.router)
+    api.include_router(alerts_routes.router)
+    api.include_router(experiments_routes.router)
     app.include_router(api)
     # Langfuse's prompt API for its SDKs (basic auth with a key pair; Langfuse's errors).
     public = APIRouter(prefix="/api/public", dependencies=[Depends(json_body_guard)])
@@ -141,6 +155,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     app.include_router(public)
     app.include_router(metrics_router)
     app.include_router(telemetry_routes.public_router)  # /feedback.js
+    app.include_router(telemetry_traces.otlp_router)  # OTLP: /v1/traces, Langfuse's path
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:

@@ -79,8 +79,22 @@ PROMPT_ROUTES = frozenset(
         ("POST", "/api/public/v2/prompts"),
     }
 )
-INGEST_ROUTES = frozenset({("POST", f"{_V1}/generations/batch")})
-BUNDLE_ROUTES = frozenset({("POST", f"{_V1}/projects/{{slug}}/import")})
+INGEST_ROUTES = frozenset(
+    {
+        ("POST", f"{_V1}/generations/batch"),
+        ("POST", "/v1/traces"),  # OTLP trace exports
+        ("POST", "/api/public/otel/v1/traces"),
+    }
+)
+BUNDLE_ROUTES = frozenset(
+    {
+        ("POST", f"{_V1}/projects/{{slug}}/import"),
+        # datasets: file imports and cases in bulk (services/evaluation/datasets_io.py)
+        ("POST", f"{_V1}/datasets"),
+        ("POST", f"{_V1}/datasets/{{name}}/import"),
+        ("POST", f"{_V1}/datasets/{{name}}/cases"),
+    }
+)
 
 
 @dataclass(frozen=True)

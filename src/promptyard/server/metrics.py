@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptyard.server.deps import bearer_token
 from promptyard.server.errors import error_response
+from promptyard.services.alerts import metrics as alert_metrics
 from promptyard.services.context import Core
 from promptyard.services.operations import metric_sources
 from promptyard.services.operations.metrics import (
@@ -58,6 +59,7 @@ def install_metrics(app: FastAPI, core: Core, *, runner: Any, render_pool: Any) 
     metrics.add_source("renders", metric_sources.render_source(render_pool.stats))
     metrics.add_source("backups", metric_sources.backup_source(core))
     metrics.add_source("generations", telemetry_metrics.generation_source())
+    metrics.add_source("alerts", alert_metrics.alert_source(core))
     # Hooks for the capabilities to come (each a Source; see services/operations/metrics.py):
     # ingest queue depth and lag, evaluation pass rates:
     # metrics.add_source("<capability>", <capability>_source(core)).

@@ -106,6 +106,10 @@ def utcnow() -> datetime:
 
 #: A label guard may refuse moving a label directly (raises a domain error).
 LabelGuard = Callable[["Session", int, str], None]
+#: A prompt assigner sees ``(project_id, prompt name, requested label, unit id)`` of a
+#: prompt read that names a unit, and may answer ``(label to serve, experiment id,
+#: variant)``: experiments' traffic split (``services/experiments/assignment.py``).
+PromptAssigner = Callable[[int, str, "str | None", str], "tuple[str, int, str] | None"]
 #: A version guard sees ``(session, project_id, type, content)`` of every version about to
 #: be committed, and may refuse it (raises a domain error): quality's secret blocking.
 VersionGuard = Callable[["Session", int, str, Any], None]
@@ -142,6 +146,11 @@ class Core:
     #: Provider kinds by name, collected from plugins (``register_providers``):
     #: ``{kind: plugins.api.Provider}``.
     providers: dict[str, Any] = field(default_factory=dict)
+    #: Evaluator kinds plugins add (``register_evaluators``): ``{kind:
+    #: plugins.api.Evaluator}``, over the built-in ones of ``services/evaluation``.
+    evaluators: dict[str, Any] = field(default_factory=dict)
+    #: Answer which label a prompt read by a unit (user or session) serves: experiments.
+    prompt_assigners: list[PromptAssigner] = field(default_factory=list)
     clock: Callable[[], datetime] = utcnow
 
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -447,6 +448,38 @@ class SqlGeneration(Base):
             "trace_id",
             sqlite_where=text("trace_id IS NOT NULL"),
             postgresql_where=text("trace_id IS NOT NULL"),
+        ),  # experiments (migration 0012): covering indexes of the rows an experiment served,
+        # for its analysis without reading them (services/experiments/aggregates.py)
+        Index(
+            "ix_generations_experiment",
+            "project_id",
+            "experiment_id",
+            "variant",
+            "start_time",
+            "status",
+            "latency_ms",
+            "input_cost",
+            "output_cost",
+            sqlite_where=text("experiment_id IS NOT NULL"),
+            postgresql_where=text("experiment_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_generations_experiment_users",
+            "project_id",
+            "experiment_id",
+            "variant",
+            "user_id",
+            sqlite_where=text("experiment_id IS NOT NULL"),
+            postgresql_where=text("experiment_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_generations_experiment_sessions",
+            "project_id",
+            "experiment_id",
+            "variant",
+            "session_id",
+            sqlite_where=text("experiment_id IS NOT NULL"),
+            postgresql_where=text("experiment_id IS NOT NULL"),
         ),
     )
     pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
@@ -488,6 +521,9 @@ class SqlGeneration(Base):
     flags: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The online experiment and variant that served the prompt (migration 0012).
+    experiment_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    variant: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SqlFeedback(Base):
@@ -530,3 +566,525 @@ class SqlJobLease(Base):
     last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_result: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+# -- traces (OTLP ingest): spans that are not LLM calls --------------------------------
+
+
+class SqlSpan(Base):
+    """One step of a trace that is not an LLM call (those are generations): an agent
+    step, a tool call, a retrieval. Appended, idempotent by (project, trace, span)."""
+
+    __tablename__ = "spans"
+    __table_args__ = (
+        UniqueConstraint("project_id", "trace_id", "span_id", name="uq_spans_trace_span"),
+        Index("ix_spans_trace", "project_id", "trace_id"),
+        Index("ix_spans_time", "project_id", "start_time"),
+    )
+    pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    trace_id: Mapped[str] = mapped_column(String(128))
+    span_id: Mapped[str] = mapped_column(String(128))
+    parent_span_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    name: Mapped[str] = mapped_column(String(400))
+    #: OTLP's span kind: internal, server, client, producer, consumer, unspecified.
+    kind: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: ``success`` or ``error`` (OTLP's status code ERROR).
+    status: Mapped[str] = mapped_column(String(16))
+    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The resource's ``service.name``.
+    service_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    environment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: The span's attributes (capped in number and size).
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: Why the row is not plain truth: ``attributes_truncated``, ``no_end_time``, ...
+    flags: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- evaluation runs: a prompt's variants over a dataset version, and each call --------
+
+
+class SqlEvaluationRun(Base):
+    """A run: prompt variants (version or label x model) over one dataset version, each
+    case repeated ``repetitions`` times, scored by ``evaluators``. Its items are the
+    calls; counters and costs are kept up to date while it runs."""
+
+    __tablename__ = "evaluation_runs"
+    __table_args__ = (
+        Index("ix_evaluation_runs_prompt", "project_id", "prompt_name", "created_at"),
+        Index("ix_evaluation_runs_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prompt_name: Mapped[str] = mapped_column(String(200))
+    #: ``[{"version", "label", "model", "resolved_version"}]``, in order: an item's
+    #: ``variant`` is an index into this list.
+    variants: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    dataset_name: Mapped[str] = mapped_column(String(200))
+    dataset_version: Mapped[int] = mapped_column(Integer)
+    #: ``[{"kind", "name", "config"}]`` (services/evaluation/evaluators.py).
+    evaluators: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    repetitions: Mapped[int] = mapped_column(Integer, default=1)
+    #: Model parameters over the prompt's own config (``temperature``, ``max_tokens``).
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: A parameter sweep: variable name → list of values (their cartesian product).
+    sweep: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    use_cache: Mapped[bool] = mapped_column(Boolean, default=True)
+    concurrency: Mapped[int] = mapped_column(Integer, default=8)
+    #: ``queued``, ``running``, ``cancelled``, ``completed`` or ``failed``.
+    status: Mapped[str] = mapped_column(String(16))
+    total_items: Mapped[int] = mapped_column(Integer, default=0)
+    done_items: Mapped[int] = mapped_column(Integer, default=0)
+    failed_items: Mapped[int] = mapped_column(Integer, default=0)
+    cached_items: Mapped[int] = mapped_column(Integer, default=0)
+    #: The estimate made before the start: tokens, cost, and how they were counted.
+    estimate: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    actual_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    #: The results' summary, computed once the run is finished (None before).
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Refreshed by the process executing the run; a stale one lets another take over.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SqlEvaluationRunItem(Base):
+    """One call of a run: a case (of the expanded dataset) x variant x repetition.
+    Unique per run, so a resumed run finishes each exactly once."""
+
+    __tablename__ = "evaluation_run_items"
+    __table_args__ = (
+        UniqueConstraint(
+            "run_id", "case_index", "variant", "repetition", name="uq_evaluation_run_items"
+        ),
+        Index("ix_evaluation_run_items_status", "run_id", "status"),
+        Index("ix_evaluation_run_items_cache", "project_id", "cache_key"),
+    )
+    pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    case_index: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(String(128))
+    variant: Mapped[int] = mapped_column(Integer)
+    repetition: Mapped[int] = mapped_column(Integer)
+    #: ``pending``, ``done`` or ``failed``.
+    status: Mapped[str] = mapped_column(String(16))
+    generation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: sha256 of the rendered messages, model, parameters and repetition number.
+    cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Evaluator name → ``{"value", "passed"}`` (the full scores are in ``scores``).
+    scores: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# -- alerts: budgets, alert rules, channels, fired alerts (services/alerts/) -------------
+
+
+class SqlBudget(Base):
+    """A spending limit per day, week or month for a workspace, project, feature or user."""
+
+    __tablename__ = "budgets"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    #: None for a workspace budget (and for a feature or user across the workspace).
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    #: ``workspace``, ``project``, ``feature`` or ``user``.
+    scope: Mapped[str] = mapped_column(String(16))
+    #: The feature or user name for those scopes.
+    scope_value: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    amount: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(8))
+    #: ``day``, ``week`` (from Monday) or ``month``, in UTC.
+    period: Mapped[str] = mapped_column(String(8))
+    #: Percentages of the amount that notify when crossed (e.g. [50, 80, 100]).
+    thresholds: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    forecast: Mapped[bool] = mapped_column(Boolean, default=True)
+    channel_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlAlertRule(Base):
+    """A condition on a project's metrics (cost, latency p95, error rate, feedback)."""
+
+    __tablename__ = "alert_rules"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    #: ``cost``, ``latency_p95``, ``error_rate``, ``feedback_drop`` (``eval_score`` to come).
+    kind: Mapped[str] = mapped_column(String(32))
+    #: Narrowing of the project's traffic: ``{"prompt": …, "model": …}``.
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    window_minutes: Mapped[int] = mapped_column(Integer)
+    #: ``gt``, ``gte``, ``lt`` or ``lte``.
+    comparison: Mapped[str] = mapped_column(String(8))
+    threshold: Mapped[float] = mapped_column(Float)
+    #: For a fall: ``previous_window`` or ``fixed`` (then ``baseline_value``).
+    baseline: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    baseline_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    min_samples: Mapped[int] = mapped_column(Integer, default=1)
+    cooldown_minutes: Mapped[int] = mapped_column(Integer)
+    channel_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SqlAlertChannel(Base):
+    """Where alerts go besides the signed webhooks: a Slack-style URL or email addresses."""
+
+    __tablename__ = "alert_channels"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    #: ``slack`` or ``email``.
+    kind: Mapped[str] = mapped_column(String(16))
+    #: Safe to show: the masked URL, or the addresses.
+    target_hint: Mapped[str] = mapped_column(String(2000))
+    #: Not secret: ``{"to": [addresses]}`` for email.
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: The incoming-webhook URL, encrypted with the server's key (services/runtime/secrets).
+    secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+
+
+class SqlAlert(Base):
+    """One incident: fired by a rule or a budget threshold, acknowledged, resolved."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_dedup", "dedup_key", "state"),
+        Index("ix_alerts_workspace", "workspace_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True
+    )
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=True
+    )
+    budget_id: Mapped[int | None] = mapped_column(
+        ForeignKey("budgets.id", ondelete="CASCADE"), nullable=True
+    )
+    #: What makes two firings the same incident: ``rule:7``, ``budget:3:2026-12-01:80``.
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: ``firing``, ``acknowledged`` or ``resolved``.
+    state: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Times the incident came back within the cool-down instead of opening a new one.
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SqlAlertDelivery(Base):
+    """A notification of an alert through a Slack or email channel (an outbox row)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("alert_channels.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: ``pending``, ``delivered`` or ``failed``.
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# -- analytics: rollups of the generation record, kept at ingest ------------------------
+
+#: The key columns of a rollup row besides project, grain and bucket ("" / 0 for none).
+ROLLUP_DIMENSIONS = (
+    "prompt_name",
+    "prompt_version",
+    "model",
+    "provider",
+    "feature",
+    "agent",
+    "environment",
+)
+#: The key columns of a per-user or per-tag rollup row besides its dimension and value.
+DIM_ROLLUP_DIMENSIONS = ("prompt_name", "prompt_version", "model")
+
+
+class _RollupColumns:
+    """Sums of the generations (and their feedback) of one time bucket and one key.
+
+    ``grain`` is ``minute``, ``hour`` or ``day``; ``bucket`` the bucket's start in Unix
+    seconds (UTC). Sketches: Apache DataSketches KLL (latency, ttft) and HLL (users).
+    """
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+
+    @declared_attr
+    def project_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+
+    grain: Mapped[str] = mapped_column(String(8))
+    bucket: Mapped[int] = mapped_column(BigInteger)
+    prompt_name: Mapped[str] = mapped_column(String(200), default="")
+    prompt_version: Mapped[int] = mapped_column(Integer, default=0)
+    model: Mapped[str] = mapped_column(String(200), default="")
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    cost_sq: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    latency_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_sq: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_sketch: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    ttft_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    ttft_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    ttft_sketch: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    users_sketch: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    score_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    score_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    score_sq: Mapped[float] = mapped_column(Float, default=0.0)
+    thumbs_up: Mapped[int] = mapped_column(BigInteger, default=0)
+    thumbs_down: Mapped[int] = mapped_column(BigInteger, default=0)
+    nps_promoters: Mapped[int] = mapped_column(BigInteger, default=0)
+    nps_passives: Mapped[int] = mapped_column(BigInteger, default=0)
+    nps_detractors: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SqlRollup(_RollupColumns, Base):
+    """Generations summed per (grain, bucket, prompt version, model, provider, feature,
+    agent, environment)."""
+
+    __tablename__ = "analytics_rollups"
+    __table_args__ = (
+        Index(
+            "uq_analytics_rollups_key",
+            "project_id",
+            "grain",
+            "bucket",
+            *ROLLUP_DIMENSIONS,
+            unique=True,
+        ),
+    )
+    provider: Mapped[str] = mapped_column(String(100), default="")
+    feature: Mapped[str] = mapped_column(String(200), default="")
+    agent: Mapped[str] = mapped_column(String(200), default="")
+    environment: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SqlDimRollup(_RollupColumns, Base):
+    """The same sums per user or per tag (``dim`` = ``user`` | ``tag``, ``value``), by
+    prompt version and model: the high-cardinality dimensions kept apart."""
+
+    __tablename__ = "analytics_dim_rollups"
+    __table_args__ = (
+        Index(
+            "uq_analytics_dim_rollups_key",
+            "project_id",
+            "dim",
+            "grain",
+            "bucket",
+            "value",
+            *DIM_ROLLUP_DIMENSIONS,
+            unique=True,
+        ),
+    )
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200), default="")
+
+
+# -- evaluation: datasets (versioned cases), scores, online evaluators ------------------
+
+
+class SqlDataset(Base):
+    """A named dataset of a project. Its cases are versioned: every change makes a new
+    version (``latest_version``); old versions never change (services/evaluation/datasets.py)."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_datasets_project_name"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: The next case position (cases keep their order across versions).
+    next_position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(400))
+
+
+class SqlDatasetVersion(Base):
+    """One immutable version of a dataset: who made it, why, and how many cases it has."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "number", name="uq_dataset_versions_number"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    case_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(400))
+
+
+class SqlDatasetCase(Base):
+    """A revision of a case, part of the versions ``from_version`` up to (not including)
+    ``to_version`` (``None``: still in the latest). Editing or deleting a case closes its
+    revision; the row's content never changes, so every version reads back as it was."""
+
+    __tablename__ = "dataset_cases"
+    __table_args__ = (
+        Index("ix_dataset_cases_span", "dataset_id", "from_version", "to_version"),
+        Index("ix_dataset_cases_case", "dataset_id", "case_id"),
+    )
+    pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    case_id: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer)
+    from_version: Mapped[int] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    expected: Mapped[str | None] = mapped_column(Text, nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    #: The generation the case was made from, when it came from production traffic.
+    source_generation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class SqlScore(Base):
+    """One score of a generation (or of a run's case): from an evaluator, an LLM judge, a
+    person or online evaluation (services/evaluation/scores.py)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        Index("ix_scores_generation", "project_id", "generation_id"),
+        Index("ix_scores_run", "project_id", "run_id"),
+        Index("ix_scores_name_time", "project_id", "name", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    generation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ``evaluator``, ``judge``, ``human`` or ``online``.
+    source: Mapped[str] = mapped_column(String(16))
+    #: A judge's own cost (its call is a generation of its own).
+    cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlOnlineEvaluator(Base):
+    """An evaluator attached to a prompt in production: a background job scores a
+    sampled share of its new generations (``last_generation_pk`` is how far it got)."""
+
+    __tablename__ = "online_evaluators"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="uq_online_evaluators_project_name"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    prompt_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    sample_rate: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_generation_pk: Mapped[int] = mapped_column(BigInteger, default=0)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- experiments: online A/B tests of a prompt's labels (services/experiments/) ---------
+
+
+class SqlExperiment(Base):
+    """An online experiment on a prompt: live traffic split between labels (the first
+    variant is the control) by weight, sticky per user or session; analysed from the
+    generations that record it (``generations.experiment_id``, ``variant``)."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="uq_experiments_name"),
+        Index("ix_experiments_prompt", "project_id", "prompt_name", "status"),
+        Index("ix_experiments_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    prompt_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ``draft``, ``running`` or ``stopped``.
+    status: Mapped[str] = mapped_column(String(16))
+    #: What assignment sticks to: ``user`` or ``session``.
+    unit: Mapped[str] = mapped_column(String(16))
+    #: ``[{"name", "label", "weight", "stopped"?}]``; the first is the control.
+    variants: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    primary_metric: Mapped[str] = mapped_column(String(200))
+    metrics: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    guardrails: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    #: Metric -> ``higher`` or ``lower`` (is better), over the built-in defaults.
+    directions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: The power calculation it was designed with (baseline, sd, mde, ...).
+    design: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    alpha: Mapped[float] = mapped_column(Float)
+    power: Mapped[float] = mapped_column(Float)
+    #: Units per variant the design needs (from the power calculator).
+    sample_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ``{"variant", "label", "version", "applied", "change_request"}`` once promoted.
+    promoted: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -9,9 +9,21 @@ The steps live with their capability in ``services``; this module only schedules
   :class:`promptyard.services.operations.audit_checkpoints.Checkpointer`, which publishes
   a signed checkpoint when ``audit_checkpoint_events`` or ``audit_checkpoint_minutes``
   say one is due (one read of the chain's head otherwise).
+- ``evaluation_runs`` (every 0.5 s):
+  :class:`promptyard.services.evaluation.runs_exec.Launcher` starts each queued run in a
+  thread of its own (at most ``evaluation_parallel_runs`` at once).
 - ``semantic_embeddings`` (every 2 s, in the server's runner, when
   ``semantic_search`` is on and the ``promptyard[semantic]`` extra is installed):
   :func:`promptyard.services.quality.embeddings.embed_pending`, 32 prompts a round.
+- ``alerts`` (every ``alert_eval_seconds``, through the database scheduler's lease, so
+  one process evaluates at a time): :func:`promptyard.services.alerts.evaluate.run`;
+  ``alert_notifications`` (every 2 s): :func:`promptyard.services.alerts.channels.deliver_due`
+  (Slack and email; webhooks go through ``webhook_deliveries``).
+- ``online_evaluation`` (every 10 s): :func:`promptyard.services.evaluation.online.score_new`
+  scores the sampled share of new generations of each prompt an evaluator is attached to.
+- ``experiment_guardrails`` (every 60 s):
+  :func:`promptyard.services.experiments.guardrails.check_running` stops a variant the
+  always-valid test finds worse on cost, latency or errors.
 """
 
 from __future__ import annotations
@@ -21,7 +33,12 @@ from collections.abc import Callable
 
 import httpx
 
+from promptyard.services.alerts import channels as alert_channels
+from promptyard.services.alerts import evaluate as alert_evaluate
 from promptyard.services.context import Core
+from promptyard.services.evaluation import online as online_evaluation
+from promptyard.services.evaluation import runs_exec
+from promptyard.services.experiments import guardrails as experiment_guardrails
 from promptyard.services.operations import audit_checkpoints, backup, integrity, scheduler, webhooks
 from promptyard.services.quality import embeddings
 from promptyard.workers.runner import Job, Runner
@@ -33,7 +50,19 @@ DB_CHECK = "db_check"
 INTERVAL_SECONDS = 2.0
 #: Embeddings of new and changed prompts (``promptyard[semantic]``), a batch per round.
 SEMANTIC_EMBEDDINGS = "semantic_embeddings"
+#: Queued evaluation runs, started in threads (services/evaluation/runs_exec.py).
+EVALUATION_RUNS = "evaluation_runs"
+#: How often the launcher looks for queued runs (one indexed query).
+EVALUATION_POLL_SECONDS = 0.5
 SCHEDULER_POLL_SECONDS = 30.0
+#: Budgets and alert rules (scheduled: one process at a time), and their notifications.
+ALERTS = "alerts"
+ALERT_NOTIFICATIONS = "alert_notifications"
+#: Evaluators attached to prompts score sampled new generations (services/evaluation/online.py).
+ONLINE_EVALUATION = "online_evaluation"
+ONLINE_EVALUATION_SECONDS = 10.0
+#: Running experiments' guardrails (services/experiments/guardrails.py).
+EXPERIMENT_GUARDRAILS = "experiment_guardrails"
 
 
 class IntegrityProblems(Exception):
@@ -98,8 +127,28 @@ def build_runner(
 
     runner.register(Job(WEBHOOK_DELIVERIES, INTERVAL_SECONDS, deliver, drain=True))
     runner.register(Job(AUDIT_CHECKPOINTS, INTERVAL_SECONDS, checkpoint))
+    # evaluation runs: each queued run executes in a thread of its own (runs_exec.Launcher)
+    runner.register(Job(EVALUATION_RUNS, EVALUATION_POLL_SECONDS, runs_exec.Launcher(core).step))
+    runner.register(Job(ONLINE_EVALUATION, ONLINE_EVALUATION_SECONDS, online_evaluation.score_new))
     for job in scheduled_jobs(core):
         runner.register(job)
+    alerts = scheduler.ScheduledJob(
+        ALERTS, core.settings.alert_eval_seconds, alert_evaluate.run, scheduler.process_id(), 600.0
+    )
+    poll = min(core.settings.alert_eval_seconds, SCHEDULER_POLL_SECONDS)
+    runner.register(Job(ALERTS, poll, alerts.step))
+
+    def notify(core: Core) -> int:
+        return alert_channels.deliver_due(core, http=http, should_stop=runner.stopping)
+
+    runner.register(Job(ALERT_NOTIFICATIONS, INTERVAL_SECONDS, notify, drain=True))
+    runner.register(
+        Job(
+            EXPERIMENT_GUARDRAILS,
+            experiment_guardrails.GUARDRAIL_INTERVAL_SECONDS,
+            experiment_guardrails.check_running,
+        )
+    )
     if semantic and embeddings.availability()[0]:
         # the server's runner, with PROMPTYARD_SEMANTIC_SEARCH on: it loads a 23 MB model
         runner.register(Job(SEMANTIC_EMBEDDINGS, INTERVAL_SECONDS, embeddings.embed_pending))

@@ -42,6 +42,7 @@ export function PromptLayout() {
         <NavLink to={`${base}/labels`}>Labels</NavLink>
         <NavLink to={`${base}/playground`}>Playground</NavLink>
         <NavLink to={`${base}/impact`}>Impact</NavLink>
+        <NavLink to={`${base}/metrics`}>Metrics</NavLink>
       </nav>
       <Outlet />
     </div>

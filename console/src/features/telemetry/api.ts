@@ -59,3 +59,26 @@ export const feedback = {
   list: (project: string, q: FeedbackQuery, signal?: AbortSignal) =>
     request<FeedbackPage>("/analytics/feedback", { query: { project, ...q }, signal }),
 };
+
+/** GET /traces: one summary per trace, newest first. */
+export type TraceSummary = Schemas["TraceSummary"];
+export type TracePage = Schemas["TracePage"];
+/** GET /traces/{trace_id}: every span and generation, flat, in tree order. */
+export type TraceDetail = Schemas["TraceDetail"];
+export type TraceNode = Schemas["TraceNode"];
+
+export interface TraceQuery {
+  user?: string;
+  session?: string;
+  environment?: string;
+  since?: string;
+  until?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export const traces = {
+  list: (project: string, q: TraceQuery, signal?: AbortSignal) =>
+    request<TracePage>("/traces", { query: { project, ...q }, signal }),
+  get: (project: string, id: string) => request<TraceDetail>(`/traces/${enc(id)}`, { query: { project } }),
+};

@@ -1,7 +1,7 @@
 // Query factories of the telemetry area (generations, feedback): one place for each
 // query's key, fetcher and freshness. Lists are cursor-paged ("Load more").
 import { infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
-import { feedback, generations, type FeedbackQuery } from "./api";
+import { feedback, generations, traces, type FeedbackQuery, type TraceQuery } from "./api";
 import { toQuery, type GenerationFilters } from "./filters";
 
 export const telemetryKeys = {
@@ -10,6 +10,8 @@ export const telemetryKeys = {
     ["telemetry", project, "generations", filters] as const,
   generation: (project: string, id: string) => ["telemetry", project, "generation", id] as const,
   feedback: (project: string, query: FeedbackQuery) => ["telemetry", project, "feedback", query] as const,
+  traces: (project: string, query: TraceQuery) => ["telemetry", project, "traces", query] as const,
+  trace: (project: string, id: string) => ["telemetry", project, "trace", id] as const,
 };
 
 export const FEEDBACK_PAGE = 50;
@@ -27,6 +29,16 @@ export const telemetryQueries = {
     }),
   generation: (project: string, id: string) =>
     queryOptions({ queryKey: telemetryKeys.generation(project, id), queryFn: () => generations.get(project, id) }),
+  traces: (project: string, query: TraceQuery) =>
+    infiniteQueryOptions({
+      queryKey: telemetryKeys.traces(project, query),
+      queryFn: ({ pageParam, signal }) =>
+        traces.list(project, { ...query, cursor: pageParam ?? undefined }, signal),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last) => last.next_cursor ?? undefined,
+    }),
+  trace: (project: string, id: string) =>
+    queryOptions({ queryKey: telemetryKeys.trace(project, id), queryFn: () => traces.get(project, id) }),
   feedback: (project: string, query: FeedbackQuery) =>
     infiniteQueryOptions({
       queryKey: telemetryKeys.feedback(project, query),

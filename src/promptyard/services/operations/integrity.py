@@ -427,9 +427,17 @@ CHECKS: dict[str, Callable[[Core], list[Finding]]] = {
 }
 
 
+#: Repairs of :data:`CHECKS` by name, run by ``repair`` when their check finds a problem;
+#: each returns the findings, marked repaired (capabilities install theirs at wiring).
+REPAIRS: dict[str, Callable[[Core], list[Finding]]] = {}
+
+
 def check_database(core: Core, *, repair: bool = False) -> list[Finding]:
     """Every check: stored JSON (repaired when ``repair``), then :data:`CHECKS`."""
     findings = check_stored_json(core, repair=repair)
-    for check in CHECKS.values():
-        findings.extend(check(core))
+    for name, check in CHECKS.items():
+        found = check(core)
+        if repair and found and name in REPAIRS:
+            found = REPAIRS[name](core)
+        findings.extend(found)
     return findings

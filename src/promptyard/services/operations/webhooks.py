@@ -47,6 +47,10 @@ EVENTS = (
     "change_request.closed",
     "change_request.commented",
     "audit.checkpoint",
+    # alerts (services/alerts/, docs/alerting.md)
+    "alert.fired",
+    "alert.resolved",
+    "budget.threshold",
 )
 MAX_ATTEMPTS = 6
 #: 4xx answers worth retrying: a timeout, "too early", rate limiting.

@@ -25,6 +25,7 @@ from sqlalchemy import update as sql_update
 
 from promptyard.domain.errors import NotFound, ValidationFailed
 from promptyard.domain.schemas import first_error
+from promptyard.services.analytics import rollups
 from promptyard.services.context import Core, TTLCache
 from promptyard.services.telemetry import pricing, tokens
 from promptyard.services.telemetry.events import GenerationQuery, event_store
@@ -136,6 +137,32 @@ def ingest(
     events.append_generations(rows)
     COUNTERS.add_generations(context.slug, rows)
     return _summary(results)
+
+
+def ingest_checked(
+    core: Core, project_id: int, items: Sequence[Any], *, source: str
+) -> tuple[int, int]:
+    """Store generations a caller built and checked itself (OTLP ingest maps spans
+    straight from protobuf, with no per-item validation here): ``items`` have the
+    attributes of :class:`GenerationIn`, each with an ``id``. ``(created, duplicates)``.
+    Ids already stored (or repeated in ``items``) are skipped, never stored twice."""
+    if not items:
+        return 0, 0
+    now = core.clock()
+    events = event_store(core)
+    known_ids = events.known_generation_ids(project_id, [g.id for g in items])
+    accepted = [(0, g) for g in items]
+    context = _context(core, project_id, accepted)
+    rows: list[dict[str, Any]] = []
+    for generation in items:
+        if generation.id in known_ids:
+            continue
+        assert generation.id is not None
+        known_ids.add(generation.id)
+        rows.append(_row(core, context, generation, now, source))
+    events.append_generations(rows)
+    COUNTERS.add_generations(context.slug, rows)
+    return len(rows), len(items) - len(rows)
 
 
 def record(
@@ -386,6 +413,8 @@ def _row(
         "flags": flags,
         "source": source,
         "created_at": now,
+        "experiment_id": g.experiment_id,
+        "variant": g.variant,
     }
 
 
@@ -577,6 +606,11 @@ def recompute_costs(
                 updates.append({"pk": row.pk, "values": values})
         if updates:
             with core.store.write() as session:
+                # the rollups' cost sums move with the rows, in the same transaction
+                rollups.adjust_costs(
+                    session.connection(),
+                    {u["pk"]: rollups.cost_of(*u["values"][:2]) for u in updates},
+                )
                 for update in updates:
                     input_cost, output_cost, currency, source, flags = update["values"]
                     session.execute(

@@ -106,6 +106,17 @@ class GenerationIn(Input):
         default=None, description="the prompt as sent: text or chat messages"
     )
     output: str | None = None
+    experiment_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**53,
+        description="the online experiment that served the prompt (the SDK sets it)",
+    )
+    variant: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the experiment's variant that served the prompt (the SDK sets it)",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -118,7 +118,7 @@ function Body({ g, base }: { g: Generation; base: string }) {
 
 function sourceText(source: string): string {
   if (source === "execute") return "run by Promptyard";
-  if (source === "otel") return "from a trace";
+  if (source === "otel" || source === "otlp") return "from an OpenTelemetry trace";
   if (source === "api") return "reported by an app";
   return source;
 }
@@ -210,7 +210,9 @@ function Context({ g, base }: { g: Generation; base: string }) {
       <Fact term="Agent">{g.agent ?? dash}</Fact>
       <Fact term="Environment">{g.environment ?? dash}</Fact>
       <Fact term="Tags">{g.tags.length ? g.tags.map((t) => <span key={t} className="tag">{t}</span>) : dash}</Fact>
-      <Fact term="Trace">{g.trace_id ?? dash}</Fact>
+      <Fact term="Trace">
+        {g.trace_id ? <Link to={`${base}/traces/${encodeURIComponent(g.trace_id)}`}>{g.trace_id}</Link> : dash}
+      </Fact>
       <Fact term="Parent span">{g.parent_span_id ?? dash}</Fact>
       <Fact term="External id">{g.external_id ?? dash}</Fact>
     </dl>

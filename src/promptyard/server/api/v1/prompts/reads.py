@@ -28,6 +28,24 @@ def cached_prompt(
     return entry
 
 
+def assigned_label(
+    core: Core, project_id: int, name: str, label: str | None, unit: str
+) -> tuple[str, list[tuple[bytes, bytes]]] | None:
+    """The label a read by ``unit`` serves when an experiment runs on ``name@label`` (the
+    ``core.prompt_assigners`` experiments install), and the headers naming the
+    experiment and variant; else ``None``."""
+    for assigner in core.prompt_assigners:
+        found = assigner(project_id, name, label, unit)
+        if found is not None:
+            served, experiment_id, variant = found
+            headers = [
+                (b"x-promptyard-experiment", str(experiment_id).encode()),
+                (b"x-promptyard-variant", variant.encode("latin-1")),
+            ]
+            return served, headers
+    return None
+
+
 def read_etag(body: bytes, number: int) -> bytes:
     """The ``ETag`` of a prompt read: ``"<version number>-<digest of the answer>"``.
 

@@ -35,6 +35,7 @@ from promptyard.domain.schemas import (
 )
 from promptyard.server.api.v1.params import BranchName, LabelName, PromptName, VersionNumber
 from promptyard.server.api.v1.prompts.reads import (
+    assigned_label,
     cached_prompt,
     etag_matches,
     prompt_read_headers,
@@ -135,11 +136,26 @@ async def get_prompt(
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     label: Annotated[str | None, Query(pattern=LABEL_PATTERN)] = None,
     if_none_match: Annotated[str | None, Header()] = None,
+    unit: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="a user or session id: when an experiment runs on this label, "
+            "the unit's variant is served (headers X-Promptyard-Experiment and "
+            "X-Promptyard-Variant name it)",
+        ),
+    ] = None,
 ) -> Response:
     """A prompt with ``?version=N`` or ``?label=L`` (default ``latest``). Served from cache.
 
     ``If-None-Match`` with the ETag of the answer (its version number and a digest of the
     answer) gets ``304``."""
+    served: list[tuple[bytes, bytes]] = []
+    if unit is not None and version is None and core.prompt_assigners:
+        assigned = await run_in_threadpool(assigned_label, core, project_id, name, label, unit)
+        if assigned is not None:
+            label, served = assigned
     entry = cached_prompt(core, project_id, name, version, label)
     if entry is None:
         entry = await run_in_threadpool(
@@ -150,7 +166,7 @@ async def get_prompt(
             version=version,
             label=label,
         )
-    raw_headers = prompt_read_headers(entry)
+    raw_headers = prompt_read_headers(entry) + served
     headers = Headers(raw=raw_headers)
     if etag_matches(if_none_match, raw_headers[0][1]):
         return Response(status_code=304, headers=headers)

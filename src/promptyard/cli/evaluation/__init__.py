@@ -1,0 +1,1 @@
+"""`promptyard dataset` and `promptyard eval`: datasets and evaluation runs."""

@@ -1,0 +1,1 @@
+"""Routes of the alerts capability: budgets, alert rules, channels and fired alerts."""

@@ -1,0 +1,1 @@
+"""Routes of the analytics capability: dashboards, comparisons and trends."""

@@ -1,0 +1,1 @@
+"""Routes of the evaluation capability: datasets, evaluators, evaluation runs."""

@@ -1,0 +1,1 @@
+"""Analytics: rollups kept at ingest, dashboard queries, comparisons and trends."""

@@ -1,0 +1,179 @@
+"""Rollups against raw generations: the ``db check`` step and its repair.
+
+:func:`check_rollups` compares, per project and UTC day, the day rollups' calls, errors,
+tokens and cost with the raw generations, and the hour, minute and per-user rollups'
+totals with the day rollups'. It reads every raw row once (a check, not a dashboard).
+:func:`rebuild_rollups` recomputes them from the raw rows and feedback
+(``promptyard analytics rebuild``, or ``promptyard db check --repair``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, case, cast, func, select
+
+from promptyard.services.analytics import rollups
+from promptyard.services.context import Core
+from promptyard.services.operations import integrity as operations_integrity
+from promptyard.services.operations.integrity import Finding
+from promptyard.store.models import SqlDimRollup, SqlGeneration, SqlRollup
+
+_MEASURES = ("calls", "errors", "input_tokens", "output_tokens", "cost")
+#: Costs are float sums added in another order: equal within this relative tolerance.
+_TOLERANCE = 1e-6
+
+
+def _raw_by_day(core: Core) -> dict[tuple[int, int], tuple[float, ...]]:
+    g = SqlGeneration
+    if core.store.is_sqlite:
+        day = cast(func.strftime("%s", func.substr(g.start_time, 1, 10)), Integer)
+    else:
+        day = cast(
+            func.extract("epoch", func.date_trunc("day", func.timezone("UTC", g.start_time))),
+            BigInteger,
+        )
+    cost = func.coalesce(g.input_cost, 0.0) + func.coalesce(g.output_cost, 0.0)
+    statement = select(
+        g.project_id,
+        day.label("day"),
+        func.count(),
+        func.sum(case((g.status == "error", 1), else_=0)),
+        func.sum(func.coalesce(g.input_tokens, 0)),
+        func.sum(func.coalesce(g.output_tokens, 0)),
+        func.sum(cost),
+    ).group_by(g.project_id, day)
+    with core.store.read() as session:
+        return {
+            (int(row[0]), int(row[1])): tuple(float(v or 0) for v in row[2:])
+            for row in session.execute(statement)
+        }
+
+
+def _rollup_by_day(
+    core: Core, model: Any, grain: str, dim: str | None = None
+) -> dict[tuple[int, int], tuple[float, ...]]:
+    day = model.bucket - model.bucket % 86400
+    statement = (
+        select(model.project_id, day, *(func.sum(getattr(model, m)) for m in _MEASURES))
+        .where(model.grain == grain)
+        .group_by(model.project_id, day)
+    )
+    if dim is not None:
+        statement = statement.where(model.dim == dim)
+    with core.store.read() as session:
+        return {
+            (int(row[0]), int(row[1])): tuple(float(v or 0) for v in row[2:])
+            for row in session.execute(statement)
+        }
+
+
+def _differences(
+    want: dict[tuple[int, int], tuple[float, ...]],
+    got: dict[tuple[int, int], tuple[float, ...]],
+    table: str,
+    what: str,
+) -> list[Finding]:
+    findings = []
+    for key in sorted(set(want) | set(got)):
+        a = want.get(key, (0.0,) * len(_MEASURES))
+        b = got.get(key, (0.0,) * len(_MEASURES))
+        for name, expected, found in zip(_MEASURES, a, b, strict=True):
+            if abs(expected - found) > _TOLERANCE * max(1.0, abs(expected)):
+                day = key[1]
+                findings.append(
+                    Finding(
+                        table=table,
+                        row_id=key[0],
+                        column=name,
+                        where=f"project {key[0]}, day {_day(day)} ({what})",
+                        problem=(
+                            f"{name} is {found:g} in the rollups, {expected:g} in the raw "
+                            "rows: run `promptyard analytics rebuild`"
+                        ),
+                        repairable=True,
+                    )
+                )
+    return findings
+
+
+def _day(at: int) -> str:
+    return datetime.fromtimestamp(at, tz=UTC).date().isoformat()
+
+
+def check_rollups(core: Core) -> list[Finding]:
+    """Where the rollups disagree with the raw generations (empty: they agree)."""
+    raw = _raw_by_day(core)
+    day = _rollup_by_day(core, SqlRollup, "day")
+    findings = _differences(raw, day, "analytics_rollups", "day rollups vs raw rows")
+    for grain in ("hour", "minute"):
+        finer = _rollup_by_day(core, SqlRollup, grain)
+        findings += _differences(day, finer, "analytics_rollups", f"{grain} vs day rollups")
+        if grain == "hour":
+            small = _rollup_by_day(core, SqlDimRollup, grain, "all")
+            findings += _differences(
+                day, small, "analytics_dim_rollups", f"{grain} 'all' vs day rollups"
+            )
+    for dim in ("all", "total", "feature"):
+        small_day = _rollup_by_day(core, SqlDimRollup, "day", dim)
+        findings += _differences(raw, small_day, "analytics_dim_rollups", f"day {dim!r} vs raw")
+    return findings
+
+
+def check_user_rollups(core: Core) -> list[Finding]:
+    """The per-user day rollups against the raw rows that name a user."""
+    g = SqlGeneration
+    statement = select(func.count()).where(g.user_id.is_not(None), g.user_id != "")
+    findings = []
+    with core.store.read() as session:
+        with_user = int(session.scalar(statement) or 0)
+        for dim in ("user", "user_total"):
+            counted = int(
+                session.scalar(
+                    select(func.coalesce(func.sum(SqlDimRollup.calls), 0)).where(
+                        SqlDimRollup.grain == "day", SqlDimRollup.dim == dim
+                    )
+                )
+                or 0
+            )
+            if with_user != counted:
+                findings.append(
+                    Finding(
+                        table="analytics_dim_rollups",
+                        row_id=0,
+                        column="calls",
+                        where=f"{dim!r} day rollups",
+                        problem=f"{counted} calls by user in the rollups, {with_user} raw "
+                        "rows with a user: run `promptyard analytics rebuild`",
+                        repairable=True,
+                    )
+                )
+    return findings
+
+
+def rebuild_rollups(core: Core, project_id: int | None = None) -> int:
+    """Recompute the rollups from raw rows and feedback in one transaction (writers wait
+    on SQLite; on PostgreSQL run it when ingest is quiet); how many rows were counted."""
+    with core.store.write() as session:
+        return rollups.rebuild(session, project_id)
+
+
+def check(core: Core) -> list[Finding]:
+    """Both checks (the ``db check`` step)."""
+    return check_rollups(core) + check_user_rollups(core)
+
+
+def repair(core: Core) -> list[Finding]:
+    """Rebuild the rollups; the problems found before, marked repaired (and any left)."""
+    found = check(core)
+    rebuild_rollups(core)
+    left = check(core)
+    return [dataclasses.replace(finding, repaired=True) for finding in found] + left
+
+
+def install(core: Core) -> None:
+    """Make ``promptyard db check`` verify the rollups and ``--repair`` rebuild them."""
+    operations_integrity.CHECKS["analytics rollups"] = check
+    operations_integrity.REPAIRS["analytics rollups"] = repair
