@@ -87,7 +87,7 @@ def _documented_routes() -> set[tuple[str, str]]:
         r"`((?:GET|POST|PUT|PATCH|DELETE)(?:\|(?:GET|POST|PUT|PATCH|DELETE))*) (/[^`?\s]*)"
     )
     for methods, path in pattern.findall(DOCS.read_text()):
-        if path in ("/healthz", "/readyz", "/metrics", "/mcp") or path.startswith(
+        if path in ("/healthz", "/readyz", "/metrics", "/mcp", "/v1/traces") or path.startswith(
             (API, "/api/public/")
         ):
             full = path

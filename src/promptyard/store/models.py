@@ -1015,7 +1015,7 @@ class SqlScore(Base):
     source: Mapped[str] = mapped_column(String(16))
     #: A judge's own cost (its call is a generation of its own).
     cost: Mapped[float | None] = mapped_column(Float, nullable=True)
-    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
     case_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_by: Mapped[str] = mapped_column(String(400))

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
+from promptyard.domain.statistics.lazy_scipy import stats
 from promptyard.domain.statistics.results import Comparison
 
 #: Below this many discordant pairs McNemar uses the exact binomial test.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from promptyard.domain.statistics.lazy_scipy import stats
 
 #: A sample size search stops here (per group): "more than this" is the answer.
 MAX_N = 100_000_000

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats
+from promptyard.domain.statistics.lazy_scipy import stats
 
 #: The usual threshold: a mismatch this unlikely means the split is broken, not unlucky.
 SRM_ALPHA = 0.001

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
+from promptyard.domain.statistics.lazy_scipy import stats
 from promptyard.domain.statistics.results import Comparison, Summary
 
 #: Mann-Whitney and the bootstrap look at raw values: above this many per sample they

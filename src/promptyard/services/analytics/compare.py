@@ -20,9 +20,8 @@ import math
 from datetime import datetime
 from typing import Any, Literal
 
-from scipy import stats
-
 from promptyard.domain.errors import ValidationFailed
+from promptyard.domain.statistics.lazy_scipy import stats
 from promptyard.services.analytics import queries, rollups
 from promptyard.services.analytics.schemas import ComparedMetric, VersionComparison
 from promptyard.services.context import Core

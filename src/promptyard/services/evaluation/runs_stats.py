@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from promptyard.domain.statistics.lazy_scipy import stats
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000

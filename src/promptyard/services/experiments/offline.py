@@ -13,7 +13,6 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from sqlalchemy import select
 
 from promptyard.domain.errors import NotFound, ValidationFailed
@@ -25,6 +24,7 @@ from promptyard.domain.statistics import (
     verdict,
     wilcoxon,
 )
+from promptyard.domain.statistics.lazy_scipy import stats
 from promptyard.domain.statistics.results import finite
 from promptyard.services.context import Core
 from promptyard.services.experiments.schemas import (

@@ -95,7 +95,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("cost", sa.Float(), nullable=True),
-        sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.Column("run_id", _id(), nullable=True),
         sa.Column("case_id", sa.String(length=128), nullable=True),
         sa.Column("details", _json(), nullable=False),
         sa.Column("created_by", sa.String(length=400), nullable=False),
