@@ -10,12 +10,15 @@ generation.
     python bench/execute_overhead.py
     python bench/execute_overhead.py --latency-ms 50 --requests 300
 
-Prints a table: round trip and overhead, median and p95.
+Prints a table: round trip and overhead, median and p95, and the server process's CPU
+time per run (user + system, from /proc on Linux): on a shared, loaded machine the wall
+times carry the scheduler's waits, the CPU time much less so.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -25,6 +28,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from registry_write import API_KEY, serve
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -61,6 +73,7 @@ def main() -> None:
                 client.post("/prompts/execute", json=body).raise_for_status()
             trips: list[float] = []
             overheads: list[float] = []
+            cpu_before = cpu_seconds(server.pid)
             for _ in range(args.requests):
                 started = time.perf_counter()
                 response = client.post("/prompts/execute", json=body)
@@ -68,6 +81,7 @@ def main() -> None:
                 response.raise_for_status()
                 trips.append(trip)
                 overheads.append(trip - response.json()["latency_ms"])
+            cpu_after = cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -82,6 +96,8 @@ def main() -> None:
         ("overhead over the provider: median", statistics.median(overheads)),
         ("overhead over the provider: p95", p95(overheads)),
     ]
+    if cpu_before is not None and cpu_after is not None:
+        rows.append(("server CPU per run", (cpu_after - cpu_before) * 1000 / args.requests))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value:8.2f} ms")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import shutil
 import sqlite3
 import statistics
@@ -109,6 +110,13 @@ def _client(port: int, seconds: float, total: int | None, clients: int, queue: m
     queue.put(asyncio.run(main()))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc): comparable on a busy machine,
+    where throughput is not."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -132,12 +140,14 @@ def main() -> None:
         warm.start()
         warm.join()
         queue.get()
+        cpu_before = cpu_seconds(server.pid)
         process = mp.Process(
             target=_client, args=(port, args.seconds, args.total, args.clients, queue)
         )
         process.start()
         acknowledged, latencies, elapsed = queue.get()
         process.join()
+        cpu = cpu_seconds(server.pid) - cpu_before
         rss = rss_mb(server.pid)
     finally:
         server.terminate()
@@ -153,6 +163,7 @@ def main() -> None:
         ("generations acknowledged", f"{acknowledged:,}"),
         ("rows stored (incl. warm-up)", f"{rows:,}"),
         ("sustained generations/s", f"{acknowledged / elapsed:,.0f}"),
+        ("server CPU per generation (load-independent)", f"{cpu / acknowledged * 1e6:.0f} µs"),
         ("batch of 1,000: p50", f"{statistics.median(latencies) * 1000:.1f} ms"),
         ("batch of 1,000: p95", f"{latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms"),
         ("server RSS at the end", f"{rss:.0f} MB"),

@@ -157,6 +157,13 @@ def _client(port: int, total: int, senders: int, queue: mp.Queue) -> None:
     queue.put(asyncio.run(main()))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc): comparable on a busy machine,
+    where throughput is not."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -178,10 +185,12 @@ def main() -> None:
         warm.start()
         queue.get()
         warm.join()
+        cpu_before = cpu_seconds(server.pid)
         process = mp.Process(target=_client, args=(port, args.total, args.senders, queue))
         process.start()
         acknowledged, latencies, elapsed, queryable = queue.get()
         process.join()
+        cpu = cpu_seconds(server.pid) - cpu_before
         started = time.perf_counter()
         db = sqlite3.connect(workdir / "promptyard.db")
         rows = db.execute("SELECT count(*) FROM generations").fetchone()[0]
@@ -196,6 +205,7 @@ def main() -> None:
         ("spans acknowledged", f"{acknowledged:,}"),
         ("generations stored (incl. warm-up)", f"{rows:,}"),
         ("spans/s acknowledged", f"{acknowledged / elapsed:,.0f}"),
+        ("server CPU per span (load-independent)", f"{cpu / acknowledged * 1e6:.0f} µs"),
         ("batch of 500: p50", f"{statistics.median(latencies) * 1000:.1f} ms"),
         ("batch of 500: p95", f"{latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000:.1f} ms"),
         ("last ack -> last trace queryable", f"{queryable * 1000:.0f} ms"),

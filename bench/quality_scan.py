@@ -232,27 +232,30 @@ def project_scan(snippets: list[dict[str, Any]], prompts: int) -> None:
 
 def semantic(snippets: list[dict[str, Any]], prompts: int) -> None:
     """Embedding throughput (one thread) and search over ``prompts`` vectors."""
+    import numpy as np
+
     from promptyard.services.quality import embeddings
+    from promptyard.services.quality.vectors import Matrix
 
     ok, reason = embeddings.availability()
     if not ok:
         print(f"semantic search: skipped ({reason})")
         return
-    index = embeddings.SemanticIndex()
     embedder = embeddings.Embedder()
     texts = [embeddings.document(s["id"], s["content"]) for s in snippets]
     embedder.embed(texts[:8])
     started = time.perf_counter()
     vectors = [v for i in range(0, len(texts), 32) for v in embedder.embed(texts[i : i + 32])]
     per_text = (time.perf_counter() - started) / len(texts)
-    for number in range(prompts):
-        index.put(1, f"prompt-{number:05d}", 1, vectors[number % len(vectors)])
+    names = [f"prompt-{number:05d}" for number in range(prompts)]
+    rows = np.stack([vectors[number % len(vectors)] for number in range(prompts)])
+    index = Matrix(names, [1] * prompts, rows)
     queries = ["summarise support tickets", "translate to French", "find secrets in a key"]
     samples = []
     for round_ in range(30):
         started = time.perf_counter()
         query = embedder.embed([queries[round_ % len(queries)]])[0]
-        index.search(1, query, 10)
+        index.search(query, 10)
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     print()

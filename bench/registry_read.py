@@ -203,6 +203,16 @@ def run_load(
     return latencies, elapsed
 
 
+def count_embeddings(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM version_embeddings").fetchone()[0])
+        except sqlite3.OperationalError:  # a database from before the table
+            return 0
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -214,6 +224,12 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="serve with PROMPTYARD_SEMANTIC_SEARCH=true: the background job embeds the "
+        "versions while the reads are measured (needs promptyard[semantic])",
+    )
     args = parser.parse_args()
 
     SEED_CACHE.mkdir(exist_ok=True)
@@ -232,6 +248,7 @@ def main() -> None:
         **os.environ,
         "PROMPTYARD_DATA_DIR": str(workdir),
         "PROMPTYARD_INIT_API_KEY": API_KEY,
+        "PROMPTYARD_SEMANTIC_SEARCH": "true" if args.semantic else "false",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "promptyard", "serve", "--port", str(port)],
@@ -257,6 +274,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        embedded = count_embeddings(workdir / "promptyard.db")
         shutil.rmtree(workdir, ignore_errors=True)
 
     rows = [
@@ -271,6 +289,7 @@ def main() -> None:
         (f"{args.clients} clients: p99", f"{pct(many, 0.99):.2f} ms", ""),
         ("server RSS idle", f"{rss_idle:.0f} MB", ""),
         ("server RSS after load", f"{rss_after:.0f} MB", "<= 200 MB"),
+        ("versions embedded meanwhile (--semantic)", f"{embedded}", ""),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)} | {'result':>42} | target")

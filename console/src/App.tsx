@@ -18,6 +18,10 @@ import {
   AnalyticsDashboardPage,
   PromptMetricsPage,
   AuditPage,
+  StatusPage,
+  AnnotatePage,
+  AnnotationQueuePage,
+  AnnotationQueuesPage,
   EvaluationRunPage,
   EvaluationRunsPage,
   FeedbackPage,
@@ -45,6 +49,8 @@ import {
   DatasetsPage,
   DatasetPage,
   EvaluatorsPage,
+  QualityReportsPage,
+  PromptQualityPage,
 } from "./routes";
 
 export function makeQueryClient(): QueryClient {
@@ -104,18 +110,23 @@ export function AppRoutes() {
           <Route path="reviews/new" element={<NewChangeRequestPage />} />
           <Route path="reviews/:id" element={<ChangeRequestPage />} />
           <Route path="audit" element={<AuditPage />} />
+          <Route path="status" element={<StatusPage />} />
           <Route path="generations" element={<GenerationsPage />} />
           <Route path="generations/:id" element={<GenerationPage />} />
           <Route path="feedback" element={<FeedbackPage />} />
           <Route path="datasets" element={<DatasetsPage />} />
           <Route path="datasets/:name" element={<DatasetPage />} />
           <Route path="evaluators" element={<EvaluatorsPage />} />
+          <Route path="annotation" element={<AnnotationQueuesPage />} />
+          <Route path="annotation/:id" element={<AnnotationQueuePage />} />
+          <Route path="annotation/:id/annotate" element={<AnnotatePage />} />
           <Route path="evaluations" element={<EvaluationRunsPage />} />
           <Route path="evaluations/:id" element={<EvaluationRunPage />} />
           <Route path="alerts" element={<AlertsPage />} />
           <Route path="experiments" element={<ExperimentsPage />} />
           <Route path="experiments/:id" element={<ExperimentPage />} />
           <Route path="dashboard" element={<AnalyticsDashboardPage />} />
+          <Route path="quality" element={<QualityReportsPage />} />
           <Route path="traces" element={<TracesPage />} />
           <Route path="traces/:id" element={<TracePage />} />
           <Route path="prompts/:name" element={<PromptLayout />}>
@@ -125,6 +136,7 @@ export function AppRoutes() {
             <Route path="playground" element={<PlaygroundPage />} />
             <Route path="impact" element={<ImpactPage />} />
             <Route path="metrics" element={<PromptMetricsPage />} />
+            <Route path="quality" element={<PromptQualityPage />} />
           </Route>
         </Route>
         <Route path="*" element={<NotFound />} />

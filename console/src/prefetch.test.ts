@@ -40,6 +40,21 @@ describe("prefetchFirstPage", () => {
     expect(list?.query.get("q")).toBe("hi");
   });
 
+  it("starts a prompt's data on a prompt's page, without waiting for the page's code", async () => {
+    const { calls } = mockApi({
+      "GET /auth/me": () => ({ actor: {}, workspace: {} }),
+      "GET /projects": () => ({ items: [] }),
+      "GET /prompts/support%2Freply": () => ({ name: "support/reply" }),
+    });
+    const client = new QueryClient();
+    prefetchFirstPage(client, at("/p/demo/prompts/support%2Freply/history"));
+    await vi.waitFor(() =>
+      expect(client.getQueryData(promptQueries.one("demo", "support/reply").queryKey)).toBeDefined(),
+    );
+    expect(calls.find((c) => c.path.startsWith("/prompts/"))?.query.get("project")).toBe("demo");
+    expect(calls.some((c) => c.path === "/prompts")).toBe(false);
+  });
+
   it("asks only for the session on the sign-in page", async () => {
     const { calls } = mockApi({ "GET /auth/me": () => ({ actor: {}, workspace: {} }) });
     prefetchFirstPage(new QueryClient(), at("/signin"));

@@ -6,10 +6,12 @@ import { lazy } from "react";
 export { default as LibraryPage } from "./features/prompts/library/LibraryPage";
 export const SignInPage = lazy(() => import("./features/identity/signin/SignInPage"));
 export const AcceptInvitationPage = lazy(() => import("./features/identity/accept-invitation/AcceptInvitationPage"));
-export const EditorPage = lazy(() => import("./features/prompts/editor/EditorPage"));
+/** The editor's chunk; prefetch.ts starts it with the prompt's data on a cold load. */
+export const loadEditorPage = () => import("./features/prompts/editor/EditorPage");
+export const EditorPage = lazy(loadEditorPage);
 export const HistoryPage = lazy(() => import("./features/prompts/history/HistoryPage"));
 export const LabelsPage = lazy(() => import("./features/prompts/history/LabelsPage"));
-export const PlaygroundPage = lazy(() => import("./features/prompts/playground/PlaygroundPage"));
+export const PlaygroundPage = lazy(() => import("./features/runtime/playground/PlaygroundPage"));
 export const ImpactPage = lazy(() => import("./features/governance/impact/ImpactPage"));
 export const TransferPage = lazy(() => import("./features/prompts/transfer/TransferPage"));
 export const SettingsLayout = lazy(() => import("./components/SettingsLayout"));
@@ -21,6 +23,7 @@ export const ChangeRequestsPage = lazy(() => import("./features/governance/revie
 export const NewChangeRequestPage = lazy(() => import("./features/governance/reviews/NewChangeRequestPage"));
 export const ChangeRequestPage = lazy(() => import("./features/governance/reviews/ChangeRequestPage"));
 export const AuditPage = lazy(() => import("./features/operations/audit/AuditPage"));
+export const StatusPage = lazy(() => import("./features/operations/status/StatusPage"));
 export const GenerationsPage = lazy(() => import("./features/telemetry/generations/GenerationsPage"));
 export const GenerationPage = lazy(() => import("./features/telemetry/generations/GenerationPage"));
 export const FeedbackPage = lazy(() => import("./features/telemetry/feedback/FeedbackPage"));
@@ -35,5 +38,10 @@ export const EvaluationRunPage = lazy(() => import("./features/evaluation/runs/R
 export const DatasetsPage = lazy(() => import("./features/evaluation/datasets/DatasetsPage"));
 export const DatasetPage = lazy(() => import("./features/evaluation/datasets/DatasetPage"));
 export const EvaluatorsPage = lazy(() => import("./features/evaluation/evaluators/EvaluatorsPage"));
+export const AnnotationQueuesPage = lazy(() => import("./features/evaluation/annotation/QueuesPage"));
+export const AnnotationQueuePage = lazy(() => import("./features/evaluation/annotation/QueuePage"));
+export const AnnotatePage = lazy(() => import("./features/evaluation/annotation/AnnotatePage"));
 export const ExperimentsPage = lazy(() => import("./features/experiments/ExperimentsPage"));
 export const ExperimentPage = lazy(() => import("./features/experiments/ExperimentPage"));
+export const QualityReportsPage = lazy(() => import("./features/quality/ReportsPage"));
+export const PromptQualityPage = lazy(() => import("./features/quality/PromptQualityPage"));

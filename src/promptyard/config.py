@@ -176,6 +176,31 @@ class Settings(BaseSettings):
         description="Target share of requests answered 5xx over the last 15 minutes "
         "(health: yellow above it, red above five times it).",
     )
+    otel_endpoint: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Trace Promptyard itself with OpenTelemetry: the OTLP/HTTP traces URL "
+        "spans are sent to (e.g. http://collector:4318/v1/traces). Unset: no tracing.",
+    )
+    otel_headers: str | None = Field(
+        default=None,
+        max_length=8000,
+        description="Headers for the OTLP exporter as 'key=value,key2=value2' "
+        "(e.g. 'Authorization=Bearer <key>').",
+    )
+    otel_service_name: str = Field(
+        default="promptyard",
+        min_length=1,
+        max_length=200,
+        description="service.name of Promptyard's own spans.",
+    )
+    otel_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of traces recorded (a request whose caller sent a sampled "
+        "traceparent is always recorded).",
+    )
 
     secret_key_file: Path | None = Field(
         default=None,
@@ -251,6 +276,25 @@ class Settings(BaseSettings):
         default=False,
         description="Embed prompts in the background (the process running background "
         "jobs) and serve semantic search; needs the promptyard[semantic] extra.",
+    )
+    mcp_allow_private: bool = Field(
+        default=False,
+        description="Let declared MCP servers use private, loopback and link-local URLs "
+        "(an MCP server inside your network); off: such URLs are refused.",
+    )
+    mcp_allow_stdio: bool = Field(
+        default=False,
+        description="Let instance admins declare MCP servers started as a local command "
+        "(stdio); the server then runs that command to list its tools. Off: only "
+        "streamable HTTP servers can be declared.",
+    )
+    analytics_minute_retention_hours: int = Field(
+        default=48,
+        ge=2,
+        le=24 * 366,
+        description="Minute-resolution analytics rollups older than this are deleted by "
+        "the `rollup_retention` job (hour and day rollups stay); queries older than this "
+        "read whole hours.",
     )
     # -- alerts: budgets and alert rules (services/alerts/, docs/alerting.md) ----------
     alert_eval_seconds: float = Field(

@@ -21,6 +21,7 @@ from promptyard.plugins.manager import (
 )
 from promptyard.services.analytics import integrity as analytics_integrity
 from promptyard.services.context import Core
+from promptyard.services.evaluation import gate as evaluation_gate
 from promptyard.services.experiments import assignment as experiments_assignment
 from promptyard.services.governance import policy
 from promptyard.services.quality import gate as quality_gate
@@ -49,6 +50,7 @@ def build_core(
     core.evaluators = collect_evaluators(manager)
     policy.install(core)
     quality_gate.install(core)
+    evaluation_gate.install(core)
     quality_policy.install(core)
     experiments_assignment.install(core)
     analytics_integrity.install(core)

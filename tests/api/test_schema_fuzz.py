@@ -15,6 +15,7 @@ fuzzer to test something.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -31,6 +32,8 @@ from promptyard.services.context import Core
 from tests.conftest import API_KEY
 
 SEED = 20261201
+REVIEW = json.dumps({"summary": "Greets by name.", "suggestions": [], "content": "Hi {{ name }}."})
+REVIEWER = {"output": REVIEW}
 EXAMPLES = 24
 ROUTES = sorted(key for key in ROUTE_PERMISSIONS if key[1].startswith("/api/"))
 #: Operations no generated request can get past the door of, and why.
@@ -47,6 +50,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def seed_examples(client: TestClient) -> None:
     """The objects that the schema's examples name."""
+    client.app.state.core.settings.mcp_allow_private = True  # type: ignore[attr-defined]
     for method, path, body in (
         ("POST", "/api/v1/prompts", {"name": "greeting", "content": "Hello {{ name }}"}),
         ("PATCH", "/api/v1/prompts/greeting", {"content": "Hi {{ name }}!"}),
@@ -94,6 +98,14 @@ def seed_examples(client: TestClient) -> None:
             },
         ),
         ("POST", "/api/v1/providers", {"name": "local", "kind": "fake", "models": ["echo"]}),
+        # the review example's reviewer: answers a proposal of the greeting
+        (
+            "POST",
+            "/api/v1/providers",
+            {"name": "fake", "kind": "fake", "options": {"output": REVIEW}},
+        ),
+        # refused at once: a refresh records the error instead of waiting on a network
+        ("POST", "/api/v1/mcp-servers", {"name": "tools", "url": "http://127.0.0.1:9/mcp"}),
         (
             "POST",
             "/api/v1/providers/prices",
@@ -148,6 +160,23 @@ def seed_examples(client: TestClient) -> None:
     }
     response = client.post("/api/v1/experiments", json=experiment)
     assert response.status_code == 201, f"POST /api/v1/experiments: {response.text}"
+    # annotation queue 1 (its examples' rubric) with item 1 (gen-0001)
+    queue = {
+        "name": "support-replies",
+        "annotators_required": 2,
+        "rubric": {
+            "criteria": [
+                {"name": "correctness", "description": "Answers the question."},
+                {"name": "tone", "description": "Warm and concise."},
+            ]
+        },
+    }
+    response = client.post("/api/v1/annotation-queues", json=queue)
+    assert response.status_code == 201, f"POST /api/v1/annotation-queues: {response.text}"
+    response = client.post(
+        "/api/v1/annotation-queues/1/items", json={"generation_ids": ["gen-0001"]}
+    )
+    assert response.status_code == 201, f"POST /api/v1/annotation-queues/1/items: {response.text}"
 
 
 def _check_error_shape(path: str, body: Any) -> None:
@@ -176,6 +205,17 @@ def _send(client: TestClient, case: Any) -> Any:
     return client.request(**request)
 
 
+_SCHEMAS: list[Any] = []
+
+
+def _schema(app: Any) -> Any:
+    """The loaded OpenAPI schema, built once per process: every test's app has the same
+    routes, and generating and loading the document costs more than most tests' requests."""
+    if not _SCHEMAS:
+        _SCHEMAS.append(schemathesis.openapi.from_dict(app.openapi()))
+    return _SCHEMAS[0]
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_every_operation_answers_within_its_contract(route: tuple[str, str], core: Core) -> None:
     method, path = route
@@ -184,7 +224,7 @@ def test_every_operation_answers_within_its_contract(route: tuple[str, str], cor
         app, headers={"Authorization": f"Bearer {API_KEY}"}, raise_server_exceptions=False
     ) as client:
         seed_examples(client)
-        operation = schemathesis.openapi.from_dict(app.openapi())[path][method]
+        operation = _schema(app)[path][method]
         strategy = st.one_of(*operation.get_strategies_from_examples(), operation.as_strategy())
         counts: Counter[int] = Counter()
 

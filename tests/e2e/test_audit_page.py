@@ -59,10 +59,12 @@ def test_filter_page_verify_and_export(page, api, audited):  # type: ignore[no-u
 
     # one object
     first_id = expected["items"][0]["object_id"]
-    page.get_by_label("Object id", exact=True).fill(first_id)
+    page.get_by_label("Object id or prompt name", exact=True).fill(first_id)
     page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text(f"prompt {first_id}")
+    # the row names the prompt and links to it (issue 14)
+    first_name = expected["items"][0]["summary"]["name"]
+    expect(rows.first.get_by_role("link", name=f"prompt {first_name}")).to_be_visible()
 
     # a time range in the future matches nothing
     page.get_by_role("button", name="Clear").click()

@@ -26,6 +26,7 @@ def test_policy_defaults_update_and_validation(app_client: TestClient, core: Cor
         "protected_labels": ["production"],
         "required_approvals": 1,
         "gates": {"variables_declared": True, "renders_with_samples": True},
+        "gate_settings": {},
     }
     put = set_policy(app_client, require_review=True, required_approvals=2)
     assert put["require_review"] is True and put["required_approvals"] == 2

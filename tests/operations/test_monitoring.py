@@ -104,7 +104,8 @@ def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
     for index, expr in enumerate(_dashboard_exprs()):
         if expr.startswith("label_values("):
             continue  # Grafana's own function, not PromQL
-        filled = expr.replace("$__rate_interval", "5m").replace("$instance", ".*")
+        filled = expr.replace("$__rate_interval", "5m").replace("$__range", "6h")
+        filled = filled.replace("$instance", ".*").replace("$project", ".*")
         rules.append({"record": f"dashboard:query_{index}", "expr": filled})
     path = tmp_path / "dashboard-queries.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))

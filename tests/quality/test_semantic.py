@@ -36,8 +36,10 @@ def create(client: TestClient, name: str, content: Any) -> None:
 
 
 @pytest.fixture
-def semantic_core(core: Core) -> Core:
-    """The Core with ``semantic_search`` on (``PROMPTYARD_SEMANTIC_SEARCH=true``)."""
+def semantic_core(core: Core, app_client: TestClient) -> Core:
+    """The Core with ``semantic_search`` on (``PROMPTYARD_SEMANTIC_SEARCH=true``); the
+    app's own runner stopped, so the test runs each step of the job itself."""
+    app_client.app.state.runner.stop()  # type: ignore[attr-defined]
     core.settings = core.settings.model_copy(update={"semantic_search": True})
     return core
 
@@ -52,7 +54,7 @@ def test_semantic_search_finds_prompts_by_meaning(
     status = app_client.get(f"{API}/semantic-search/status").json()
     assert status["available"] is True and status["indexed"] == 0
 
-    runner = build_runner(core, semantic=True)
+    runner = build_runner(core)
     assert SEMANTIC_EMBEDDINGS in runner.names
     assert runner.run_once(SEMANTIC_EMBEDDINGS) == 4
     assert runner.run_once(SEMANTIC_EMBEDDINGS) == 0  # nothing new
@@ -106,7 +108,8 @@ def test_without_the_extra_the_routes_say_so_and_the_rest_works(
 
     monkeypatch.setattr(embeddings.importlib.util, "find_spec", find_spec)
     app = create_app(core, static_dir=None)
-    assert SEMANTIC_EMBEDDINGS not in app.state.runner.names
+    core.settings = core.settings.model_copy(update={"semantic_search": True})
+    assert app.state.runner.run_once(SEMANTIC_EMBEDDINGS) == 0  # nothing can embed here
     with TestClient(
         app, headers={"Authorization": f"Bearer {API_KEY}"}, raise_server_exceptions=False
     ) as client:
@@ -125,7 +128,9 @@ def test_without_the_extra_the_routes_say_so_and_the_rest_works(
 
 @needs_model
 def test_the_setting_is_off_by_default(core: Core, app_client: TestClient) -> None:
-    assert SEMANTIC_EMBEDDINGS not in app_client.app.state.runner.names  # type: ignore[attr-defined]
+    create(app_client, "haiku", PROMPTS["haiku"])
+    runner = app_client.app.state.runner  # type: ignore[attr-defined]
+    assert runner.run_once(SEMANTIC_EMBEDDINGS) == 0  # registered, idle while off
     response = app_client.get(f"{API}/semantic-search", params={"q": "tickets"})
     assert response.status_code == 409
     assert "PROMPTYARD_SEMANTIC_SEARCH=true" in response.json()["error"]["message"]

@@ -118,13 +118,18 @@ def role_keys(core: Core) -> dict[str, str]:
 
 
 def seed(client: TestClient) -> None:
-    """Prompt ``p`` with versions 1 and 2 and provider connection ``demo``, as the admin."""
+    """Prompt ``p`` with versions 1 and 2, provider connection ``demo`` and MCP server
+    ``tools``, as the admin."""
     created = client.post("/api/v1/prompts", json={"name": "p", "content": "Hi {{ who }}"})
     assert created.status_code == 201, created.text
     updated = client.patch("/api/v1/prompts/p", json={"content": "Hello {{ who }}"})
     assert updated.status_code == 200, updated.text
     provider = client.post("/api/v1/providers", json={"name": "demo", "kind": "fake"})
     assert provider.status_code == 201, provider.text
+    mcp = client.post(
+        "/api/v1/mcp-servers", json={"name": "tools", "url": "https://mcp.example.com/mcp"}
+    )
+    assert mcp.status_code == 201, mcp.text
 
 
 @dataclass(frozen=True)
@@ -232,10 +237,35 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/quality/rules"): Call("/api/v1/quality/rules", foreign=None),
     ("GET", "/api/v1/prompts/{name}/similar"): Call("/api/v1/prompts/p/similar", P),
     ("GET", "/api/v1/quality/near-duplicates"): Call("/api/v1/quality/near-duplicates", P),
+    ("POST", "/api/v1/prompts/{name}/review"): Call(
+        "/api/v1/prompts/p/review", P, {"connection": "fake", "model": "json", "dry_run": True}
+    ),
     ("GET", "/api/v1/semantic-search"): Call(
         "/api/v1/semantic-search", {**P, "q": "summarise support tickets"}
     ),
     ("GET", "/api/v1/semantic-search/status"): Call("/api/v1/semantic-search/status", P),
+    ("GET", "/api/v1/semantic-search/source"): Call("/api/v1/semantic-search/source", foreign=None),
+    ("PUT", "/api/v1/semantic-search/source"): Call(
+        "/api/v1/semantic-search/source", json={"connection": "demo", "model": "embed-small"}
+    ),
+    ("DELETE", "/api/v1/semantic-search/source"): Call(
+        "/api/v1/semantic-search/source", foreign=None
+    ),
+    ("GET", "/api/v1/quality/clusters"): Call("/api/v1/quality/clusters", P),
+    ("GET", "/api/v1/quality/score-correlation"): Call("/api/v1/quality/score-correlation", P),
+    ("GET", "/api/v1/mcp-servers"): Call("/api/v1/mcp-servers", foreign=None),
+    ("POST", "/api/v1/mcp-servers"): Call(
+        "/api/v1/mcp-servers",
+        json={"name": "m2", "url": "https://mcp.example.com/mcp"},
+        foreign=None,
+    ),
+    ("GET", "/api/v1/mcp-servers/references"): Call("/api/v1/mcp-servers/references", P),
+    ("GET", "/api/v1/mcp-servers/{name}"): Call("/api/v1/mcp-servers/tools"),
+    ("PATCH", "/api/v1/mcp-servers/{name}"): Call(
+        "/api/v1/mcp-servers/tools", json={"description": "changed"}
+    ),
+    ("DELETE", "/api/v1/mcp-servers/{name}"): Call("/api/v1/mcp-servers/tools"),
+    ("POST", "/api/v1/mcp-servers/{name}/refresh"): Call("/api/v1/mcp-servers/tools/refresh"),
     ("GET", "/api/v1/projects/{slug}/quality-policy"): Call(
         "/api/v1/projects/default/quality-policy"
     ),
@@ -252,6 +282,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("PUT", "/api/v1/projects/{slug}/generation-settings"): Call(
         "/api/v1/projects/default/generation-settings", json={"store_text": True}
+    ),
+    ("GET", "/api/v1/projects/{slug}/retention"): Call("/api/v1/projects/default/retention"),
+    ("PUT", "/api/v1/projects/{slug}/retention"): Call(
+        "/api/v1/projects/default/retention", json={"generation_days": None}
     ),
     ("POST", "/api/v1/generations/recompute-costs"): Call(
         "/api/v1/generations/recompute-costs",
@@ -317,6 +351,37 @@ CALLS: dict[tuple[str, str], Call] = {
         "/api/v1/online-evaluators/o1", P, {"active": False}
     ),
     ("DELETE", "/api/v1/online-evaluators/{name}"): Call("/api/v1/online-evaluators/o1", P),
+    # annotation queues (no queue 99999 exists here: an allowed caller gets 404)
+    ("GET", "/api/v1/annotation-queues"): Call("/api/v1/annotation-queues", P),
+    ("POST", "/api/v1/annotation-queues"): Call(
+        "/api/v1/annotation-queues", P, {"name": "q1", "annotators_required": 2}
+    ),
+    ("GET", "/api/v1/annotation-queues/{queue_id}"): Call("/api/v1/annotation-queues/99999", P),
+    ("PATCH", "/api/v1/annotation-queues/{queue_id}"): Call(
+        "/api/v1/annotation-queues/99999", P, {"lease_seconds": 300}
+    ),
+    ("DELETE", "/api/v1/annotation-queues/{queue_id}"): Call("/api/v1/annotation-queues/99999", P),
+    ("GET", "/api/v1/annotation-queues/{queue_id}/items"): Call(
+        "/api/v1/annotation-queues/99999/items", P
+    ),
+    ("POST", "/api/v1/annotation-queues/{queue_id}/items"): Call(
+        "/api/v1/annotation-queues/99999/items", P, {"generation_ids": ["g1"]}
+    ),
+    ("POST", "/api/v1/annotation-queues/{queue_id}/next"): Call(
+        "/api/v1/annotation-queues/99999/next", P
+    ),
+    ("POST", "/api/v1/annotation-queues/{queue_id}/items/{item_id}/lease"): Call(
+        "/api/v1/annotation-queues/99999/items/1/lease", P
+    ),
+    ("POST", "/api/v1/annotation-queues/{queue_id}/items/{item_id}/skip"): Call(
+        "/api/v1/annotation-queues/99999/items/1/skip", P
+    ),
+    ("POST", "/api/v1/annotation-queues/{queue_id}/items/{item_id}/scores"): Call(
+        "/api/v1/annotation-queues/99999/items/1/scores", P, {"scores": {"quality": 3}}
+    ),
+    ("GET", "/api/v1/annotation-queues/{queue_id}/agreement"): Call(
+        "/api/v1/annotation-queues/99999/agreement", P
+    ),
     # traces: OTLP ingest (an empty JSON export) and reading
     ("POST", "/v1/traces"): Call("/v1/traces", P, {}),
     ("POST", "/api/public/otel/v1/traces"): Call("/api/public/otel/v1/traces", P, {}),
@@ -423,6 +488,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/webhooks"): Call("/api/v1/webhooks", P),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): Call("/api/v1/webhooks/99999"),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Call("/api/v1/webhooks/99999/deliveries"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): Call("/api/v1/webhooks/99999/test"),
     # provider connections and prices (the caller's workspace: ``demo`` is not the other's)
     # alerts: budgets, rules, channels, fired alerts (the other workspace sees its own)
     ("GET", "/api/v1/budgets"): Call("/api/v1/budgets", foreign=None),

@@ -21,7 +21,10 @@ from promptyard.workers.jobs import (
     ALERTS,
     EVALUATION_RUNS,
     EXPERIMENT_GUARDRAILS,
+    GENERATION_RETENTION,
     ONLINE_EVALUATION,
+    ROLLUP_RETENTION,
+    SEMANTIC_EMBEDDINGS,
 )
 from tests._factories import admin_context, project_id
 
@@ -34,6 +37,9 @@ SERVER_JOBS = [
     ALERTS,
     ALERT_NOTIFICATIONS,
     EXPERIMENT_GUARDRAILS,
+    SEMANTIC_EMBEDDINGS,
+    GENERATION_RETENTION,
+    ROLLUP_RETENTION,
 ]
 
 JOB_FIELDS = {

@@ -56,7 +56,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+export async function errorFrom(response: Response): Promise<ApiError> {
   let payload: unknown = null;
   try {
     payload = await response.json();

@@ -22,7 +22,6 @@ import type {
   Workspace,
   Content,
   Diff,
-  ExecuteResult,
   Folder,
   Impact,
   Lifecycle,
@@ -184,10 +183,6 @@ export const templates = {
 
 export const runtime = {
   models: () => request<{ items: Model[] }>("/models"),
-  execute: (
-    project: string,
-    body: { prompt: string; version?: number; label?: string; variables: Record<string, unknown>; model: string },
-  ) => request<ExecuteResult>("/prompts/execute", { method: "POST", query: { project }, body }),
 };
 
 const enc = encodeURIComponent;
@@ -266,6 +261,8 @@ export const webhooks = {
     request<CreatedWebhook>("/webhooks", { method: "POST", query: { project }, body }),
   remove: (id: number) => request<undefined>(`/webhooks/${id}`, { method: "DELETE" }),
   deliveries: (id: number) => request<{ items: WebhookDelivery[] }>(`/webhooks/${id}/deliveries`),
+  /** Send a signed `ping` now and answer how it went (not retried). */
+  test: (id: number) => request<WebhookDelivery>(`/webhooks/${id}/test`, { method: "POST" }),
 };
 
 export interface AuditQuery {

@@ -15,6 +15,8 @@ export const keys = {
   webhooks: (project: string) => ["webhooks", project] as const,
   deliveries: (id: number) => ["webhooks", "deliveries", id] as const,
   audit: (query: unknown) => ["audit", query] as const,
+  systemHealth: ["system", "health"] as const,
+  systemJobs: ["system", "jobs"] as const,
   promptList: (project: string) => ["prompts", project, "list"] as const,
   promptListQuery: (project: string, query: unknown) =>
     ["prompts", project, "list", query] as const,

@@ -458,6 +458,189 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/annotation-queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Queues
+         * @description The project's annotation queues with their progress.
+         */
+        get: operations["list_queues_api_v1_annotation_queues_get"];
+        put?: never;
+        /**
+         * Create Queue
+         * @description Make a queue: a name, the rubric (the llm_judge evaluator's rubric schema), how
+         *     many different people score each item, and the lease of a claimed item. 409 when
+         *     the name is taken.
+         */
+        post: operations["create_queue_api_v1_annotation_queues_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Queue */
+        get: operations["get_queue_api_v1_annotation_queues__queue_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Queue */
+        delete: operations["delete_queue_api_v1_annotation_queues__queue_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Queue
+         * @description Change the description, the lease, or the people needed per item (items reaching
+         *     the new number are done; raising it reopens done items).
+         */
+        patch: operations["update_queue_api_v1_annotation_queues__queue_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Agreement
+         * @description Per rubric criterion: the LLM judge against the people (n, mean absolute
+         *     difference, Spearman, quadratic-weighted kappa, Krippendorff's alpha) and the people
+         *     among themselves (Krippendorff's alpha), each coefficient read in words.
+         */
+        get: operations["get_agreement_api_v1_annotation_queues__queue_id__agreement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Items
+         * @description The queue's items, oldest first, with who claimed, skipped or scored each.
+         */
+        get: operations["list_items_api_v1_annotation_queues__queue_id__items_get"];
+        put?: never;
+        /**
+         * Add Items
+         * @description Add stored generations: by id, the case results of an evaluation run (one variant
+         *     or all), or a generations filter (prompt, negative feedback, since) up to ``limit``.
+         *     One already in the queue is skipped; a queue holds at most 10,000 items.
+         */
+        post: operations["add_items_api_v1_annotation_queues__queue_id__items_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}/items/{item_id}/lease": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew Lease
+         * @description Extend the caller's lock on the item by the queue's lease. 409 ``not_locked``
+         *     when they do not hold it (it expired and someone else took it).
+         */
+        post: operations["renew_lease_api_v1_annotation_queues__queue_id__items__item_id__lease_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}/items/{item_id}/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Scores
+         * @description Score the item the caller holds: every rubric criterion on the rubric's scale, and
+         *     an optional comment. Stored as scores of source ``human`` attributed to the caller;
+         *     releases the lock. 409 ``not_locked`` without a lock, 422 for a missing, unknown or
+         *     out-of-scale criterion.
+         */
+        post: operations["submit_scores_api_v1_annotation_queues__queue_id__items__item_id__scores_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}/items/{item_id}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Skip Item
+         * @description Give the item back without scoring it; the caller is not offered it again.
+         */
+        post: operations["skip_item_api_v1_annotation_queues__queue_id__items__item_id__skip_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-queues/{queue_id}/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Next Item
+         * @description The caller's next item, locked to them for the queue's lease (the item they
+         *     already hold, renewed, if any): its input, output, the reference answer of a run's
+         *     case and the rubric. ``work`` is null when nothing is left for them.
+         */
+        post: operations["next_item_api_v1_annotation_queues__queue_id__next_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -1618,6 +1801,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mcp-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Mcp Servers
+         * @description The workspace's declared MCP servers and the tools last discovered from each.
+         */
+        get: operations["list_mcp_servers_api_v1_mcp_servers_get"];
+        put?: never;
+        /**
+         * Create Mcp Server
+         * @description Declare an MCP server (a streamable HTTP URL; stdio commands only where the
+         *     instance allows them, by an instance administrator).
+         */
+        post: operations["create_mcp_server_api_v1_mcp_servers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mcp-servers/references": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mcp Tool References
+         * @description The project's references to tools, each offered by a declared server or not, with
+         *     a declared tool suggested where none offers it.
+         */
+        get: operations["mcp_tool_references_api_v1_mcp_servers_references_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mcp-servers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Mcp Server
+         * @description One declared MCP server.
+         */
+        get: operations["get_mcp_server_api_v1_mcp_servers__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Mcp Server
+         * @description Forget a declared MCP server.
+         */
+        delete: operations["delete_mcp_server_api_v1_mcp_servers__name__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Mcp Server
+         * @description Change a server's URL (or command), description or hand-declared tools.
+         */
+        patch: operations["update_mcp_server_api_v1_mcp_servers__name__patch"];
+        trace?: never;
+    };
+    "/api/v1/mcp-servers/{name}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh Mcp Server
+         * @description Connect to the server with the MCP client and store the tools it lists (bounded:
+         *     10 s, 500 tools); a failure is recorded in ``refresh_error``, the old tools kept.
+         */
+        post: operations["refresh_mcp_server_api_v1_mcp_servers__name__refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/members": {
         parameters: {
             query?: never;
@@ -1908,6 +2186,31 @@ export interface paths {
          * @description Change the quality policy (``block_secrets_on_save``); fields left out keep their value.
          */
         put: operations["put_quality_policy_api_v1_projects__slug__quality_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{slug}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Retention
+         * @description How many days the project keeps raw generations, and before when they were deleted.
+         */
+        get: operations["get_retention_api_v1_projects__slug__retention_get"];
+        /**
+         * Put Retention
+         * @description Keep raw generations for this many whole days (null: forever). The hourly
+         *     ``generation_retention`` job deletes older rows; rollups keep their aggregates.
+         */
+        put: operations["put_retention_api_v1_projects__slug__retention_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2321,6 +2624,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prompts/{name}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Review
+         * @description Ask a model of a provider connection for a better version of this prompt, with
+         *     the reasons: the estimated cost first (``dry_run`` stops there), then the proposal as
+         *     a diff and its score. Nothing is saved: accepting is an ordinary update. A version
+         *     holding a secret is refused (``409 secret_in_prompt``).
+         */
+        post: operations["post_review_api_v1_prompts__name__review_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prompts/{name}/rollback": {
         parameters: {
             query?: never;
@@ -2504,6 +2830,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quality/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Clusters
+         * @description The project's prompts grouped by meaning (k-means on stored embeddings) or, without
+         *     embeddings, by shared wording (MinHash), each cluster labelled by its distinctive words.
+         */
+        get: operations["get_clusters_api_v1_quality_clusters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quality/near-duplicates": {
         parameters: {
             query?: never;
@@ -2537,6 +2884,27 @@ export interface paths {
          * @description Every registered quality and security rule, and the score's weights.
          */
         get: operations["list_rules_api_v1_quality_rules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/score-correlation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Score Correlation
+         * @description Spearman's rho between versions' quality scores and their evaluation outcomes,
+         *     with its interval and a plain statement of how much it shows.
+         */
+        get: operations["get_score_correlation_api_v1_quality_score_correlation_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2603,6 +2971,36 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/semantic-search/source": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Embedding Source
+         * @description Where the workspace's embeddings come from: the local model, or a provider
+         *     connection's embeddings endpoint.
+         */
+        get: operations["get_embedding_source_api_v1_semantic_search_source_get"];
+        /**
+         * Put Embedding Source
+         * @description Embed the workspace's prompts with a provider connection's OpenAI-compatible
+         *     ``/embeddings`` endpoint and model instead of the local model.
+         */
+        put: operations["put_embedding_source_api_v1_semantic_search_source_put"];
+        post?: never;
+        /**
+         * Delete Embedding Source
+         * @description Go back to the local model of the ``promptyard[semantic]`` extra.
+         */
+        delete: operations["delete_embedding_source_api_v1_semantic_search_source_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2890,6 +3288,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Webhook
+         * @description Send a signed ``ping`` delivery now, through the normal delivery path, and answer
+         *     how it went (``delivered``, or ``failed`` with the endpoint's answer; not retried).
+         */
+        post: operations["test_webhook_api_v1_webhooks__webhook_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces": {
         parameters: {
             query?: never;
@@ -3071,6 +3490,20 @@ export interface components {
              */
             type: "user" | "key" | "system";
         };
+        /** AgreementPublic */
+        AgreementPublic: {
+            /** Criteria */
+            criteria: components["schemas"]["CriterionAgreement"][];
+            /**
+             * Judge
+             * @description the judge evaluator's name the figures compare with
+             */
+            judge: string | null;
+            /** Queue Id */
+            queue_id: number;
+            /** Scale */
+            scale: number[];
+        };
         /**
          * AlertChannelCreate
          * @example {
@@ -3238,7 +3671,7 @@ export interface components {
         AlertRuleCreate: {
             /**
              * Baseline
-             * @description feedback_drop: previous_window (default) or fixed.
+             * @description feedback_drop, eval_score: previous_window (default) or fixed.
              */
             baseline?: ("previous_window" | "fixed") | null;
             /** Baseline Value */
@@ -3250,7 +3683,7 @@ export interface components {
             channel_ids?: number[];
             /**
              * Comparison
-             * @description How the value is compared with the threshold; default gt (feedback_drop: gte on the fall).
+             * @description How the value is compared with the threshold; default gt (feedback_drop, eval_score: gte on the fall).
              */
             comparison?: ("gt" | "gte" | "lt" | "lte") | null;
             /**
@@ -3262,7 +3695,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "cost" | "latency_p95" | "error_rate" | "feedback_drop";
+            kind: "cost" | "latency_p95" | "error_rate" | "feedback_drop" | "eval_score";
             /**
              * Min Samples
              * @description Fewer calls (or feedback) in the window: not evaluated, no alert.
@@ -3287,8 +3720,13 @@ export interface components {
              */
             prompt?: string | null;
             /**
+             * Score
+             * @description eval_score: the score watched (an online evaluator's name, or any score name recorded on generations).
+             */
+            score?: string | null;
+            /**
              * Threshold
-             * @description cost: USD in the window; latency_p95: ms; error_rate: 0 to 1; feedback_drop: the fall of the mean score from the baseline.
+             * @description cost: USD in the window; latency_p95: ms; error_rate: 0 to 1; feedback_drop, eval_score: the fall of the mean score from the baseline.
              */
             threshold: number;
             /**
@@ -3347,6 +3785,11 @@ export interface components {
             project: string;
             /** Prompt */
             prompt: string | null;
+            /**
+             * Score
+             * @description eval_score: the score watched.
+             */
+            score?: string | null;
             /** Threshold */
             threshold: number;
             /** Window Minutes */
@@ -3379,6 +3822,8 @@ export interface components {
             name?: string | null;
             /** Prompt */
             prompt?: string | null;
+            /** Score */
+            score?: string | null;
             /** Threshold */
             threshold?: number | null;
             /** Window Minutes */
@@ -3565,6 +4010,16 @@ export interface components {
             ip: string | null;
             /** Object Id */
             object_id: string;
+            /**
+             * Object Name
+             * @description the prompt's name, for a prompt
+             */
+            object_name?: string | null;
+            /**
+             * Object Project
+             * @description the project of a prompt or change request the event acted on
+             */
+            object_project?: string | null;
             /** Object Type */
             object_type: string;
             /** Prev Hash */
@@ -4187,6 +4642,72 @@ export interface components {
              */
             public_key: string;
         };
+        /** ClaimPublic */
+        ClaimPublic: {
+            /** Annotator */
+            annotator: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Locked Until */
+            locked_until: string | null;
+            /** Status */
+            status: string;
+        };
+        /** ClusterMemberPublic */
+        ClusterMemberPublic: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+        };
+        /** ClusterPublic */
+        ClusterPublic: {
+            /** Id */
+            id: number;
+            /**
+             * Label
+             * @description the cluster's most distinctive words
+             */
+            label: string;
+            /** Members */
+            members: components["schemas"]["ClusterMemberPublic"][];
+            /** Size */
+            size: number;
+            /** Terms */
+            terms: string[];
+        };
+        /**
+         * ClustersPublic
+         * @description Clusters of the project's prompts (latest versions), largest first.
+         */
+        ClustersPublic: {
+            /** Clusters */
+            clusters: components["schemas"]["ClusterPublic"][];
+            /**
+             * Fallback Reason
+             * @description why embeddings were not used
+             */
+            fallback_reason: string | null;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "kmeans-embeddings" | "minhash-lexical";
+            /**
+             * Model
+             * @description the embeddings model (kmeans-embeddings)
+             */
+            model: string | null;
+            /** Prompts */
+            prompts: number;
+            /** Truncated */
+            truncated: boolean;
+            /**
+             * Unclustered
+             * @description prompts in no cluster (lexical), first 500
+             */
+            unclustered: string[];
+        };
         /**
          * CommentBody
          * @example {
@@ -4274,6 +4795,23 @@ export interface components {
             verdict: string;
             /** Verdict Text */
             verdict_text: string;
+        };
+        /** ConfigChangePublic */
+        ConfigChangePublic: {
+            /** New */
+            new: unknown;
+            /** Old */
+            old: unknown;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "added" | "removed" | "changed";
+            /**
+             * Path
+             * @description dotted path of the changed setting
+             */
+            path: string;
         };
         /**
          * ConnectionCreate
@@ -4486,6 +5024,27 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /** CorrelationPointPublic */
+        CorrelationPointPublic: {
+            /**
+             * Measure
+             * @enum {string}
+             */
+            measure: "pass rate" | "mean score";
+            /** Outcome */
+            outcome: number;
+            /** Prompt */
+            prompt: string;
+            /** Quality Score */
+            quality_score: number;
+            /**
+             * Scores
+             * @description evaluation scores behind the outcome
+             */
+            scores: number;
+            /** Version */
+            version: number;
+        };
         /**
          * CostPoint
          * @description Cost (in the generations' currency, USD unless a price override says otherwise)
@@ -4527,6 +5086,61 @@ export interface components {
             source: string;
             /** Total */
             total: number;
+        };
+        /** Criterion */
+        Criterion: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Weight
+             * @default 1
+             */
+            weight: number;
+        };
+        /** CriterionAgreement */
+        CriterionAgreement: {
+            /**
+             * Alpha With Judge
+             * @description Krippendorff's alpha (interval) over the judge and every human
+             */
+            alpha_with_judge: number | null;
+            /** Alpha With Judge Interpretation */
+            alpha_with_judge_interpretation: string;
+            /** Criterion */
+            criterion: string;
+            /**
+             * Human Alpha
+             * @description Krippendorff's alpha (interval) among humans
+             */
+            human_alpha: number | null;
+            /** Human Alpha Interpretation */
+            human_alpha_interpretation: string;
+            /**
+             * Human N
+             * @description generations with two or more human scores
+             */
+            human_n: number;
+            /** Kappa Interpretation */
+            kappa_interpretation: string;
+            /**
+             * Mean Absolute Difference
+             * @description judge vs the humans' mean, on the rubric scale
+             */
+            mean_absolute_difference: number | null;
+            /**
+             * N
+             * @description generations with a judge score and at least one human score
+             */
+            n: number;
+            /** Spearman */
+            spearman: number | null;
+            /**
+             * Weighted Kappa
+             * @description quadratic-weighted Cohen's kappa, judge vs the humans' rounded mean
+             */
+            weighted_kappa: number | null;
         };
         /**
          * DatasetCreate
@@ -4754,6 +5368,43 @@ export interface components {
             /** Sd */
             sd?: number | null;
         };
+        /**
+         * DiffPublic
+         * @description Everything the console shows when comparing two versions.
+         */
+        DiffPublic: {
+            /** Config */
+            config: components["schemas"]["ConfigChangePublic"][];
+            /** From */
+            from: number;
+            /**
+             * Messages
+             * @description per message, when both versions are chat prompts; else null
+             */
+            messages: components["schemas"]["MessageDiffPublic"][] | null;
+            /** Spans */
+            spans: components["schemas"]["SpanPublic"][];
+            stats: components["schemas"]["DiffStatsPublic"];
+            /** To */
+            to: number;
+            /** Type Changed */
+            type_changed: boolean;
+            /** Unified */
+            unified: string;
+        };
+        /** DiffStatsPublic */
+        DiffStatsPublic: {
+            /**
+             * Deletions
+             * @description words deleted
+             */
+            deletions: number;
+            /**
+             * Insertions
+             * @description words inserted
+             */
+            insertions: number;
+        };
         /** DryRunPublic */
         DryRunPublic: {
             /**
@@ -4773,6 +5424,48 @@ export interface components {
             /** Score */
             score: number;
             suggestion: components["schemas"]["SharedPartPublic"] | null;
+        };
+        /**
+         * EmbeddingSourceInput
+         * @description Embed the workspace's prompts with a provider connection's embeddings endpoint.
+         * @example {
+         *       "connection": "local",
+         *       "model": "text-embedding-3-small"
+         *     }
+         */
+        EmbeddingSourceInput: {
+            /**
+             * Connection
+             * @description a provider connection
+             */
+            connection: string;
+            /**
+             * Model
+             * @description e.g. text-embedding-3-small
+             */
+            model: string;
+        };
+        /**
+         * EmbeddingSourcePublic
+         * @description Where the workspace's embeddings come from.
+         */
+        EmbeddingSourcePublic: {
+            /** Connection */
+            connection: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "local" | "provider";
+            /**
+             * Model
+             * @description the key its stored vectors are kept under
+             */
+            model: string;
+            /** Updated At */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string | null;
         };
         /**
          * EvaluatorIn
@@ -4913,6 +5606,11 @@ export interface components {
             response_format?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Runs
+             * @description each run on its own (model, version or label or unsaved content): instead of model/models/versions, e.g. the playground's columns
+             */
+            runs?: components["schemas"]["RunSpec"][] | null;
             /** Session Id */
             session_id?: string | null;
             /**
@@ -5456,6 +6154,11 @@ export interface components {
             environment: string | null;
             /** Error */
             error: string | null;
+            /**
+             * Experiment Id
+             * @description the online experiment that served this generation
+             */
+            experiment_id?: number | null;
             /** External Id */
             external_id: string | null;
             /** Feature */
@@ -5508,6 +6211,11 @@ export interface components {
             usage: components["schemas"]["UsagePublic"];
             /** User Id */
             user_id: string | null;
+            /**
+             * Variant
+             * @description its variant in that experiment
+             */
+            variant?: string | null;
         };
         /** GenerationSettings */
         GenerationSettings: {
@@ -5781,6 +6489,88 @@ export interface components {
         InvitationsPublic: {
             /** Items */
             items: components["schemas"]["InvitationPublic"][];
+        };
+        /** ItemPublic */
+        ItemPublic: {
+            /** Case Id */
+            case_id: string | null;
+            /** Claims */
+            claims: components["schemas"]["ClaimPublic"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done At */
+            done_at: string | null;
+            /** Generation Id */
+            generation_id: string;
+            /** Id */
+            id: number;
+            /** Queue Id */
+            queue_id: number;
+            /** Run Id */
+            run_id: number | null;
+            /** Status */
+            status: string;
+            /** Submitted */
+            submitted: number;
+        };
+        /**
+         * ItemsAdd
+         * @description Items to add: ``generation_ids``, or the case results of run ``run_id`` (one
+         *     ``variant`` or all), or a generations filter (``prompt``, ``negative_feedback``,
+         *     ``since``) bounded by ``limit``.
+         * @example {
+         *       "generation_ids": [
+         *         "gen-0001"
+         *       ]
+         *     }
+         * @example {
+         *       "limit": 20,
+         *       "prompt": "support-reply"
+         *     }
+         */
+        ItemsAdd: {
+            /** Generation Ids */
+            generation_ids?: string[] | null;
+            /**
+             * Limit
+             * @default 100
+             */
+            limit: number;
+            /**
+             * Negative Feedback
+             * @default false
+             */
+            negative_feedback: boolean;
+            /** Prompt */
+            prompt?: string | null;
+            /** Run Id */
+            run_id?: number | null;
+            /** Since */
+            since?: string | null;
+            /** Variant */
+            variant?: number | null;
+        };
+        /** ItemsAdded */
+        ItemsAdded: {
+            /** Added */
+            added: number;
+            /**
+             * Skipped
+             * @description already in the queue
+             */
+            skipped: number;
+            /** Total */
+            total: number;
+        };
+        /** ItemsPublic */
+        ItemsPublic: {
+            /** Items */
+            items: components["schemas"]["ItemPublic"][];
+            /** Total */
+            total: number;
         };
         /** JobPublic */
         JobPublic: {
@@ -6191,6 +6981,96 @@ export interface components {
             actor: components["schemas"]["ActorPublic"];
         };
         /**
+         * McpServerCreate
+         * @description Declare an MCP server: a streamable HTTP ``url``, or a ``command`` for stdio
+         *     (needs PROMPTYARD_MCP_ALLOW_STDIO and an instance administrator).
+         * @example {
+         *       "name": "search",
+         *       "url": "https://mcp.example.com/mcp"
+         *     }
+         */
+        McpServerCreate: {
+            /** Command */
+            command?: string[] | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Tools
+             * @description declared by hand (refresh discovers them)
+             */
+            tools?: components["schemas"]["McpToolPublic"][] | null;
+            /**
+             * Transport
+             * @default http
+             * @enum {string}
+             */
+            transport: "http" | "stdio";
+            /** Url */
+            url?: string | null;
+        };
+        /** McpServerPublic */
+        McpServerPublic: {
+            /** Command */
+            command: string[] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Refresh Error
+             * @description why the last refresh failed
+             */
+            refresh_error: string | null;
+            /** Refreshed At */
+            refreshed_at: string | null;
+            /** Tools */
+            tools: components["schemas"]["McpToolPublic"][];
+            /**
+             * Transport
+             * @enum {string}
+             */
+            transport: "http" | "stdio";
+            /** Url */
+            url: string | null;
+        };
+        /** McpServerUpdate */
+        McpServerUpdate: {
+            /** Command */
+            command?: string[] | null;
+            /** Description */
+            description?: string | null;
+            /** Tools */
+            tools?: components["schemas"]["McpToolPublic"][] | null;
+            /** Url */
+            url?: string | null;
+        };
+        /** McpServersPublic */
+        McpServersPublic: {
+            /** Items */
+            items: components["schemas"]["McpServerPublic"][];
+        };
+        /** McpToolPublic */
+        McpToolPublic: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+        };
+        /**
          * MeActorPublic
          * @description The actor of ``GET /auth/me``, with what it may do.
          */
@@ -6208,12 +7088,12 @@ export interface components {
              * Permissions
              * @description every permission the actor holds in its workspace, sorted (instance permissions included)
              */
-            permissions: ("account:manage" | "alert:manage" | "alert:read" | "alert:respond" | "audit:read" | "dataset:read" | "dataset:write" | "evaluation:read" | "evaluation:run" | "experiment:manage" | "experiment:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[];
+            permissions: ("account:manage" | "alert:manage" | "alert:read" | "alert:respond" | "annotation:manage" | "annotation:read" | "annotation:score" | "audit:read" | "dataset:read" | "dataset:write" | "evaluation:read" | "evaluation:run" | "experiment:manage" | "experiment:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[];
             /**
              * Project Permissions
              * @description with ?project=: the permissions left in that project once its membership narrows the role; null without ?project=
              */
-            project_permissions: ("account:manage" | "alert:manage" | "alert:read" | "alert:respond" | "audit:read" | "dataset:read" | "dataset:write" | "evaluation:read" | "evaluation:run" | "experiment:manage" | "experiment:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[] | null;
+            project_permissions: ("account:manage" | "alert:manage" | "alert:read" | "alert:respond" | "annotation:manage" | "annotation:read" | "annotation:score" | "audit:read" | "dataset:read" | "dataset:write" | "evaluation:read" | "evaluation:run" | "experiment:manage" | "experiment:read" | "feedback:write" | "generation:read" | "generation:write" | "key:manage" | "member:manage" | "member:read" | "policy:manage" | "project:export" | "project:import" | "project:read" | "project:write" | "prompt:execute" | "prompt:label" | "prompt:read" | "prompt:write" | "provider:manage" | "provider:read" | "review:apply" | "review:approve" | "review:comment" | "review:open" | "review:read" | "self:manage" | "webhook:manage")[] | null;
             /**
              * Role
              * @description the role in the current workspace
@@ -6282,6 +7162,35 @@ export interface components {
              * @default main
              */
             into: string;
+        };
+        /**
+         * MessageDiffPublic
+         * @description Two chat messages aligned: the same (``equal``), ``changed``, or one alone.
+         */
+        MessageDiffPublic: {
+            /** Kind New */
+            kind_new: ("message" | "placeholder") | null;
+            /** Kind Old */
+            kind_old: ("message" | "placeholder") | null;
+            /** Name New */
+            name_new: string | null;
+            /** Name Old */
+            name_old: string | null;
+            /** New Index */
+            new_index: number | null;
+            /** Old Index */
+            old_index: number | null;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "equal" | "changed" | "insert" | "delete";
+            /** Role New */
+            role_new: string | null;
+            /** Role Old */
+            role_old: string | null;
+            /** Spans */
+            spans: components["schemas"]["SpanPublic"][];
         };
         /** MetricResult */
         MetricResult: {
@@ -6382,6 +7291,15 @@ export interface components {
             threshold: number;
             /** Truncated */
             truncated: boolean;
+        };
+        /**
+         * NextPublic
+         * @description ``work`` is null when nothing is left for the caller (``reason`` says why).
+         */
+        NextPublic: {
+            /** Reason */
+            reason: string | null;
+            work: components["schemas"]["WorkItemPublic"] | null;
         };
         /**
          * OfflineCompareIn
@@ -6600,6 +7518,15 @@ export interface components {
          * @description The review policy of one project.
          */
         Policy: {
+            /**
+             * Gate Settings
+             * @description settings of the gates that take them, by gate name (e.g. evaluation_run: dataset, fail_under, models); such a gate runs only when set here
+             */
+            gate_settings?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
             /** Gates */
             gates?: {
                 [key: string]: boolean;
@@ -6629,6 +7556,12 @@ export interface components {
          *     }
          */
         PolicyUpdate: {
+            /** Gate Settings */
+            gate_settings?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            } | null;
             /** Gates */
             gates?: {
                 [key: string]: boolean;
@@ -7109,6 +8042,23 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** ProposedPublic */
+        ProposedPublic: {
+            /** Content */
+            content: string | {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Score
+             * @description the proposal's quality score
+             */
+            score: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "chat";
+        };
         /**
          * QualityPolicy
          * @description The quality policy of one project.
@@ -7133,6 +8083,109 @@ export interface components {
         QualityPolicyUpdate: {
             /** Block Secrets On Save */
             block_secrets_on_save?: boolean | null;
+        };
+        /** QueueCounts */
+        QueueCounts: {
+            /** Done */
+            done: number;
+            /** Items */
+            items: number;
+            /**
+             * Locked
+             * @description items someone holds a live lease on now
+             */
+            locked: number;
+            /** Pending */
+            pending: number;
+            /** Submissions */
+            submissions: number;
+        };
+        /**
+         * QueueCreate
+         * @example {
+         *       "annotators_required": 2,
+         *       "name": "support-replies",
+         *       "rubric": {
+         *         "criteria": [
+         *           {
+         *             "description": "The reply answers the question correctly.",
+         *             "name": "correctness"
+         *           },
+         *           {
+         *             "description": "Warm, concise, never blames the customer.",
+         *             "name": "tone"
+         *           }
+         *         ],
+         *         "scale_max": 5,
+         *         "scale_min": 1
+         *       }
+         *     }
+         */
+        QueueCreate: {
+            /**
+             * Annotators Required
+             * @description different people who score each item
+             * @default 1
+             */
+            annotators_required: number;
+            /** Description */
+            description?: string | null;
+            /**
+             * Lease Seconds
+             * @description how long a claimed item stays locked to its annotator (renewable)
+             * @default 600
+             */
+            lease_seconds: number;
+            /** Name */
+            name: string;
+            /** @description the same rubric as the llm_judge evaluator's config (criteria, scale, pass_threshold, instructions), so judge and people can be compared */
+            rubric?: components["schemas"]["Rubric"];
+        };
+        /** QueuePublic */
+        QueuePublic: {
+            /** Annotators Required */
+            annotators_required: number;
+            counts: components["schemas"]["QueueCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Lease Seconds */
+            lease_seconds: number;
+            /** Name */
+            name: string;
+            rubric: components["schemas"]["Rubric"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * QueueUpdate
+         * @example {
+         *       "annotators_required": 3
+         *     }
+         */
+        QueueUpdate: {
+            /** Annotators Required */
+            annotators_required?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Lease Seconds */
+            lease_seconds?: number | null;
+        };
+        /** QueuesPublic */
+        QueuesPublic: {
+            /** Items */
+            items: components["schemas"]["QueuePublic"][];
         };
         /**
          * RecomputeCostsInput
@@ -7285,6 +8338,156 @@ export interface components {
             /** Verdict Text */
             verdict_text: string;
         };
+        /** RetentionSettings */
+        RetentionSettings: {
+            /**
+             * Generation Days
+             * @description days raw generations are kept (whole UTC days); null: forever
+             */
+            generation_days: number | null;
+            /**
+             * Pruned Before
+             * @description raw generations that started before this were deleted (rollups keep their aggregates); null: none deleted yet
+             */
+            pruned_before: string | null;
+        };
+        /**
+         * RetentionSettingsUpdate
+         * @example {
+         *       "generation_days": 90
+         *     }
+         */
+        RetentionSettingsUpdate: {
+            /**
+             * Generation Days
+             * @description days to keep raw generations; null: forever
+             */
+            generation_days: number | null;
+        };
+        /**
+         * ReviewEstimatePublic
+         * @description What the call will cost at most: token counts times the model's price, priced as
+         *     executions are (the workspace's price overrides first, then the bundled table).
+         */
+        ReviewEstimatePublic: {
+            /**
+             * Cost
+             * @description null when the model's price is unknown
+             */
+            cost: number | null;
+            /** Currency */
+            currency: string | null;
+            /** Input Tokens */
+            input_tokens: number;
+            /**
+             * Output Basis
+             * @default max_tokens
+             * @constant
+             */
+            output_basis: "max_tokens";
+            /**
+             * Output Tokens
+             * @description the answer's bound (max_tokens sent)
+             */
+            output_tokens: number;
+            /** Price Known */
+            price_known: boolean;
+            /** Price Source */
+            price_source: string | null;
+        };
+        /**
+         * ReviewInput
+         * @description Ask a model of a provider connection to improve one version of a prompt.
+         * @example {
+         *       "connection": "openai-prod",
+         *       "dry_run": true,
+         *       "model": "gpt-4o-mini",
+         *       "version": 3
+         *     }
+         * @example {
+         *       "connection": "fake",
+         *       "model": "json"
+         *     }
+         */
+        ReviewInput: {
+            /**
+             * Connection
+             * @description a provider connection of the workspace (fake works everywhere)
+             */
+            connection: string;
+            /**
+             * Dry Run
+             * @description answer the cost estimate only; call nothing
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Instructions
+             * @description what to focus on (added to the reviewer's brief)
+             * @default
+             */
+            instructions: string;
+            /** Label */
+            label?: string | null;
+            /** Model */
+            model: string;
+            /**
+             * Version
+             * @description default: latest
+             */
+            version?: number | null;
+        };
+        /**
+         * ReviewPublic
+         * @description A dry run (``estimate`` only) or the model's proposal: a new version to accept
+         *     (saved through the normal update, ``base_version`` = ``version``) or reject.
+         */
+        ReviewPublic: {
+            /** @description the recorded generation's real cost */
+            cost?: components["schemas"]["CostPublic"] | null;
+            /** @description reviewed version -> proposal */
+            diff?: components["schemas"]["DiffPublic"] | null;
+            /** Dry Run */
+            dry_run: boolean;
+            estimate: components["schemas"]["ReviewEstimatePublic"];
+            /**
+             * Generation Id
+             * @description the recorded call (GET /generations/{id})
+             */
+            generation_id?: string | null;
+            /** Latest Version */
+            latest_version: number;
+            /**
+             * Model
+             * @description <connection>/<model>
+             */
+            model: string;
+            /** Prompt */
+            prompt: string;
+            proposed?: components["schemas"]["ProposedPublic"] | null;
+            /**
+             * Score
+             * @description the reviewed version's quality score
+             */
+            score: number;
+            /** Suggestions */
+            suggestions?: components["schemas"]["SuggestionPublic"][];
+            /** Summary */
+            summary?: string | null;
+            usage?: components["schemas"]["ReviewUsagePublic"] | null;
+            /**
+             * Version
+             * @description the version reviewed
+             */
+            version: number;
+        };
+        /** ReviewUsagePublic */
+        ReviewUsagePublic: {
+            /** Input Tokens */
+            input_tokens: number | null;
+            /** Output Tokens */
+            output_tokens: number | null;
+        };
         /**
          * RoleInput
          * @example {
@@ -7315,6 +8518,41 @@ export interface components {
             commit_message: string;
             /** Version */
             version: number;
+        };
+        /**
+         * Rubric
+         * @description A rubric: criteria scored on one scale. The LLM judge scores by it
+         *     (:class:`JudgeConfig`) and so do people in annotation queues
+         *     (services/evaluation/annotation.py), so their scores can be compared.
+         */
+        Rubric: {
+            /**
+             * Criteria
+             * @description the rubric (default: one 'quality' criterion)
+             */
+            criteria?: components["schemas"]["Criterion"][];
+            /**
+             * Instructions
+             * @description more context for the judge
+             * @default
+             */
+            instructions: string;
+            /**
+             * Pass Threshold
+             * @description pass when the normalised weighted mean reaches it
+             * @default 0.6
+             */
+            pass_threshold: number;
+            /**
+             * Scale Max
+             * @default 5
+             */
+            scale_max: number;
+            /**
+             * Scale Min
+             * @default 1
+             */
+            scale_min: number;
         };
         /** RuleCountPublic */
         RuleCountPublic: {
@@ -7636,6 +8874,39 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * RunSpec
+         * @description One run of a request that lists its runs (``runs``): a model, and either a version
+         *     or label of the request's ``prompt``, or unsaved ``content`` (an edited variant).
+         */
+        RunSpec: {
+            /**
+             * Config
+             * @description parameters over the version's own (temperature...)
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Content
+             * @description unsaved content instead of a stored version
+             */
+            content?: string | {
+                [key: string]: unknown;
+            }[] | null;
+            /** Label */
+            label?: string | null;
+            /**
+             * Model
+             * @description <connection>/<model>
+             * @example fake/echo
+             */
+            model: string;
+            /** Type */
+            type?: ("text" | "chat") | null;
+            /** Version */
+            version?: number | null;
+        };
         /** RunUsagePublic */
         RunUsagePublic: {
             /** Cached Tokens */
@@ -7732,6 +9003,42 @@ export interface components {
              */
             type: "text" | "chat";
         };
+        /**
+         * ScoreCorrelationPublic
+         * @description Spearman's rho between quality score and evaluation outcome across versions.
+         */
+        ScoreCorrelationPublic: {
+            /** Ci High */
+            ci_high: number | null;
+            /**
+             * Ci Low
+             * @description 95 % interval (Fisher z)
+             */
+            ci_low: number | null;
+            /**
+             * N
+             * @description versions with both a score and evaluation outcomes
+             */
+            n: number;
+            /** P Value */
+            p_value: number | null;
+            /** Points */
+            points: components["schemas"]["CorrelationPointPublic"][];
+            /** Rho */
+            rho: number | null;
+            /**
+             * Statement
+             * @description what the figures allow one to say
+             */
+            statement: string;
+            /**
+             * Strength
+             * @enum {string}
+             */
+            strength: "insufficient" | "none" | "weak" | "moderate" | "strong";
+            /** Truncated */
+            truncated: boolean;
+        };
         /** ScorePublic */
         ScorePublic: {
             /** Cost */
@@ -7810,6 +9117,11 @@ export interface components {
              * @description what is missing when not available
              */
             reason: string;
+            /**
+             * Search
+             * @description how vectors are searched here (exact, in memory)
+             */
+            search: string;
         };
         /** SeriesPoint */
         SeriesPoint: {
@@ -7950,6 +9262,16 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** SpanPublic */
+        SpanPublic: {
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "equal" | "insert" | "delete";
+            /** Text */
+            text: string;
+        };
         /** SrmPublic */
         SrmPublic: {
             /** Expected */
@@ -8006,6 +9328,47 @@ export interface components {
             source: string;
             /** Value */
             value: number | null;
+        };
+        /**
+         * Submission
+         * @example {
+         *       "comment": "Right answer, a bit long.",
+         *       "scores": {
+         *         "correctness": 4,
+         *         "tone": 5
+         *       }
+         *     }
+         */
+        Submission: {
+            /** Comment */
+            comment?: string | null;
+            /**
+             * Scores
+             * @description criterion name -> score on the rubric's scale
+             */
+            scores: {
+                [key: string]: number;
+            };
+        };
+        /** SubmissionPublic */
+        SubmissionPublic: {
+            item: components["schemas"]["ItemPublic"];
+            /** Passed */
+            passed: boolean;
+            /** Score Ids */
+            score_ids: number[];
+            /**
+             * Value
+             * @description the weighted mean, normalised to 0..1 (like the judge)
+             */
+            value: number;
+        };
+        /** SuggestionPublic */
+        SuggestionPublic: {
+            /** Rationale */
+            rationale: string;
+            /** Title */
+            title: string;
         };
         /**
          * SwitchInput
@@ -8118,6 +9481,66 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /** ToolReferencePublic */
+        ToolReferencePublic: {
+            /** Line */
+            line: number;
+            /** Prompt */
+            prompt: string;
+            /** Reference */
+            reference: string;
+            /** Server */
+            server: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "offered" | "not_offered" | "unknown_server";
+            suggestion: components["schemas"]["ToolSuggestionPublic"] | null;
+            /** Tool */
+            tool: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * ToolReferencesPublic
+         * @description The project's references to tools against the workspace's declared MCP servers.
+         */
+        ToolReferencesPublic: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Items */
+            items: components["schemas"]["ToolReferencePublic"][];
+            /** Label */
+            label: string;
+            /** Prompts */
+            prompts: number;
+            /** Servers */
+            servers: string[];
+            /**
+             * Tools
+             * @description tools the declared servers offer
+             */
+            tools: number;
+            /** Truncated */
+            truncated: boolean;
+        };
+        /** ToolSuggestionPublic */
+        ToolSuggestionPublic: {
+            /** Message */
+            message: string;
+            /**
+             * Reference
+             * @description how to name it: mcp__server__tool
+             */
+            reference: string;
+            /** Server */
+            server: string;
+            /** Tool */
+            tool: string;
         };
         /** TraceDetail */
         TraceDetail: {
@@ -8772,6 +10195,43 @@ export interface components {
         WebhooksPublic: {
             /** Items */
             items: components["schemas"]["WebhookPublic"][];
+        };
+        /**
+         * WorkItemPublic
+         * @description An item claimed for the caller: what to score, and until when it is theirs.
+         */
+        WorkItemPublic: {
+            /**
+             * Expected
+             * @description the dataset case's expected output (run items)
+             */
+            expected: string | null;
+            /** Input */
+            input: string | {
+                [key: string]: unknown;
+            }[] | null;
+            item: components["schemas"]["ItemPublic"];
+            /** Lease Seconds */
+            lease_seconds: number;
+            /**
+             * Locked Until
+             * Format: date-time
+             */
+            locked_until: string;
+            /** Model */
+            model: string | null;
+            /** Output */
+            output: string | null;
+            /** Prompt */
+            prompt: string | null;
+            /** Prompt Version */
+            prompt_version: number | null;
+            /**
+             * Remaining
+             * @description items the caller could still score in this queue
+             */
+            remaining: number;
+            rubric: components["schemas"]["Rubric"];
         };
         /**
          * WorkspaceCreate
@@ -9870,6 +11330,445 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AnalyticsPage_UsagePoint_"];
                     "text/csv": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_queues_api_v1_annotation_queues_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_queue_api_v1_annotation_queues_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueueCreate"];
+            };
+        };
+        responses: {
+            /** @description the queue, empty: add items next */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_queue_api_v1_annotation_queues__queue_id__get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_queue_api_v1_annotation_queues__queue_id__delete: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted (the scores people gave stay) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_queue_api_v1_annotation_queues__queue_id__patch: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueueUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_agreement_api_v1_annotation_queues__queue_id__agreement_get: {
+        parameters: {
+            query?: {
+                /** @description the judge evaluator's score name */
+                judge?: string | null;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_items_api_v1_annotation_queues__queue_id__items_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "done") | null;
+                limit?: number;
+                offset?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_items_api_v1_annotation_queues__queue_id__items_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemsAdd"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsAdded"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    renew_lease_api_v1_annotation_queues__queue_id__items__item_id__lease_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+                /** @description the item's id */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkItemPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    submit_scores_api_v1_annotation_queues__queue_id__items__item_id__scores_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+                /** @description the item's id */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Submission"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    skip_item_api_v1_annotation_queues__queue_id__items__item_id__skip_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+                /** @description the item's id */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    next_item_api_v1_annotation_queues__queue_id__next_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the queue's id */
+                queue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextPublic"];
                 };
             };
             /** @description Validation Error */
@@ -12216,6 +14115,223 @@ export interface operations {
             };
         };
     };
+    list_mcp_servers_api_v1_mcp_servers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpServersPublic"];
+                };
+            };
+        };
+    };
+    create_mcp_server_api_v1_mcp_servers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["McpServerCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpServerPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mcp_tool_references_api_v1_mcp_servers_references_get: {
+        parameters: {
+            query?: {
+                label?: string | null;
+                limit?: number;
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolReferencesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_mcp_server_api_v1_mcp_servers__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MCP server name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpServerPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_mcp_server_api_v1_mcp_servers__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MCP server name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_mcp_server_api_v1_mcp_servers__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MCP server name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["McpServerUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpServerPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refresh_mcp_server_api_v1_mcp_servers__name__refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MCP server name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpServerPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_members_api_v1_members_get: {
         parameters: {
             query?: never;
@@ -12929,6 +15045,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QualityPolicy"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_retention_api_v1_projects__slug__retention_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_retention_api_v1_projects__slug__retention_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionSettings"];
                 };
             };
             /** @description Validation Error */
@@ -13963,6 +16147,52 @@ export interface operations {
             };
         };
     };
+    post_review_api_v1_prompts__name__review_post: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path: {
+                /** @description prompt name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the provider failed, or its answer held no proposal */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     rollback_api_v1_prompts__name__rollback_post: {
         parameters: {
             query?: {
@@ -14393,6 +16623,41 @@ export interface operations {
             };
         };
     };
+    get_clusters_api_v1_quality_clusters_get: {
+        parameters: {
+            query?: {
+                /** @description clusters */
+                k?: number | null;
+                method?: "auto" | "embeddings" | "lexical";
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClustersPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_near_duplicates_api_v1_quality_near_duplicates_get: {
         parameters: {
             query?: {
@@ -14444,6 +16709,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RulesPublic"];
+                };
+            };
+        };
+    };
+    get_score_correlation_api_v1_quality_score_correlation_get: {
+        parameters: {
+            query?: {
+                /** @description project slug */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreCorrelationPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -14552,6 +16849,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_embedding_source_api_v1_semantic_search_source_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSourcePublic"];
+                };
+            };
+        };
+    };
+    put_embedding_source_api_v1_semantic_search_source_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingSourceInput"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSourcePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_embedding_source_api_v1_semantic_search_source_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSourcePublic"];
                 };
             };
         };
@@ -15049,6 +17419,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveriesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_webhook_api_v1_webhooks__webhook_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description numeric id */
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPublic"];
                 };
             };
             /** @description Validation Error */

@@ -16,8 +16,8 @@ from promptyard.domain.actor import SYSTEM, RequestContext
 from promptyard.domain.schemas import BranchCreate, ListQuery, PromptCreate, PromptUpdate
 from promptyard.services.alerts import demo as alerts_demo
 from promptyard.services.context import Core
+from promptyard.services.evaluation import annotation_demo, runs_demo
 from promptyard.services.evaluation import demo as evaluation_demo
-from promptyard.services.evaluation import runs_demo
 from promptyard.services.experiments import demo as experiments_demo
 from promptyard.services.identity.projects import ensure_default_workspace
 from promptyard.services.prompts import branches, registry, search, versions
@@ -322,13 +322,16 @@ def seed(core: Core) -> int:
     # A dataset for support-reply, and an online evaluator on it (docs/evaluators.md).
     evaluation_demo.seed(core, ctx=ctx, project_id=project_id)
     # A finished evaluation run comparing two versions over that dataset (docs/evaluation.md).
-    runs_demo.seed(
+    run_id = runs_demo.seed(
         core,
         ctx=ctx,
         project_id=project_id,
         prompt=evaluation_demo.PROMPT,
         dataset=evaluation_demo.DATASET,
     )
+    # An annotation queue over that run's v3 replies, half scored by two reviewers and
+    # sample judge scores by the same rubric (docs/annotation.md).
+    annotation_demo.seed(core, ctx=ctx, project_id=project_id, run_id=run_id)
     # A running online experiment on support-reply with two weeks of traffic and a verdict.
     experiments_demo.seed(core, ctx=ctx, project_id=project_id)
     return len(DEMO_PROMPTS)

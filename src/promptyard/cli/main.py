@@ -11,10 +11,12 @@ from typing import Annotated
 import typer
 
 import promptyard
+from promptyard.cli.alerts import alert as alerts_alert
 from promptyard.cli.analytics import rollups as analytics_rollups
 from promptyard.cli.delivery import mcp as delivery_mcp
 from promptyard.cli.evaluation import datasets as evaluation_datasets
 from promptyard.cli.evaluation import eval_cmd as evaluation_eval
+from promptyard.cli.experiments import experiment as experiments_experiment
 from promptyard.cli.governance import review
 from promptyard.cli.identity import accounts, projects
 from promptyard.cli.operations import audit, db
@@ -58,6 +60,8 @@ runtime_providers.register(app)  # provider
 evaluation_eval.register(app)  # eval run
 evaluation_datasets.register(app)  # dataset
 analytics_rollups.register(app)  # analytics check|rebuild
+experiments_experiment.register(app)  # experiment list|show|analyze|stop|promote
+alerts_alert.register(app)  # alert rules|list|show|ack|silence|unsilence
 
 
 def _version(value: bool) -> None:

@@ -32,6 +32,7 @@ from promptyard.client._delivery import (
     refresh_failed,
 )
 from promptyard.client._errors import PromptyardConnectionError, PromptyardError
+from promptyard.client._experiments import EXPERIMENTS_TTL, assignment_in, with_experiment
 from promptyard.client._fetch import (
     DEFAULT_LABEL,
     FetchPlan,
@@ -99,6 +100,7 @@ class AsyncClient(ReportingMixin):
         self._watch_read_timeout = watch_read_timeout
         self._watch_last_id: str | None = None
         self.watching = False
+        self._experiments: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._init_reporting(reporting)
 
     # ---- plumbing
@@ -169,6 +171,7 @@ class AsyncClient(ReportingMixin):
         type: Literal["text"],
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> TextPrompt: ...
 
     @overload
@@ -181,6 +184,7 @@ class AsyncClient(ReportingMixin):
         type: Literal["chat"],
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> ChatPrompt: ...
 
     @overload
@@ -193,6 +197,7 @@ class AsyncClient(ReportingMixin):
         type: None = None,
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> TextPrompt | ChatPrompt: ...
 
     async def get_prompt(
@@ -204,8 +209,18 @@ class AsyncClient(ReportingMixin):
         type: Literal["text", "chat"] | None = None,
         cache_ttl: float = 60,
         fallback: Fallback | None = None,
+        unit_id: str | None = None,
     ) -> TextPrompt | ChatPrompt:
-        """As :meth:`Client.get_prompt <promptyard.client.Client.get_prompt>`."""
+        """As :meth:`Client.get_prompt <promptyard.client.Client.get_prompt>`, also
+        ``unit_id``: the unit's variant of an online experiment on the label."""
+        if unit_id is not None and version is None:
+            running = await self._active_experiments(name)
+            assigned = assignment_in(running, unit_id, label or DEFAULT_LABEL)
+            if assigned is not None:
+                served = await self.get_prompt(
+                    name, label=assigned[0], type=type, cache_ttl=cache_ttl, fallback=fallback
+                )
+                return with_experiment(served, assigned[1], assigned[2])
         if version is None:
             key: Key = (self.project, name, "label:" + (label or DEFAULT_LABEL))
         elif label is None:
@@ -360,6 +375,27 @@ class AsyncClient(ReportingMixin):
         if response.status_code >= 400:
             raise PromptyardError.from_response(response)
         return cast(dict[str, Any], response.json())
+
+    # ---- online experiments (the sync client's assignment, read without blocking)
+
+    async def _active_experiments(self, name: str) -> list[dict[str, Any]]:
+        """A prompt's running experiments, kept ``EXPERIMENTS_TTL`` seconds; when they
+        cannot be read the last list (or none: the control is served) is used."""
+        now = time.monotonic()
+        hit = self._experiments.get(name)
+        if hit is not None and now - hit[0] < EXPERIMENTS_TTL:
+            return hit[1]
+        path = f"/experiments/active?prompt={quote(name, safe='')}&project={quote(self.project)}"
+        try:
+            found = await self._get_json(path)
+            items = list(found.get("items", [])) if isinstance(found, dict) else []
+        except PromptyardError as exc:
+            logger.warning(
+                "promptyard: could not read experiments of %r (%s); serving control", name, exc
+            )
+            items = hit[1] if hit is not None else []
+        self._experiments[name] = (now, items)
+        return items
 
     # ---- provider connections (read-only here; manage them with the sync Client)
 

@@ -105,6 +105,7 @@ def scan_request(
     return "POST", "/scan", [], _body(label=label, limit=limit)
 
 
+from promptyard.client._alerts import AlertsMixin  # noqa: E402
 from promptyard.client._datasets import DatasetsMixin  # noqa: E402
 from promptyard.client._evaluation_runs import EvaluationRunsMixin  # noqa: E402
 from promptyard.client._experiments import ExperimentsMixin  # noqa: E402
@@ -124,6 +125,7 @@ class Client(
     EvaluationRunsMixin,
     ExperimentsMixin,
     DatasetsMixin,
+    AlertsMixin,
 ):
     """A client of one Promptyard server and project.
 

@@ -55,6 +55,25 @@ def with_experiment(prompt: P, experiment_id: int, variant: str) -> P:
     return served
 
 
+def assignment_in(
+    experiments: Sequence[Mapping[str, Any]], unit_id: str, label: str
+) -> tuple[str, int, str] | None:
+    """``(label to serve, experiment id, variant)`` for ``unit_id`` among a prompt's
+    running ``experiments`` (``GET /experiments/active``) on ``label``, or None."""
+    for experiment in experiments:
+        if experiment.get("control_label") != label:
+            continue
+        variants = experiment.get("variants") or []
+        index = choose(
+            [float(v["weight"]) for v in variants], bucket(int(experiment["id"]), unit_id)
+        )
+        chosen = variants[index]
+        if chosen.get("stopped"):
+            return None
+        return str(chosen["label"]), int(experiment["id"]), str(chosen["name"])
+    return None
+
+
 class ExperimentsMixin:
     """Local assignment for ``get_prompt`` and the ``/experiments`` API."""
 
@@ -88,18 +107,7 @@ class ExperimentsMixin:
     ) -> tuple[str, int, str] | None:
         """``(label to serve, experiment id, variant)`` for ``unit_id`` reading
         ``name@label``, or None when no experiment runs there."""
-        for experiment in self._active_experiments(name):
-            if experiment.get("control_label") != label:
-                continue
-            variants = experiment.get("variants") or []
-            index = choose(
-                [float(v["weight"]) for v in variants], bucket(int(experiment["id"]), unit_id)
-            )
-            chosen = variants[index]
-            if chosen.get("stopped"):
-                return None
-            return str(chosen["label"]), int(experiment["id"]), str(chosen["name"])
-        return None
+        return assignment_in(self._active_experiments(name), unit_id, label)
 
     # -- the experiment API ----------------------------------------------------------
 

@@ -51,6 +51,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # evaluation runs: results and comparisons; starting, cancelling, resuming a run
     "evaluation:read": _AT_LEAST["viewer"],
     "evaluation:run": _AT_LEAST["editor"],
+    # annotation queues (docs/annotation.md): see queues, items and agreement; score items
+    # (claim, skip, submit); create and change queues and choose their items
+    "annotation:read": _AT_LEAST["viewer"],
+    "annotation:score": _AT_LEAST["editor"],
+    "annotation:manage": _AT_LEAST["reviewer"],
     # budgets and alerts: see budgets, rules and fired alerts; acknowledge and silence
     # alerts; manage budgets, rules and channels (docs/alerting.md)
     "alert:read": _AT_LEAST["viewer"],

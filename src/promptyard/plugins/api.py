@@ -6,7 +6,7 @@ everything else in Promptyard may change between releases.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,11 @@ class GateContext:
     version: VersionView
     sample_variables: dict[str, Any]
     render: Callable[[dict[str, Any]], object]
+    #: The project the change request belongs to.
+    project_id: int | None = None
+    #: This gate's settings from the project's policy (``gate_settings: {name: {...}}``),
+    #: as its :class:`ConfiguredGate` ``configure`` returned them; empty for other gates.
+    config: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,21 @@ class GateResult:
 
 
 GateFn = Callable[[GateContext], GateResult]
+
+
+@dataclass(frozen=True)
+class ConfiguredGate:
+    """A gate that needs settings: register it like any gate (``register(name,
+    ConfiguredGate(check, configure))``). It runs only in projects whose policy gives its
+    settings (``gate_settings: {name: {...}}``); ``configure(settings)`` checks them when
+    the policy is set (raise ``ValueError`` saying what is wrong) and returns them
+    normalised; ``check`` reads them in ``ctx.config``."""
+
+    check: GateFn
+    configure: Callable[[Mapping[str, Any]], dict[str, Any]]
+
+    def __call__(self, ctx: GateContext) -> GateResult:
+        return self.check(ctx)
 
 
 # --- model providers --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from promptyard.server.api.public.dialect import LangfuseErrorDialect
 from promptyard.server.api.v1.alerts import routes as alerts_routes
 from promptyard.server.api.v1.analytics import routes as analytics_routes
 from promptyard.server.api.v1.delivery import changes as delivery_changes
+from promptyard.server.api.v1.evaluation import annotation as evaluation_annotation
 from promptyard.server.api.v1.evaluation import datasets as evaluation_datasets
 from promptyard.server.api.v1.evaluation import evaluators as evaluation_evaluators
 from promptyard.server.api.v1.evaluation import runs as evaluation_runs
@@ -35,9 +36,11 @@ from promptyard.server.api.v1.operations import health as system_health
 from promptyard.server.api.v1.operations import jobs as operations_jobs
 from promptyard.server.api.v1.operations import recovery as operations_recovery
 from promptyard.server.api.v1.prompts import compat, folders_tags, routes, templates
+from promptyard.server.api.v1.quality import mcp as quality_mcp
 from promptyard.server.api.v1.quality import routes as quality_routes
 from promptyard.server.api.v1.runtime import connections as runtime_connections
 from promptyard.server.api.v1.runtime import execute as runtime_execute
+from promptyard.server.api.v1.telemetry import retention as telemetry_retention
 from promptyard.server.api.v1.telemetry import routes as telemetry_routes
 from promptyard.server.api.v1.telemetry import traces as telemetry_traces
 from promptyard.server.db_unavailable import RETRY_AFTER_SECONDS as DB_RETRY_AFTER_SECONDS
@@ -54,6 +57,7 @@ from promptyard.server.middleware import (
     UnhandledErrorMiddleware,
 )
 from promptyard.server.render_pool import RenderAdmission, RenderPool
+from promptyard.server.tracing import TracingMiddleware, tracing_for
 from promptyard.services.context import Core
 from promptyard.services.delivery.stream import ChangeHub
 from promptyard.services.operations.health import SizeHistory
@@ -76,6 +80,8 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
         gc.collect()
         gc.freeze()
         metrics.database.attach(core.store)  # statement latency (promptyard_db_*)
+        if tracing is not None:
+            tracing.attach(core.store)  # database spans (PROMPTYARD_OTEL_ENDPOINT)
         # Background jobs (webhook delivery, audit checkpoints: see promptyard.workers)
         # run in the one process where PROMPTYARD_WEBHOOK_WORKER is on.
         if core.settings.webhook_worker:
@@ -94,6 +100,8 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             runner.stop()
             render_pool.shutdown()
             metrics.database.detach()
+            if tracing is not None:
+                await run_in_threadpool(tracing.shutdown)  # flush the last spans
 
     app = FastAPI(
         lifespan=lifespan,
@@ -111,7 +119,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     )
     app.state.render_pool = render_pool
     # Always built, so tests can run a job's step with app.state.runner.run_once(name).
-    runner = build_runner(core, semantic=core.settings.semantic_search)
+    runner = build_runner(core)
     app.state.runner = runner
     changes = ChangeHub()
     poller = ChangePoller(core, changes)
@@ -136,13 +144,16 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     api.include_router(reviews.router)
     api.include_router(audit.router)
     api.include_router(quality_routes.router)
+    api.include_router(quality_mcp.router)
     api.include_router(telemetry_routes.router)
+    api.include_router(telemetry_retention.router)
     api.include_router(telemetry_traces.router)
     api.include_router(analytics_routes.router)
     api.include_router(runtime_connections.router)
     api.include_router(evaluation_runs.router)
     api.include_router(evaluation_datasets.router)
     api.include_router(evaluation_evaluators.router)
+    api.include_router(evaluation_annotation.router)
     api.include_router(system_health.router)
     api.include_router(operations_recovery.router)
     api.include_router(operations_jobs.router)
@@ -214,6 +225,11 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     app.add_middleware(RenderAdmission, pool=render_pool)
     app.add_middleware(LangfuseErrorDialect)
     app.add_middleware(RequestIdMiddleware)
+    # Request spans (PROMPTYARD_OTEL_ENDPOINT): around everything but the timing.
+    tracing = tracing_for(core.settings)
+    app.state.tracing = tracing
+    if tracing is not None:
+        app.add_middleware(TracingMiddleware, tracing=tracing)
     # Outermost: times every request, the read fast path's answers included.
     app.add_middleware(MetricsMiddleware, stats=metrics.requests)
     return app

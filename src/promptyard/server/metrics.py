@@ -25,6 +25,8 @@ from promptyard.server.deps import bearer_token
 from promptyard.server.errors import error_response
 from promptyard.services.alerts import metrics as alert_metrics
 from promptyard.services.context import Core
+from promptyard.services.evaluation import metrics as evaluation_metrics
+from promptyard.services.experiments import metrics as experiment_metrics
 from promptyard.services.operations import metric_sources
 from promptyard.services.operations.metrics import (
     FAST_PATH,
@@ -60,8 +62,10 @@ def install_metrics(app: FastAPI, core: Core, *, runner: Any, render_pool: Any) 
     metrics.add_source("backups", metric_sources.backup_source(core))
     metrics.add_source("generations", telemetry_metrics.generation_source())
     metrics.add_source("alerts", alert_metrics.alert_source(core))
-    # Hooks for the capabilities to come (each a Source; see services/operations/metrics.py):
-    # ingest queue depth and lag, evaluation pass rates:
+    metrics.add_source("budgets", alert_metrics.budget_source(core))
+    metrics.add_source("evaluations", evaluation_metrics.evaluation_source(core))
+    metrics.add_source("experiments", experiment_metrics.experiment_source(core))
+    # A new capability adds its Source here (see services/operations/metrics.py):
     # metrics.add_source("<capability>", <capability>_source(core)).
     app.state.metrics = metrics
     return metrics

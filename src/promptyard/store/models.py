@@ -225,6 +225,7 @@ class SqlChangeRequestEvent(Base):
 
 class SqlWebhook(Base):
     __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_workspace", "workspace_id"),)
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[int | None] = mapped_column(
@@ -448,39 +449,8 @@ class SqlGeneration(Base):
             "trace_id",
             sqlite_where=text("trace_id IS NOT NULL"),
             postgresql_where=text("trace_id IS NOT NULL"),
-        ),  # experiments (migration 0012): covering indexes of the rows an experiment served,
-        # for its analysis without reading them (services/experiments/aggregates.py)
-        Index(
-            "ix_generations_experiment",
-            "project_id",
-            "experiment_id",
-            "variant",
-            "start_time",
-            "status",
-            "latency_ms",
-            "input_cost",
-            "output_cost",
-            sqlite_where=text("experiment_id IS NOT NULL"),
-            postgresql_where=text("experiment_id IS NOT NULL"),
-        ),
-        Index(
-            "ix_generations_experiment_users",
-            "project_id",
-            "experiment_id",
-            "variant",
-            "user_id",
-            sqlite_where=text("experiment_id IS NOT NULL"),
-            postgresql_where=text("experiment_id IS NOT NULL"),
-        ),
-        Index(
-            "ix_generations_experiment_sessions",
-            "project_id",
-            "experiment_id",
-            "variant",
-            "session_id",
-            sqlite_where=text("experiment_id IS NOT NULL"),
-            postgresql_where=text("experiment_id IS NOT NULL"),
-        ),
+        ),  # experiments are analysed from their rollups (SqlExperimentRollup, 0014),
+        # which replaced the covering indexes of migration 0012
     )
     pk: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -606,6 +576,41 @@ class SqlSpan(Base):
     flags: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlTraceSummary(Base):
+    """One trace summed up at ingest, in the transaction that stores its spans and
+    generations: ``GET /api/v1/traces`` reads these rows, never the spans."""
+
+    __tablename__ = "trace_summaries"
+    __table_args__ = (
+        Index("ix_trace_summaries_time", "project_id", "start_time", "trace_id"),
+        Index("ix_trace_summaries_user", "project_id", "user_id", "start_time"),
+        Index("ix_trace_summaries_session", "project_id", "session_id", "start_time"),
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    trace_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: The earliest start of its spans and generations, the latest end.
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: The root's name: the parentless span's (a generation: its model), else the
+    #: earliest one's; ``root_has_parent`` and ``root_start`` rank later candidates.
+    root_name: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    root_has_parent: Mapped[bool] = mapped_column(Boolean, default=True)
+    root_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    span_count: Mapped[int] = mapped_column(Integer, default=0)
+    generation_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Sum of the priced generations' cost (``None``: none priced).
+    cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    environment: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 # -- evaluation runs: a prompt's variants over a dataset version, and each call --------
@@ -1044,6 +1049,77 @@ class SqlOnlineEvaluator(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# -- annotation queues: people scoring generations by a rubric (evaluation/annotation.py) -
+
+
+class SqlAnnotationQueue(Base):
+    """A queue of items for people to score by a rubric (the LLM judge's rubric schema),
+    each by ``annotators_required`` different people; a claim is leased for
+    ``lease_seconds``."""
+
+    __tablename__ = "annotation_queues"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_annotation_queues_name"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ``{"criteria": [...], "scale_min", "scale_max", "pass_threshold", "instructions"}``.
+    rubric: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    annotators_required: Mapped[int] = mapped_column(Integer)
+    lease_seconds: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlAnnotationItem(Base):
+    """A generation to score in a queue (a stored generation, or the output of a case of
+    an evaluation run: then ``run_id`` and ``case_id`` say which). Once in a queue."""
+
+    __tablename__ = "annotation_items"
+    __table_args__ = (
+        UniqueConstraint("queue_id", "generation_id", name="uq_annotation_items_generation"),
+        Index("ix_annotation_items_status", "queue_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("annotation_queues.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    generation_id: Mapped[str] = mapped_column(String(128))
+    run_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    #: ``pending`` until ``annotators_required`` different people submitted, then ``done``.
+    status: Mapped[str] = mapped_column(String(16))
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SqlAnnotationClaim(Base):
+    """One person's turn at an item: ``locked`` (leased until ``locked_until``),
+    ``submitted`` or ``skipped``. A locked or submitted claim holds one of the item's
+    ``annotators_required`` slots; the unique slot is what keeps two people from working
+    the same slot, on every database."""
+
+    __tablename__ = "annotation_claims"
+    __table_args__ = (
+        UniqueConstraint("item_id", "annotator", name="uq_annotation_claims_annotator"),
+        UniqueConstraint("item_id", "slot", name="uq_annotation_claims_slot"),
+        Index("ix_annotation_claims_annotator", "queue_id", "annotator", "status"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("annotation_items.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("annotation_queues.id", ondelete="CASCADE"))
+    #: ``user:<id>`` or ``key:<id>``: who, independent of a renamed account.
+    annotator: Mapped[str] = mapped_column(String(64))
+    annotator_name: Mapped[str] = mapped_column(String(400))
+    #: 0 .. annotators_required - 1 while locked or submitted; NULL once skipped.
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 # -- experiments: online A/B tests of a prompt's labels (services/experiments/) ---------
 
 
@@ -1088,3 +1164,96 @@ class SqlExperiment(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SqlExperimentRollup(Base):
+    """An online experiment's generations summed per variant, UTC day and metric, kept in
+    the ingest transaction (``services/analytics/experiment_rollups.py``, migration 0014):
+    ``n``, ``Σx``, ``Σx²`` of ``cost``, ``latency``, ``error_rate`` (0/1 per generation)
+    and each numeric ``meta:<key>``. What the analysis reads instead of the rows."""
+
+    __tablename__ = "experiment_rollups"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    experiment_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: ``YYYY-MM-DD`` (UTC) of the generations' start.
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(80), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SqlExperimentUnit(Base):
+    """Each unit (user or session id) an experiment's variant served, once (migration
+    0014): the units per variant of the sample ratio check are counts of these rows."""
+
+    __tablename__ = "experiment_units"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    experiment_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    #: ``user`` or ``session``.
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+# -- prompt intelligence: stored embeddings, the embedding source, MCP servers -----------
+
+
+class SqlVersionEmbedding(Base):
+    """The embedding of one version's text by one model (services/quality/embeddings.py):
+    float32 little-endian bytes, ``dimensions`` of them. ``project_id`` is the version's
+    prompt's project, kept here so a project's vectors load with one indexed read."""
+
+    __tablename__ = "version_embeddings"
+    __table_args__ = (Index("ix_version_embeddings_project", "project_id", "model", "created_at"),)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("prompt_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    dimensions: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlEmbeddingSource(Base):
+    """A workspace's choice of embeddings: a provider connection's embeddings endpoint
+    and model instead of the local model of the semantic extra."""
+
+    __tablename__ = "embedding_sources"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    connection: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(200))
+    updated_by: Mapped[str] = mapped_column(String(400))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SqlMcpServer(Base):
+    """An MCP server a workspace declares (streamable HTTP ``url`` or a stdio
+    ``command``), with the tools last discovered from it."""
+
+    __tablename__ = "mcp_servers"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_mcp_servers_name"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    #: ``http`` (streamable HTTP) or ``stdio``.
+    transport: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: ``[program, arg, ...]`` for ``stdio``.
+    command: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ``[{"name", "description"}]`` as last discovered (declared by hand when unreachable).
+    tools: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    refresh_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

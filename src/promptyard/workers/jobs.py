@@ -12,18 +12,25 @@ The steps live with their capability in ``services``; this module only schedules
 - ``evaluation_runs`` (every 0.5 s):
   :class:`promptyard.services.evaluation.runs_exec.Launcher` starts each queued run in a
   thread of its own (at most ``evaluation_parallel_runs`` at once).
-- ``semantic_embeddings`` (every 2 s, in the server's runner, when
-  ``semantic_search`` is on and the ``promptyard[semantic]`` extra is installed):
-  :func:`promptyard.services.quality.embeddings.embed_pending`, 32 prompts a round.
+- ``semantic_embeddings`` (every 2 s; nothing while ``semantic_search`` is off):
+  :func:`promptyard.services.quality.embeddings.embed_pending` stores the embeddings of
+  32 versions a round (the local model of ``promptyard[semantic]`` or the workspace's
+  provider connection).
 - ``alerts`` (every ``alert_eval_seconds``, through the database scheduler's lease, so
   one process evaluates at a time): :func:`promptyard.services.alerts.evaluate.run`;
   ``alert_notifications`` (every 2 s): :func:`promptyard.services.alerts.channels.deliver_due`
   (Slack and email; webhooks go through ``webhook_deliveries``).
 - ``online_evaluation`` (every 10 s): :func:`promptyard.services.evaluation.online.score_new`
   scores the sampled share of new generations of each prompt an evaluator is attached to.
+- ``rollup_retention`` (every 300 s):
+  :func:`promptyard.services.analytics.rollups.prune_minute_rollups` deletes minute
+  rollups older than ``analytics_minute_retention_hours`` (hour and day rollups stay).
 - ``experiment_guardrails`` (every 60 s):
   :func:`promptyard.services.experiments.guardrails.check_running` stops a variant the
   always-valid test finds worse on cost, latency or errors.
+- ``generation_retention`` (hourly, through the database scheduler's lease):
+  :func:`promptyard.services.telemetry.retention.run` deletes raw generations older than
+  their project's retention (rollups keep the aggregates).
 """
 
 from __future__ import annotations
@@ -35,12 +42,14 @@ import httpx
 
 from promptyard.services.alerts import channels as alert_channels
 from promptyard.services.alerts import evaluate as alert_evaluate
+from promptyard.services.analytics import rollups as analytics_rollups
 from promptyard.services.context import Core
 from promptyard.services.evaluation import online as online_evaluation
 from promptyard.services.evaluation import runs_exec
 from promptyard.services.experiments import guardrails as experiment_guardrails
 from promptyard.services.operations import audit_checkpoints, backup, integrity, scheduler, webhooks
 from promptyard.services.quality import embeddings
+from promptyard.services.telemetry import retention
 from promptyard.workers.runner import Job, Runner
 
 WEBHOOK_DELIVERIES = "webhook_deliveries"
@@ -63,6 +72,14 @@ ONLINE_EVALUATION = "online_evaluation"
 ONLINE_EVALUATION_SECONDS = 10.0
 #: Running experiments' guardrails (services/experiments/guardrails.py).
 EXPERIMENT_GUARDRAILS = "experiment_guardrails"
+#: Minute rollups older than ``analytics_minute_retention_hours`` are deleted
+#: (services/analytics/rollups.py); hour and day rollups stay.
+ROLLUP_RETENTION = "rollup_retention"
+ROLLUP_RETENTION_SECONDS = 300.0
+#: Raw generations past their project's retention (services/telemetry/retention.py),
+#: hourly through the database scheduler's lease.
+GENERATION_RETENTION = "generation_retention"
+RETENTION_INTERVAL_SECONDS = 3600.0
 
 
 class IntegrityProblems(Exception):
@@ -108,7 +125,6 @@ def build_runner(
     *,
     http: httpx.Client | None = None,
     monotonic: Callable[[], float] = time.monotonic,
-    semantic: bool = False,
 ) -> Runner:
     """A runner with every background job of the server, not started.
 
@@ -149,7 +165,14 @@ def build_runner(
             experiment_guardrails.check_running,
         )
     )
-    if semantic and embeddings.availability()[0]:
-        # the server's runner, with PROMPTYARD_SEMANTIC_SEARCH on: it loads a 23 MB model
-        runner.register(Job(SEMANTIC_EMBEDDINGS, INTERVAL_SECONDS, embeddings.embed_pending))
+    # a no-op while PROMPTYARD_SEMANTIC_SEARCH is off; the local model (23 MB) loads on
+    # the first version it embeds
+    runner.register(Job(SEMANTIC_EMBEDDINGS, INTERVAL_SECONDS, embeddings.embed_pending))
+    retention_job = scheduler.ScheduledJob(
+        GENERATION_RETENTION, RETENTION_INTERVAL_SECONDS, retention.run, scheduler.process_id()
+    )
+    runner.register(Job(GENERATION_RETENTION, SCHEDULER_POLL_SECONDS, retention_job.step))
+    runner.register(
+        Job(ROLLUP_RETENTION, ROLLUP_RETENTION_SECONDS, analytics_rollups.prune_minute_rollups)
+    )
     return runner

@@ -1,7 +1,9 @@
+import { Suspense } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { NavLink, Outlet, useParams } from "react-router";
 import { Link } from "react-router";
 import { LifecycleBadge } from "../../components/LifecycleBadge";
+import { Loading } from "../../components/Loading";
 import { LifecycleControl } from "../../components/LifecycleControl";
 import { useCan } from "../../lib/permissions";
 import { promptQueries } from "./queries";
@@ -43,8 +45,13 @@ export function PromptLayout() {
         <NavLink to={`${base}/playground`}>Playground</NavLink>
         <NavLink to={`${base}/impact`}>Impact</NavLink>
         <NavLink to={`${base}/metrics`}>Metrics</NavLink>
+        <NavLink to={`${base}/quality`}>Quality</NavLink>
       </nav>
-      <Outlet />
+      {/* Its own boundary: while a tab's code loads, this header stays and its query runs
+          (under the page's boundary the whole layout would wait for the tab's chunk). */}
+      <Suspense fallback={<Loading />}>
+        <Outlet />
+      </Suspense>
     </div>
   );
 }

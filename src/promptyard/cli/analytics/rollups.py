@@ -58,11 +58,20 @@ def rebuild(
     project: Annotated[
         str | None, typer.Option("--project", help="Only this project (slug); default: all.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Also rebuild projects whose old raw rows retention deleted (drops the "
+            "aggregates of those days).",
+        ),
+    ] = False,
 ) -> None:
     """Recompute the rollups from the raw generations and their feedback, in one
     transaction (ingest waits on SQLite; on PostgreSQL run it when ingest is quiet)."""
     from sqlalchemy import select
 
+    from promptyard.domain.errors import Conflict
     from promptyard.services.analytics import integrity
     from promptyard.store.models import SqlProject
 
@@ -76,7 +85,10 @@ def rebuild(
             if project_id is None:
                 fail(f"no project {project!r}")
         started = time.perf_counter()
-        counted = integrity.rebuild_rollups(core, project_id)
+        try:
+            counted = integrity.rebuild_rollups(core, project_id, force=force)
+        except Conflict as exc:
+            fail(str(exc))
     finally:
         core.store.dispose()
     Console(highlight=False).print(

@@ -33,6 +33,8 @@ from promptyard.cli._common import (
     print_json,
 )
 from promptyard.client import Client
+from promptyard.domain.errors import DomainError
+from promptyard.domain.thresholds import Threshold, read_threshold
 
 #: Exit status when a --fail-under threshold is missed (1 is an error, 2 a wrong use).
 THRESHOLD_EXIT = 3
@@ -41,12 +43,6 @@ JUNIT_MAX_CASES = 2000
 _PAGE = 200
 
 eval_app = typer.Typer(help="Evaluation runs: prompts scored over datasets.", no_args_is_help=True)
-
-
-@dataclass
-class Threshold:
-    evaluator: str
-    minimum: float
 
 
 @dataclass
@@ -63,13 +59,10 @@ class Check:
 
 
 def parse_threshold(text: str) -> Threshold:
-    name, sep, number = text.partition("=")
     try:
-        if not sep or not name:
-            raise ValueError
-        return Threshold(name.strip(), float(number))
-    except ValueError:
-        fail(f"--fail-under {text!r}: write it as EVALUATOR=NUMBER, e.g. exact_match=0.9", code=2)
+        return read_threshold(text)
+    except DomainError as exc:
+        fail(f"--fail-under {exc.message}", code=2)
 
 
 def parse_evaluator(text: str) -> dict[str, Any]:

@@ -67,24 +67,29 @@ def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not address.is_global or address.is_multicast
 
 
-def check_url(settings: Settings, url: str, *, resolve: bool = False) -> None:
+def check_url(
+    settings: Settings,
+    url: str,
+    *,
+    resolve: bool = False,
+    allow_private: bool | None = None,
+    setting: str = "PROMPTYARD_ALERT_CHANNEL_ALLOW_PRIVATE",
+) -> None:
     """Raise :class:`ValidationFailed` unless ``url`` is an http(s) URL of a public host.
 
     ``resolve``: also look the name up and check every address (at send time, so a name
-    that later points inside the network is caught).
+    that later points inside the network is caught). ``allow_private`` and ``setting``:
+    another feature's switch for private addresses (default: the alert channels').
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed("url must be an http:// or https:// URL with a host")
     if parts.username or parts.password:
         raise ValidationFailed("url must not carry a user name or password")
-    if settings.alert_channel_allow_private:
+    if settings.alert_channel_allow_private if allow_private is None else allow_private:
         return
     host = parts.hostname
-    reason = (
-        "private, loopback and link-local addresses are refused "
-        "(PROMPTYARD_ALERT_CHANNEL_ALLOW_PRIVATE allows them)"
-    )
+    reason = f"private, loopback and link-local addresses are refused ({setting} allows them)"
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         raise ValidationFailed(f"{host}: {reason}")
     try:

@@ -9,9 +9,12 @@ is added by registering one more):
 - ``error_rate``: errors / calls in the window (0 to 1);
 - ``feedback_drop``: how far the mean feedback score fell from its baseline, the
   previous window of the same length (``previous_window``) or a fixed value
-  (``fixed``): ``baseline - current``.
+  (``fixed``): ``baseline - current``;
+- ``eval_score``: the same fall for the mean of one score (``score``: an online
+  evaluator's name) recorded on the project's generations in the window (those of
+  evaluation runs excluded), read from the scores' own time index (``measure.score_mean``).
 
-A rule with fewer than ``min_samples`` calls (feedback scores, for feedback_drop) in the
+A rule with fewer than ``min_samples`` calls (feedback or scores, for the falls) in the
 window, or in its baseline window, has no value: it does not fire, and an open incident
 of it resolves.
 """
@@ -31,6 +34,7 @@ from promptyard.domain.errors import ValidationFailed
 from promptyard.services.alerts import access, measure
 from promptyard.services.alerts.incidents import OPEN
 from promptyard.services.alerts.schemas import (
+    DROP_KINDS,
     AlertRuleCreate,
     AlertRulePublic,
     AlertRulesPublic,
@@ -42,7 +46,13 @@ from promptyard.services.identity.projects import resolve_project
 from promptyard.services.operations import audit
 from promptyard.store.models import SqlAlert, SqlAlertRule
 
-UNITS = {"cost": "USD", "latency_p95": "ms", "error_rate": "", "feedback_drop": "points"}
+UNITS = {
+    "cost": "USD",
+    "latency_p95": "ms",
+    "error_rate": "",
+    "feedback_drop": "points",
+    "eval_score": "points",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,8 @@ class Measurement:
 
 
 def _filters(rule: SqlAlertRule) -> dict[str, str]:
-    return {key: str(value) for key, value in rule.filters.items() if value}
+    """The traffic filters (prompt, model) of a rule, for analytics' window figures."""
+    return {key: str(rule.filters[key]) for key in ("prompt", "model") if rule.filters.get(key)}
 
 
 def _window(rule: SqlAlertRule, now: datetime) -> tuple[datetime, datetime]:
@@ -112,13 +123,45 @@ def _measure_feedback_drop(core: Core, rule: SqlAlertRule, now: datetime) -> Mea
     return Measurement(baseline - current.feedback_mean, details)
 
 
-#: How each kind is measured. Another capability adds a kind (``eval_score``, the fall of
-#: evaluation scores) with its function here and in ``schemas.RuleKind``.
+def _measure_eval_score(core: Core, rule: SqlAlertRule, now: datetime) -> Measurement:
+    since, until = _window(rule, now)
+    score = str(rule.filters.get("score"))
+
+    def mean(start: datetime, end: datetime) -> tuple[int, float | None]:
+        return measure.score_mean(
+            core,
+            project_id=rule.project_id,
+            name=score,
+            since=start,
+            until=end,
+            prompt=rule.filters.get("prompt"),
+            model=rule.filters.get("model"),
+        )
+
+    count, current = mean(since, until)
+    details: dict[str, Any] = {"score": score, "score_mean": current, "score_count": count}
+    if count < rule.min_samples or current is None:
+        return Measurement(None, {**details, "reason": "too few scores"})
+    if rule.baseline == "fixed":
+        baseline = rule.baseline_value
+    else:
+        before_count, baseline = mean(since - (until - since), since)
+        details["baseline_count"] = before_count
+        if before_count < rule.min_samples:
+            return Measurement(None, {**details, "reason": "too few scores in the baseline"})
+    if baseline is None:
+        return Measurement(None, {**details, "reason": "no baseline"})
+    details["baseline"] = baseline
+    return Measurement(baseline - current, details)
+
+
+#: How each kind is measured: a kind is a function that measures a rule.
 MEASURES: dict[str, Callable[[Core, SqlAlertRule, datetime], Measurement]] = {
     "cost": _measure_calls("cost"),
     "latency_p95": _measure_calls("latency_p95"),
     "error_rate": _measure_calls("error_rate"),
     "feedback_drop": _measure_feedback_drop,
+    "eval_score": _measure_eval_score,
 }
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -141,6 +184,7 @@ def describe(rule: SqlAlertRule, value: float) -> str:
         "latency_p95": "latency p95",
         "error_rate": "error rate",
         "feedback_drop": "feedback fall",
+        "eval_score": f"fall of score {rule.filters.get('score')!r}",
     }.get(rule.kind, rule.kind)
     return (
         f"{rule.name}: {what} {value:.4g}{unit and ' ' + unit} {sign} {rule.threshold:g}"
@@ -159,6 +203,7 @@ def _public(row: SqlAlertRule, slugs: dict[int, str], firing: set[int]) -> Alert
         kind=row.kind,
         prompt=row.filters.get("prompt"),
         model=row.filters.get("model"),
+        score=row.filters.get("score"),
         window_minutes=row.window_minutes,
         comparison=row.comparison,  # type: ignore[arg-type]
         threshold=row.threshold,
@@ -202,8 +247,9 @@ def _read(session: Session, row: SqlAlertRule) -> AlertRulePublic:
 def create_rule(core: Core, *, ctx: RequestContext, data: AlertRuleCreate) -> AlertRulePublic:
     actor = ctx.actor
     project_id = resolve_project(core, actor, data.project)
-    comparison = data.comparison or ("gte" if data.kind == "feedback_drop" else "gt")
-    baseline = data.baseline or ("previous_window" if data.kind == "feedback_drop" else None)
+    drop = data.kind in DROP_KINDS
+    comparison = data.comparison or ("gte" if drop else "gt")
+    baseline = data.baseline or ("previous_window" if drop else None)
     now = core.clock()
     with core.store.write() as session:
         access.check_channels(session, actor, data.channel_ids)
@@ -212,7 +258,11 @@ def create_rule(core: Core, *, ctx: RequestContext, data: AlertRuleCreate) -> Al
             project_id=project_id,
             name=data.name,
             kind=data.kind,
-            filters={k: v for k, v in (("prompt", data.prompt), ("model", data.model)) if v},
+            filters={
+                k: v
+                for k, v in (("prompt", data.prompt), ("model", data.model), ("score", data.score))
+                if v
+            },
             window_minutes=data.window_minutes,
             comparison=comparison,
             threshold=data.threshold,
@@ -265,7 +315,7 @@ def update_rule(
     with core.store.write() as session:
         row = _load(session, ctx.actor, rule_id)
         filters = dict(row.filters)
-        for key in ("prompt", "model"):
+        for key in ("prompt", "model", "score"):
             if key in changes:
                 value = changes.pop(key)
                 if value is None:
@@ -288,10 +338,12 @@ def update_rule(
         if "baseline" in changes or "baseline_value" in changes:
             row.baseline = changes.get("baseline", row.baseline)
             row.baseline_value = changes.get("baseline_value", row.baseline_value)
-            if row.kind == "feedback_drop" and row.baseline is None:
+            if row.kind in DROP_KINDS and row.baseline is None:
                 row.baseline = "previous_window"
         try:
-            check_rule(row.kind, row.threshold, row.baseline, row.baseline_value)
+            check_rule(
+                row.kind, row.threshold, row.baseline, row.baseline_value, filters.get("score")
+            )
         except ValueError as exc:
             raise ValidationFailed(str(exc)) from None
         if changes.get("channel_ids") is not None:

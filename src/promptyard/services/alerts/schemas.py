@@ -15,7 +15,9 @@ BudgetPeriod = Literal["day", "week", "month"]
 #: ``at_risk`` (forecast to exceed), ``exceeded`` (spend ≥ amount).
 BudgetState = Literal["ok", "warning", "at_risk", "exceeded"]
 #: Rule kinds evaluated today; ``eval_score`` (a fall in evaluation scores) is reserved.
-RuleKind = Literal["cost", "latency_p95", "error_rate", "feedback_drop"]
+RuleKind = Literal["cost", "latency_p95", "error_rate", "feedback_drop", "eval_score"]
+#: The kinds measured as a fall from a baseline (``baseline - current``).
+DROP_KINDS = ("feedback_drop", "eval_score")
 Comparison = Literal["gt", "gte", "lt", "lte"]
 Baseline = Literal["previous_window", "fixed"]
 AlertState = Literal["firing", "acknowledged", "resolved"]
@@ -173,20 +175,27 @@ class AlertRuleCreate(_Channels):
     kind: RuleKind
     prompt: str | None = Field(None, min_length=1, max_length=200, description="Only this prompt.")
     model: str | None = Field(None, min_length=1, max_length=200, description="Only this model.")
+    score: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="eval_score: the score watched (an online evaluator's name, or any score "
+        "name recorded on generations).",
+    )
     window_minutes: int = Field(60, ge=1, le=MAX_WINDOW_MINUTES)
     comparison: Comparison | None = Field(
         None,
-        description="How the value is compared with the threshold; default gt (feedback_drop: "
-        "gte on the fall).",
+        description="How the value is compared with the threshold; default gt (feedback_drop, "
+        "eval_score: gte on the fall).",
     )
     threshold: float = Field(
         ge=0,
         le=MAX_AMOUNT,
         description="cost: USD in the window; latency_p95: ms; error_rate: 0 to 1; "
-        "feedback_drop: the fall of the mean score from the baseline.",
+        "feedback_drop, eval_score: the fall of the mean score from the baseline.",
     )
     baseline: Baseline | None = Field(
-        None, description="feedback_drop: previous_window (default) or fixed."
+        None, description="feedback_drop, eval_score: previous_window (default) or fixed."
     )
     baseline_value: float | None = Field(None, ge=-MAX_AMOUNT, le=MAX_AMOUNT)
     min_samples: int = Field(
@@ -199,17 +208,25 @@ class AlertRuleCreate(_Channels):
 
     @model_validator(mode="after")
     def _kind(self) -> AlertRuleCreate:
-        check_rule(self.kind, self.threshold, self.baseline, self.baseline_value)
+        check_rule(self.kind, self.threshold, self.baseline, self.baseline_value, self.score)
         return self
 
 
 def check_rule(
-    kind: str, threshold: float, baseline: str | None, baseline_value: float | None
+    kind: str,
+    threshold: float,
+    baseline: str | None,
+    baseline_value: float | None,
+    score: str | None = None,
 ) -> None:
     if kind == "error_rate" and threshold > 1:
         raise ValueError("an error_rate threshold is a share, from 0 to 1")
-    if kind != "feedback_drop" and (baseline is not None or baseline_value is not None):
-        raise ValueError("baseline is only for feedback_drop rules")
+    if kind not in DROP_KINDS and (baseline is not None or baseline_value is not None):
+        raise ValueError("baseline is only for feedback_drop and eval_score rules")
+    if kind == "eval_score" and not score:
+        raise ValueError("an eval_score rule needs score: the evaluator's (score's) name")
+    if kind != "eval_score" and score is not None:
+        raise ValueError("score is only for eval_score rules")
     if baseline == "fixed" and baseline_value is None:
         raise ValueError("a fixed baseline needs baseline_value")
     if baseline != "fixed" and baseline_value is not None:
@@ -222,6 +239,7 @@ class AlertRuleUpdate(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     prompt: str | None = Field(None, min_length=1, max_length=200)
     model: str | None = Field(None, min_length=1, max_length=200)
+    score: str | None = Field(None, min_length=1, max_length=200)
     window_minutes: int | None = Field(None, ge=1, le=MAX_WINDOW_MINUTES)
     comparison: Comparison | None = None
     threshold: float | None = Field(None, ge=0, le=MAX_AMOUNT)
@@ -245,6 +263,7 @@ class AlertRulePublic(BaseModel):
     kind: str
     prompt: str | None
     model: str | None
+    score: str | None = Field(None, description="eval_score: the score watched.")
     window_minutes: int
     comparison: Comparison
     threshold: float

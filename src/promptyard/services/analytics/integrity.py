@@ -5,6 +5,12 @@ tokens and cost with the raw generations, and the hour, minute and per-user roll
 totals with the day rollups'. It reads every raw row once (a check, not a dashboard).
 :func:`rebuild_rollups` recomputes them from the raw rows and feedback
 (``promptyard analytics rebuild``, or ``promptyard db check --repair``).
+
+A project whose raw generations were pruned by retention (``services/telemetry/
+retention.py``) records the day they were deleted before in its settings
+(:data:`PRUNED_BEFORE_SETTING`): its rollups are compared with raw rows only from that
+day on, and the repair rebuilds only projects that were never pruned (a rebuild from raw
+rows would drop the aggregates retention keeps).
 """
 
 from __future__ import annotations
@@ -13,13 +19,18 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, func, select
+from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
 
+from promptyard.domain.errors import Conflict
 from promptyard.services.analytics import rollups
 from promptyard.services.context import Core
 from promptyard.services.operations import integrity as operations_integrity
 from promptyard.services.operations.integrity import Finding
-from promptyard.store.models import SqlDimRollup, SqlGeneration, SqlRollup
+from promptyard.store.models import SqlDimRollup, SqlGeneration, SqlProject, SqlRollup
+
+#: Project setting (epoch seconds, a UTC midnight): raw generations before it were
+#: deleted by retention, their rollups kept.
+PRUNED_BEFORE_SETTING = "generations_pruned_before"
 
 _MEASURES = ("calls", "errors", "input_tokens", "output_tokens", "cost")
 #: Costs are float sums added in another order: equal within this relative tolerance.
@@ -70,14 +81,30 @@ def _rollup_by_day(
         }
 
 
+def pruned_before(core: Core) -> dict[int, int]:
+    """Project id → the day (epoch seconds) before which retention deleted raw rows."""
+    with core.store.read() as session:
+        rows = session.execute(select(SqlProject.id, SqlProject.settings)).all()
+    found = {}
+    for project_id, settings in rows:
+        at = (settings or {}).get(PRUNED_BEFORE_SETTING)
+        if isinstance(at, int):
+            found[int(project_id)] = at
+    return found
+
+
 def _differences(
     want: dict[tuple[int, int], tuple[float, ...]],
     got: dict[tuple[int, int], tuple[float, ...]],
     table: str,
     what: str,
+    pruned: dict[int, int] | None = None,
 ) -> list[Finding]:
     findings = []
+    pruned = pruned or {}
     for key in sorted(set(want) | set(got)):
+        if key[1] < pruned.get(key[0], key[1]):
+            continue  # retention deleted this day's raw rows; its rollups stay
         a = want.get(key, (0.0,) * len(_MEASURES))
         b = got.get(key, (0.0,) * len(_MEASURES))
         for name, expected, found in zip(_MEASURES, a, b, strict=True):
@@ -106,11 +133,20 @@ def _day(at: int) -> str:
 def check_rollups(core: Core) -> list[Finding]:
     """Where the rollups disagree with the raw generations (empty: they agree)."""
     raw = _raw_by_day(core)
+    pruned = pruned_before(core)
     day = _rollup_by_day(core, SqlRollup, "day")
-    findings = _differences(raw, day, "analytics_rollups", "day rollups vs raw rows")
+    findings = _differences(raw, day, "analytics_rollups", "day rollups vs raw rows", pruned)
     for grain in ("hour", "minute"):
         finer = _rollup_by_day(core, SqlRollup, grain)
-        findings += _differences(day, finer, "analytics_rollups", f"{grain} vs day rollups")
+        against = day
+        if grain == "minute":  # minute rows are pruned: compare the days wholly kept
+            cutoff = rollups.minute_cutoff(
+                core.clock(), core.settings.analytics_minute_retention_hours
+            )
+            first_day = -(-cutoff // 86400) * 86400
+            finer = {key: value for key, value in finer.items() if key[1] >= first_day}
+            against = {key: value for key, value in day.items() if key[1] >= first_day}
+        findings += _differences(against, finer, "analytics_rollups", f"{grain} vs day rollups")
         if grain == "hour":
             small = _rollup_by_day(core, SqlDimRollup, grain, "all")
             findings += _differences(
@@ -118,22 +154,36 @@ def check_rollups(core: Core) -> list[Finding]:
             )
     for dim in ("all", "total", "feature"):
         small_day = _rollup_by_day(core, SqlDimRollup, "day", dim)
-        findings += _differences(raw, small_day, "analytics_dim_rollups", f"day {dim!r} vs raw")
+        findings += _differences(
+            raw, small_day, "analytics_dim_rollups", f"day {dim!r} vs raw", pruned
+        )
     return findings
 
 
 def check_user_rollups(core: Core) -> list[Finding]:
     """The per-user day rollups against the raw rows that name a user."""
-    g = SqlGeneration
-    statement = select(func.count()).where(g.user_id.is_not(None), g.user_id != "")
+    g, r = SqlGeneration, SqlDimRollup
+    pruned = pruned_before(core)
+    raw_kept = or_(
+        g.project_id.not_in(list(pruned)),
+        *(
+            and_(g.project_id == p, g.start_time >= datetime.fromtimestamp(t, tz=UTC))
+            for p, t in pruned.items()
+        ),
+    )
+    rollup_kept = or_(
+        r.project_id.not_in(list(pruned)),
+        *(and_(r.project_id == p, r.bucket >= t) for p, t in pruned.items()),
+    )
+    statement = select(func.count()).where(g.user_id.is_not(None), g.user_id != "", raw_kept)
     findings = []
     with core.store.read() as session:
         with_user = int(session.scalar(statement) or 0)
         for dim in ("user", "user_total"):
             counted = int(
                 session.scalar(
-                    select(func.coalesce(func.sum(SqlDimRollup.calls), 0)).where(
-                        SqlDimRollup.grain == "day", SqlDimRollup.dim == dim
+                    select(func.coalesce(func.sum(r.calls), 0)).where(
+                        r.grain == "day", r.dim == dim, rollup_kept
                     )
                 )
                 or 0
@@ -153,9 +203,22 @@ def check_user_rollups(core: Core) -> list[Finding]:
     return findings
 
 
-def rebuild_rollups(core: Core, project_id: int | None = None) -> int:
+def rebuild_rollups(core: Core, project_id: int | None = None, *, force: bool = False) -> int:
     """Recompute the rollups from raw rows and feedback in one transaction (writers wait
-    on SQLite; on PostgreSQL run it when ingest is quiet); how many rows were counted."""
+    on SQLite; on PostgreSQL run it when ingest is quiet); how many rows were counted.
+
+    A project whose raw rows retention deleted keeps the aggregates of those days only in
+    its rollups: rebuilding it would drop them, so that is refused unless ``force``."""
+    pruned = pruned_before(core)
+    lost = sorted(pruned) if project_id is None else [p for p in (project_id,) if p in pruned]
+    if lost and not force:
+        since = min(pruned[p] for p in lost)
+        day = datetime.fromtimestamp(since, UTC).date().isoformat()
+        raise Conflict(
+            f"retention deleted raw generations before {day} in project id(s) "
+            f"{', '.join(map(str, lost))}: a rebuild from the rows left would drop those days' "
+            "aggregates; rebuild another project, or force it knowing they will be lost"
+        )
     with core.store.write() as session:
         return rollups.rebuild(session, project_id)
 
@@ -168,7 +231,15 @@ def check(core: Core) -> list[Finding]:
 def repair(core: Core) -> list[Finding]:
     """Rebuild the rollups; the problems found before, marked repaired (and any left)."""
     found = check(core)
-    rebuild_rollups(core)
+    pruned = pruned_before(core)
+    if not pruned:
+        rebuild_rollups(core)
+    else:  # a rebuild from raw rows would drop the aggregates retention keeps
+        with core.store.read() as session:
+            projects = session.execute(select(SqlProject.id)).scalars().all()
+        for project_id in projects:
+            if project_id not in pruned:
+                rebuild_rollups(core, project_id)
     left = check(core)
     return [dataclasses.replace(finding, repaired=True) for finding in found] + left
 

@@ -221,6 +221,25 @@ def _minutes(query: Query) -> tuple[int, int]:
     return epoch(query.since) // 60 * 60, epoch(query.until) // 60 * 60
 
 
+def _kept_grains(core: Core, query: Query, since: int, until: int) -> tuple[int, int]:
+    """Minute rollups are kept ``analytics_minute_retention_hours``: an edge older than
+    that is taken out to its whole hour (``since`` down, ``until`` up); minute buckets
+    there are refused."""
+    hours = core.settings.analytics_minute_retention_hours
+    cutoff = rollups.minute_cutoff(core.clock(), hours)
+    if since >= cutoff:
+        return since, until
+    if query.bucket == "minute":
+        raise ValidationFailed(
+            f"minute buckets are kept for {hours} hours: since must be after "
+            f"{from_epoch(cutoff).isoformat()}; use hour buckets for older ranges",
+            details={"minute_retention_hours": hours},
+        )
+    if until < cutoff:
+        until = -(-until // 3600) * 3600
+    return since - since % 3600, until
+
+
 # -- reading ----------------------------------------------------------------------------
 
 
@@ -277,7 +296,7 @@ def run(core: Core, query: Query) -> Result:
     """Answer a checked query from the rollups: one indexed range read per time segment."""
     check(query)
     table, table_side = _table(query)
-    since, until = _minutes(query)
+    since, until = _kept_grains(core, query, *_minutes(query))
     starts = bucket_starts(since, until, query.bucket)
     result = Result(buckets=starts, group_by=query.group_by, groups={}, totals={})
     names = (*rollups.SUMS, *rollups.FEEDBACK)

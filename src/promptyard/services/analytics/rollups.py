@@ -33,7 +33,6 @@ transaction-level advisory lock (SQLite has one writer anyway).
 
 from __future__ import annotations
 
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,12 +44,15 @@ from datasketches import hll_sketch, hll_union, kll_floats_sketch, tgt_hll_type
 from sqlalchemy import Connection, delete, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
+from promptyard.services.analytics import experiment_rollups
+from promptyard.services.context import Core
 from promptyard.store.models import (
     DIM_ROLLUP_DIMENSIONS,
     ROLLUP_DIMENSIONS,
     SqlDimRollup,
     SqlFeedback,
     SqlGeneration,
+    SqlProject,
     SqlRollup,
 )
 
@@ -124,20 +126,6 @@ def load_users(blob: bytes | None) -> hll_sketch | None:
     return None if blob is None else hll_sketch.deserialize(bytes(blob))
 
 
-@dataclass(slots=True)
-class Acc:
-    """The sums of one rollup key in one batch; latency, ttft and users are collected and
-    sketched once per key when written."""
-
-    sums: list[float] = field(default_factory=lambda: [0] * len(SUMS))
-    latency: list[float] = field(default_factory=list)
-    ttft: list[float] = field(default_factory=list)
-    users: set[str] = field(default_factory=set)
-
-
-Accs = dict[tuple[str, Key], Acc]
-
-
 def _epoch(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -191,51 +179,240 @@ def keys_of(row: Mapping[str, Any], dims: tuple[Any, ...]) -> list[tuple[str, Ke
     return keys
 
 
-def aggregate(rows: Iterable[Mapping[str, Any]], accs: Accs | None = None) -> Accs:
-    """Rows (``SqlGeneration`` columns) summed per rollup key."""
-    accs = {} if accs is None else accs
-    add = operator.add
-    for row in rows:
+@dataclass(slots=True)
+class Acc:
+    """The sums of one rollup key in one batch and its sketches, serialized (``None``:
+    no value of that kind)."""
+
+    sums: list[float] = field(default_factory=lambda: [0] * len(SUMS))
+    latency: bytes | None = None
+    ttft: bytes | None = None
+    users: bytes | None = None
+
+
+Accs = dict[tuple[str, Key], Acc]
+
+#: Sums that are counts (written as integers).
+_INTEGER_SUMS = list(
+    i
+    for i, name in enumerate(SUMS)
+    if name
+    in (
+        "calls",
+        "errors",
+        "input_tokens",
+        "output_tokens",
+        "cost_calls",
+        "latency_count",
+        "ttft_count",
+    )
+)
+_GRAIN_ITEMS = tuple(GRAINS.items())
+
+
+class _Suffixes:
+    """A batch's distinct key suffixes (everything in a rollup key but grain and bucket),
+    numbered, with the table, whether minute rows have it and whether it counts users."""
+
+    __slots__ = ("by_dims", "by_tags", "by_user", "codes", "info")
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[Any, ...], int] = {}
+        self.info: list[tuple[str, tuple[Any, ...], bool, bool]] = []
+        self.by_dims: dict[tuple[Any, ...], list[int]] = {}
+        self.by_user: dict[tuple[Any, ...], list[int]] = {}
+        self.by_tags: dict[tuple[Any, ...], list[int]] = {}
+
+    def code(self, table: str, suffix: tuple[Any, ...], minute: bool, users: bool) -> int:
+        found = self.codes.get((table, *suffix))
+        if found is None:
+            found = self.codes[(table, *suffix)] = len(self.info)
+            self.info.append((table, suffix, minute, users))
+        return found
+
+    def of_dims(self, project: int, dims: tuple[Any, ...]) -> list[int]:
+        found = self.by_dims.get((project, dims))
+        if found is None:
+            short = dims[:3]
+            found = [
+                self.code(MAIN, (project, *dims), True, True),
+                self.code(DIM, (project, "all", "", *short), False, True),
+                self.code(DIM, (project, "total", "", *_NO_SHORT), False, True),
+            ]
+            found.extend(
+                self.code(DIM, (project, name, dims[index], *_NO_SHORT), False, True)
+                for name, index in _SINGLE
+            )
+            self.by_dims[(project, dims)] = found
+        return found
+
+    def of_user(self, project: int, user: str, short: tuple[Any, ...]) -> list[int]:
+        found = self.by_user.get((project, user, short))
+        if found is None:
+            found = self.by_user[(project, user, short)] = [
+                self.code(DIM, (project, "user", user, *short), True, False),
+                self.code(DIM, (project, "user_total", user, *_NO_SHORT), False, False),
+            ]
+        return found
+
+    def of_tags(self, project: int, tags: tuple[str, ...], short: tuple[Any, ...]) -> list[int]:
+        found = self.by_tags.get((project, tags, short))
+        if found is None:
+            found = self.by_tags[(project, tags, short)] = [
+                self.code(DIM, (project, "tag", tag, *short), True, True) for tag in tags
+            ]
+        return found
+
+
+def aggregate(rows: Iterable[Mapping[str, Any]]) -> Accs:
+    """Rows (``SqlGeneration`` columns) summed per rollup key, each key's sketches built
+    once from all of its values in the batch.
+
+    Python touches each row once (its values and the numbers of its key suffixes, cached
+    per distinct dimensions, user and tags); grouping per grain and bucket, the sums and
+    the split of latencies per key are numpy operations over the whole batch."""
+    suffixes = _Suffixes()
+    values: list[tuple[float, ...]] = []
+    minutes: list[int] = []
+    users: list[str | None] = []
+    pair_rows: list[int] = []
+    pair_codes: list[int] = []
+    for index, row in enumerate(rows):
         cost = cost_of(row.get("input_cost"), row.get("output_cost"))
         latency, ttft, user = row.get("latency_ms"), row.get("ttft_ms"), row.get("user_id")
-        delta = (
-            1,
-            1 if row.get("status") == "error" else 0,
-            row.get("input_tokens") or 0,
-            row.get("output_tokens") or 0,
-            0 if cost is None else 1,
-            cost or 0.0,
-            (cost or 0.0) ** 2,
-            0 if latency is None else 1,
-            latency or 0.0,
-            (latency or 0.0) ** 2,
-            0 if ttft is None else 1,
-            ttft or 0.0,
+        values.append(
+            (
+                1,
+                1 if row.get("status") == "error" else 0,
+                row.get("input_tokens") or 0,
+                row.get("output_tokens") or 0,
+                0 if cost is None else 1,
+                cost or 0.0,
+                (cost or 0.0) ** 2,
+                0 if latency is None else 1,
+                latency or 0.0,
+                (latency or 0.0) ** 2,
+                0 if ttft is None else 1,
+                ttft or 0.0,
+                _NAN if latency is None else latency,
+                _NAN if ttft is None else ttft,
+            )
         )
+        minutes.append(_epoch(row["start_time"]) // 60 * 60)
+        project = row["project_id"]
+        dims = dimensions_of(row)
+        codes = suffixes.of_dims(project, dims)
         user_text = str(user) if user else None
-        for table, key, counts_users in keys_of(row, dimensions_of(row)):
-            acc = accs.get((table, key))
-            if acc is None:
-                acc = accs[(table, key)] = Acc()
-            acc.sums = list(map(add, acc.sums, delta))
-            if latency is not None:
-                acc.latency.append(latency)
-            if ttft is not None:
-                acc.ttft.append(ttft)
-            if counts_users and user_text is not None:
-                acc.users.add(user_text)
+        users.append(user_text)
+        if user:
+            codes = codes + suffixes.of_user(project, str(user)[:200], dims[:3])
+        tags = row.get("tags")
+        if tags:
+            codes = codes + suffixes.of_tags(project, tuple(_tags(row)), dims[:3])
+        pair_codes.extend(codes)
+        pair_rows.extend([index] * len(codes))
+    if not values:
+        return {}
+    matrix = np.asarray(values, dtype=np.float64)
+    rows_of = np.asarray(pair_rows, dtype=np.int64)
+    codes_of = np.asarray(pair_codes, dtype=np.int64)
+    in_minute = np.asarray([info[2] for info in suffixes.info], dtype=bool)
+    at = np.asarray(minutes, dtype=np.int64)[rows_of]
+    # one composite number per (grain, suffix, bucket) entry, then one np.unique
+    first = int(at.min()) - int(at.min()) % 86400  # at or before every bucket
+    span = (int(at.max()) - first) // 60 + 1
+    width = span * len(suffixes.info)
+    composite, entry_rows = [], []
+    for level, (grain, seconds) in enumerate(_GRAIN_ITEMS):
+        keep = in_minute[codes_of] if grain == "minute" else slice(None)
+        bucket_index = (at[keep] - at[keep] % seconds - first) // 60
+        composite.append(level * width + codes_of[keep] * span + bucket_index)
+        entry_rows.append(rows_of[keep])
+    keys, group = np.unique(np.concatenate(composite), return_inverse=True)
+    entries = np.concatenate(entry_rows)
+    count = len(keys)
+    sums = np.empty((count, len(SUMS)), dtype=np.float64)
+    for column in range(len(SUMS)):
+        sums[:, column] = np.bincount(group, weights=matrix[entries, column], minlength=count)
+    latency_blobs = _sketches(group, matrix[entries, len(SUMS)], count)
+    ttft_blobs = _sketches(group, matrix[entries, len(SUMS) + 1], count)
+    counts_users = np.asarray([info[3] for info in suffixes.info], dtype=bool)
+    user_sets = _user_sets(group, entries, users, counts_users, keys, span)
+    # counts as Python ints, the rest as floats
+    totals = sums.astype(object)
+    totals[:, _INTEGER_SUMS] = np.rint(sums[:, _INTEGER_SUMS]).astype(np.int64).astype(object)
+    accs: Accs = {}
+    for number, (composite_key, total) in enumerate(
+        zip(keys.tolist(), totals.tolist(), strict=True)
+    ):
+        level, rest = divmod(composite_key, width)
+        code, bucket_index = divmod(rest, span)
+        table, suffix, _, _ = suffixes.info[code]
+        grain = _GRAIN_ITEMS[level][0]
+        members = user_sets.get(number)
+        accs[(table, (suffix[0], grain, first + bucket_index * 60, *suffix[1:]))] = Acc(
+            total, latency_blobs[number], ttft_blobs[number], _hll(members) if members else None
+        )
     return accs
 
 
+_NAN = float("nan")
+
+
+def _sketches(group: np.ndarray, values: np.ndarray, count: int) -> list[bytes | None]:
+    """One serialized KLL sketch per group of its non-missing values (``None``: none)."""
+    blobs: list[bytes | None] = [None] * count
+    present = ~np.isnan(values)
+    group, values = group[present], values[present].astype(np.float32)
+    if not len(values):
+        return blobs
+    order = np.argsort(group, kind="stable")
+    values = values[order]
+    sizes = np.bincount(group, minlength=count)
+    start = 0
+    for number, size in enumerate(sizes.tolist()):
+        if size:
+            sketch = new_sketch()
+            sketch.update(values[start : start + size])
+            blobs[number] = bytes(sketch.serialize())
+            start += size
+    return blobs
+
+
+def _user_sets(
+    group: np.ndarray,
+    entries: np.ndarray,
+    users: list[str | None],
+    counts_users: np.ndarray,
+    keys: np.ndarray,
+    span: int,
+) -> dict[int, set[str]]:
+    """The distinct users of each group whose key counts users."""
+    known: dict[str, int] = {}
+    names: list[str] = []
+    codes = np.empty(len(users), dtype=np.int64)
+    for index, user in enumerate(users):
+        if user is None:
+            codes[index] = -1
+            continue
+        found = known.get(user)
+        if found is None:
+            found = known[user] = len(names)
+            names.append(user)
+        codes[index] = found
+    if not names:
+        return {}
+    suffix_of_key = (keys % (span * len(counts_users))) // span
+    wanted = counts_users[suffix_of_key][group] & (codes[entries] >= 0)
+    pairs = np.unique(group[wanted] * len(names) + codes[entries][wanted])
+    sets: dict[int, set[str]] = {}
+    for pair in pairs.tolist():
+        number, user = divmod(pair, len(names))
+        sets.setdefault(number, set()).add(names[user])
+    return sets
+
+
 # -- writing -------------------------------------------------------------------------
-
-
-def _kll(values: list[float]) -> bytes | None:
-    if not values:
-        return None
-    sketch = new_sketch()
-    sketch.update(np.asarray(values, dtype=np.float32))
-    return bytes(sketch.serialize())
 
 
 def _hll(users: set[str]) -> bytes | None:
@@ -339,9 +516,7 @@ def write(connection: Connection, accs: Accs) -> None:
         for (name, key), acc in accs.items():
             if name != table:
                 continue
-            values.append(
-                (*key, *acc.sums, _kll(acc.latency), _kll(acc.ttft), _hll(acc.users), *zeros)
-            )
+            values.append((*key, *acc.sums, acc.latency, acc.ttft, acc.users, *zeros))
         if not values:
             continue
         if not sqlite:
@@ -374,6 +549,7 @@ def add_generations(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
         return
     lock_projects(connection, (row["project_id"] for row in rows))
     write(connection, aggregate(rows))
+    experiment_rollups.add_generations(connection, rows)  # online experiments' own sums
 
 
 def max_pk(connection: Connection) -> int:
@@ -424,6 +600,60 @@ def inserted_rows(
     return kept
 
 
+# -- retention ------------------------------------------------------------------------
+
+#: Minute rows deleted per statement (short write transactions).
+PRUNE_CHUNK_SECONDS = 6 * 3600
+
+
+def minute_cutoff(now: datetime, retention_hours: int) -> int:
+    """The first minute bucket (epoch seconds) still kept: older minute rows are pruned.
+    Whole hours, so an hour's minutes are kept or deleted together."""
+    at = _epoch(now) - retention_hours * 3600
+    return at - at % 3600
+
+
+#: The dim-table dimensions that have minute rows (the others: hour and day only).
+MINUTE_DIMS = ("user", "tag")
+
+
+def prune_minutes(connection: Connection, cutoff: int) -> int:
+    """Delete minute rollups older than ``cutoff`` (hour and day rows stay), per project
+    along the key indexes, at most ``PRUNE_CHUNK_SECONDS`` of buckets per index range;
+    how many rows went (call again while it is not 0)."""
+    deleted = 0
+    project_ids = list(connection.scalars(select(SqlProject.id)))
+    ranges: list[tuple[Any, list[Any]]] = []
+    for project_id in project_ids:
+        ranges.append((SqlRollup, [SqlRollup.project_id == project_id]))
+        ranges.extend(
+            (SqlDimRollup, [SqlDimRollup.project_id == project_id, SqlDimRollup.dim == dim])
+            for dim in MINUTE_DIMS
+        )
+    for model, where in ranges:
+        where = [*where, model.grain == "minute"]
+        oldest = connection.scalar(select(func.min(model.bucket)).where(*where))
+        if oldest is None or int(oldest) >= cutoff:
+            continue
+        end = min(cutoff, int(oldest) + PRUNE_CHUNK_SECONDS)
+        result = connection.execute(delete(model).where(*where, model.bucket < end))
+        deleted += int(result.rowcount or 0)
+    return deleted
+
+
+def prune_minute_rollups(core: Core) -> int:
+    """The ``rollup_retention`` job's step: delete minute rollups older than
+    ``analytics_minute_retention_hours`` (short transactions); how many rows went."""
+    cutoff = minute_cutoff(core.clock(), core.settings.analytics_minute_retention_hours)
+    total = 0
+    while True:
+        with core.store.write() as session:
+            deleted = prune_minutes(session.connection(), cutoff)
+        total += deleted
+        if not deleted:
+            return total
+
+
 # -- feedback --------------------------------------------------------------------------
 
 
@@ -452,6 +682,7 @@ def add_feedback(connection: Connection, row: Mapping[str, Any]) -> None:
     hook; feedback on a trace or session alone is not in rollups)."""
     if row.get("generation_id") is None:
         return
+    experiment_rollups.add_feedback(connection, row)  # online experiments' own sums
     delta = feedback_delta(row.get("kind", ""), row.get("value"), row.get("scale"))
     if not delta:
         return

@@ -127,6 +127,22 @@ def get_dataset_version(
         return DatasetVersion(dataset_id=row.id, name=row.name, version=number, cases=cases)
 
 
+def case_expected(core: Core, project_id: int, name: str, version: int, case_id: str) -> str | None:
+    """The expected output of one case of a dataset version (None when it has none, or
+    the dataset or case is gone)."""
+    with core.store.read() as session:
+        row = session.scalars(
+            select(SqlDataset).where(SqlDataset.project_id == project_id, SqlDataset.name == name)
+        ).first()
+        if row is None:
+            return None
+        return session.scalar(
+            select(SqlDatasetCase.expected).where(
+                _at(row.id, version), SqlDatasetCase.case_id == case_id
+            )
+        )
+
+
 def _count(session: Session, row: SqlDataset, version: int) -> int:
     if version == 0:
         return 0

@@ -130,10 +130,13 @@ class Criterion(BaseModel):
     weight: float = Field(default=1.0, gt=0, le=100)
 
 
-class JudgeConfig(BaseModel):
+class Rubric(BaseModel):
+    """A rubric: criteria scored on one scale. The LLM judge scores by it
+    (:class:`JudgeConfig`) and so do people in annotation queues
+    (services/evaluation/annotation.py), so their scores can be compared."""
+
     model_config = ConfigDict(extra="forbid")
 
-    model: ModelRef = Field(description="<connection>/<model> of the judge")
     criteria: list[Criterion] = Field(
         default_factory=lambda: [Criterion(name="quality", description=DEFAULT_CRITERION)],
         min_length=1,
@@ -146,18 +149,31 @@ class JudgeConfig(BaseModel):
         default=0.6, ge=0, le=1, description="pass when the normalised weighted mean reaches it"
     )
     instructions: str = Field(default="", max_length=4000, description="more context for the judge")
-    include_input: bool = True
-    include_expected: bool = True
-    temperature: float = Field(default=0.0, ge=0, le=2)
 
     @model_validator(mode="after")
-    def _checks(self) -> JudgeConfig:
+    def _checks(self) -> Rubric:
         if self.scale_min >= self.scale_max:
             raise ValueError("scale_min must be below scale_max")
         names = [c.name for c in self.criteria]
         if len(set(names)) != len(names):
             raise ValueError("criteria: each name once")
         return self
+
+    def normalised(self, score: float) -> float:
+        """A score on the scale mapped to 0..1."""
+        return (score - self.scale_min) / (self.scale_max - self.scale_min)
+
+    def weighted(self, scores: dict[str, float]) -> float:
+        """The weighted mean of the criteria's normalised scores (every criterion scored)."""
+        total = sum(c.weight * self.normalised(scores[c.name]) for c in self.criteria)
+        return total / sum(c.weight for c in self.criteria)
+
+
+class JudgeConfig(Rubric):
+    model: ModelRef = Field(description="<connection>/<model> of the judge")
+    include_input: bool = True
+    include_expected: bool = True
+    temperature: float = Field(default=0.0, ge=0, le=2)
 
 
 def _judge_messages(config: JudgeConfig, data: EvaluationInput) -> list[dict[str, Any]]:
@@ -224,10 +240,9 @@ class LlmJudge(Evaluator):
             raw = parsed.get("criteria", parsed)
             criteria: dict[str, Any] = {}
             total = weights = 0.0
-            span = config.scale_max - config.scale_min
             for c in config.criteria:
                 score, reasoning = _criterion_score(raw, c.name, config)
-                normalised = (score - config.scale_min) / span
+                normalised = config.normalised(score)
                 criteria[c.name] = {
                     "score": score,
                     "normalised": normalised,

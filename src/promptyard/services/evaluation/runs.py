@@ -48,7 +48,6 @@ from promptyard.services.telemetry import generations, pricing, tokens
 from promptyard.store.models import (
     SqlEvaluationRun,
     SqlEvaluationRunItem,
-    SqlPriceOverride,
     SqlProject,
 )
 
@@ -61,7 +60,6 @@ DEFAULT_OUTPUT_TOKENS = 200
 MAX_VARIANTS = 16
 FINISHED = ("cancelled", "completed", "failed")
 _INSERT_CHUNK = 2000
-_PRICES = pricing.PriceBook()
 
 
 # -- variants and cases ------------------------------------------------------------------
@@ -286,17 +284,7 @@ def cache_key(variant: Variant, request: ChatRequest, repetition: int) -> str:
 def _rates(core: Core, workspace_id: int, variant: Variant) -> pricing.Rates | None:
     assert variant.connection is not None
     model = variant.model.partition("/")[2]
-    with core.store.read() as session:
-        rows = list(
-            session.scalars(
-                select(SqlPriceOverride).where(
-                    SqlPriceOverride.workspace_id == workspace_id, SqlPriceOverride.model == model
-                )
-            )
-        )
-    overrides = [generations.override_of(row) for row in rows]
-    kind = variant.connection.kind
-    return pricing.pick_override(overrides, kind, core.clock()) or _PRICES.rates(kind, model)
+    return generations.rates_for(core, workspace_id, variant.connection.kind, model)
 
 
 def _count(variant: Variant, value: str | list[dict[str, Any]]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from promptyard.domain.errors import ValidationFailed
 from promptyard.services.context import Core
@@ -68,6 +69,21 @@ def record_scores(
     with core.store.write() as session:
         session.execute(insert(SqlScore), values)
     return len(values)
+
+
+def add_scores(
+    core: Core,
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    project_id: int | None = None,
+    created_by: str = "system",
+) -> list[int]:
+    """:func:`record_scores` inside the caller's write transaction; the new rows' ids."""
+    added = [SqlScore(**_row(core, raw, project_id, created_by)) for raw in rows]
+    session.add_all(added)
+    session.flush()
+    return [row.id for row in added]
 
 
 def score_public(row: SqlScore) -> dict[str, Any]:

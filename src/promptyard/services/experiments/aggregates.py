@@ -1,13 +1,13 @@
 """The SQL side of an online experiment's analysis: counts, sums and sums of squares per
 variant and day (never the rows).
 
-The built-in metrics (cost, latency, errors) are streaming aggregates over slices of the
-partial covering index ``ix_generations_experiment`` (project, experiment, variant,
-start time, status, latency, costs): one slice per variant and day, no sort and no table
-row read. Units per variant (for the sample ratio check) are distinct counts over
-``ix_generations_experiment_users`` / ``_sessions``, in index order. Feedback and online
-scores join their (fewer) rows to the generations; a ``meta:<key>`` metric reads the
-JSON of every row of the experiment (the one metric that scans)."""
+The built-in metrics (cost, latency, errors) and custom ``meta:<key>`` metrics are read
+from the experiment's rollups (``experiment_rollups``: one row per variant, UTC day and
+metric, kept at ingest by ``services/analytics/experiment_rollups.py``), and the units per
+variant (for the sample ratio check) are counts of ``experiment_units``: the cost of the
+analysis depends on the days and variants, not on how many generations were logged.
+Feedback is in the rollups too (added when it is stored, on its generation's day); online
+scores (``score:<name>``) join their (fewer) rows to the generations."""
 
 from __future__ import annotations
 
@@ -18,12 +18,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, select, type_coerce
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Float, String
 
-from promptyard.store.models import SqlFeedback, SqlGeneration, SqlScore
+from promptyard.store.models import (
+    SqlExperimentRollup,
+    SqlExperimentUnit,
+    SqlGeneration,
+    SqlScore,
+)
+
+#: The metrics every experiment generation adds to its rollups.
+BUILT_IN = ("error_rate", "cost", "latency")
 
 
 @dataclass
@@ -65,25 +72,6 @@ def _moments(x: Any) -> list[ColumnElement[Any]]:
     return [func.count(x), func.coalesce(func.sum(x), 0.0), func.coalesce(func.sum(x * x), 0.0)]
 
 
-def _meta_number(session: Session, key: str) -> ColumnElement[Any]:
-    """The numeric value of metadata ``key`` (None where missing or not a number)."""
-    meta = SqlGeneration.__table__.c.metadata
-    if session.get_bind().dialect.name == "sqlite":
-        path = '$."' + key + '"'  # the key is checked: letters, digits, . _ -
-        return case(
-            (func.json_type(meta, path).in_(("integer", "real")), func.json_extract(meta, path)),
-            else_=None,
-        )
-    element = meta.op("->")(type_coerce(key, String))
-    return case(
-        (
-            func.jsonb_typeof(element) == "number",
-            type_coerce(meta.op("->>")(type_coerce(key, String)), String).cast(Float),
-        ),
-        else_=None,
-    )
-
-
 #: At most this many buckets in the series (longer experiments get wider buckets).
 MAX_BUCKETS = 120
 
@@ -103,26 +91,6 @@ def _buckets(first: datetime, last: datetime) -> list[tuple[str, datetime, datet
     return out
 
 
-def _range_sums(session: Session, where: Any, variant: str, start: datetime, end: datetime) -> Any:
-    """One variant's built-in metrics over one time range: a streaming aggregate over a
-    slice of the covering index ``ix_generations_experiment`` (no sort, no table rows).
-    Kept to the cheapest expressions (SQLite evaluates them per row): ingest takes both
-    costs or neither, so the cost is their plain sum."""
-    g = SqlGeneration
-    cost = g.input_cost + g.output_cost
-    if session.get_bind().dialect.name == "sqlite":
-        errors: Any = func.total(g.status == "error")
-    else:
-        errors = func.coalesce(func.sum(case((g.status == "error", 1), else_=0)), 0)
-    query = select(
-        func.count(),
-        errors,
-        *_moments(cost),
-        *_moments(g.latency_ms),
-    ).where(where, g.variant == variant, g.start_time >= start, g.start_time < end)
-    return session.execute(query).one()
-
-
 def collect(
     session: Session,
     *,
@@ -136,56 +104,39 @@ def collect(
     g = SqlGeneration
     cells = Cells()
     where = and_(g.project_id == project_id, g.experiment_id == experiment_id)
-    spans = []
-    for variant in variants:
-        low, high = session.execute(
-            select(func.min(g.start_time), func.max(g.start_time)).where(
-                where, g.variant == variant
-            )
-        ).one()
-        if low is not None:
-            spans.append((_aware(low), _aware(high)))
-    if not spans:
-        return cells
-    buckets = _buckets(min(s[0] for s in spans), max(s[1] for s in spans))
-    for variant in variants:
-        for label, start, end in buckets:
-            row = _range_sums(session, where, variant, start, end)
-            count = int(row[0])
-            if not count:
-                continue
-            cells.generations += count
-            cells.put("error_rate", variant, label, Sums(count, float(row[1]), float(row[1])))
-            cells.put("cost", variant, label, Sums(int(row[2]), float(row[3]), float(row[4])))
-            cells.put("latency", variant, label, Sums(int(row[5]), float(row[6]), float(row[7])))
-        unit_column = g.user_id if unit == "user" else g.session_id
-        units = select(func.count(func.distinct(unit_column))).where(where, g.variant == variant)
-        cells.units[variant] = int(session.execute(units).scalar_one())
-    bucket_of = _bucket_lookup(buckets)
-    day = _day(session, g.start_time).label("day")
-    customs = [m for m in metrics if m.startswith("meta:")]
-    if customs:  # a JSON value per row: a scan of the experiment's rows
-        columns: list[ColumnElement[Any]] = []
-        for metric in customs:
-            columns.extend(_moments(_meta_number(session, metric[5:])))
-        query = select(g.variant, day, *columns).where(where).group_by(g.variant, day)
-        for row in session.execute(query):
-            for i, metric in enumerate(customs):
-                base = 2 + 3 * i
-                sums = Sums(int(row[base]), float(row[base + 1]), float(row[base + 2]))
-                _add(cells, metric, row[0] or "", bucket_of(row[1]), sums)
-    if "feedback" in metrics:
-        f = SqlFeedback
-        joined = (
-            select(g.variant, day, *_moments(f.value))
-            .select_from(f)
-            .join(g, and_(g.project_id == f.project_id, g.id == f.generation_id))
-            .where(where, f.project_id == project_id, f.value.is_not(None))
-            .group_by(g.variant, day)
+    r = SqlExperimentRollup
+    wanted = [*BUILT_IN, *(m for m in metrics if m.startswith("meta:") or m == "feedback")]
+    stored = session.execute(
+        select(r.variant, r.day, r.metric, r.n, r.total, r.total_sq).where(
+            r.project_id == project_id,
+            r.experiment_id == experiment_id,
+            r.variant.in_(variants),
+            r.metric.in_(wanted),
         )
-        for variant, when, n, total, total_sq in session.execute(joined):
-            sums = Sums(int(n), float(total), float(total_sq))
-            _add(cells, "feedback", variant or "", bucket_of(when), sums)
+    ).all()
+    if not stored:
+        return cells
+    first = min(row.day for row in stored)
+    last = max(row.day for row in stored)
+    buckets = _buckets(_as_day(first), _as_day(last))
+    bucket_of = _bucket_lookup(buckets)
+    for variant, when, metric, n, total, total_sq in stored:
+        if metric == "error_rate":
+            cells.generations += int(n)
+        _add(cells, metric, variant, bucket_of(when), Sums(int(n), float(total), float(total_sq)))
+    u = SqlExperimentUnit
+    counted = session.execute(
+        select(u.variant, func.count())
+        .where(
+            u.project_id == project_id,
+            u.experiment_id == experiment_id,
+            u.kind == unit,
+            u.variant.in_(variants),
+        )
+        .group_by(u.variant)
+    ).all()
+    cells.units = {variant: int(count) for variant, count in counted}
+    day = _day(session, g.start_time).label("day")
     for metric in (m for m in metrics if m.startswith("score:")):
         sc = SqlScore
         value = func.coalesce(
@@ -204,8 +155,8 @@ def collect(
     return cells
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _as_day(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
 
 
 def _bucket_lookup(buckets: list[tuple[str, datetime, datetime]]) -> Callable[[str | None], str]:

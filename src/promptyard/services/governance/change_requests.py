@@ -250,6 +250,7 @@ def _gate_context(
         return render_content(core, version.type, version.content, variables, resolver)
 
     return GateContext(
+        project_id=row_project,
         prompt=prompt.name,
         version=VersionView(
             number=version.number,
@@ -277,7 +278,7 @@ def open_request(
         gate_ctx = _gate_context(
             core, session, project_id, prompt, data.version, data.sample_variables
         )
-        results = run_gates(core, gate_ctx, policy.gates)
+        results = run_gates(core, gate_ctx, policy.gates, policy.gate_settings)
         _require_gates(results)
         now = core.clock()
         base_version = session.execute(
@@ -393,6 +394,7 @@ def approve(core: Core, *, ctx: RequestContext, request_id: int, body: str = "")
             core,
             _gate_context(core, session, row.project_id, prompt, row.version, row.sample_variables),
             policy.gates,
+            policy.gate_settings,
         )
         _require_gates(results)
         row.gate_results = results

@@ -6,6 +6,8 @@ capability refuses a direct move of a protected label without importing governan
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from promptyard.domain.schemas import (
     request_examples,
 )
 from promptyard.services.context import Core
+from promptyard.services.governance.gates import configure_gates
 from promptyard.services.identity.projects import resolve_project
 from promptyard.services.operations import audit
 from promptyard.store.models import (
@@ -48,6 +51,12 @@ class Policy(Input):
     gates: dict[str, bool] = Field(
         default_factory=lambda: {"variables_declared": True, "renders_with_samples": True}
     )
+    gate_settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="settings of the gates that take them, by gate name (e.g. "
+        "evaluation_run: dataset, fail_under, models); such a gate runs only when set here",
+    )
 
     _check_labels = field_validator("protected_labels")(labels_ok)
 
@@ -63,6 +72,7 @@ class PolicyUpdate(Input):
     protected_labels: list[str] | None = Field(None, max_length=50)
     required_approvals: int | None = Field(None, ge=1, le=10)
     gates: dict[str, bool] | None = None
+    gate_settings: dict[str, dict[str, Any]] | None = Field(None, max_length=20)
 
     @field_validator("protected_labels")
     @classmethod
@@ -131,6 +141,7 @@ def set_policy(core: Core, *, ctx: RequestContext, project_id: int, data: Policy
         if unknown:
             known = ", ".join(sorted(core.gates))
             raise ValidationFailed(f"unknown gate(s): {', '.join(unknown)}; known gates: {known}")
+        merged.gate_settings = configure_gates(core, merged.gate_settings)
         project.settings = {**(project.settings or {}), "policy": merged.model_dump()}
         audit.append(
             core,

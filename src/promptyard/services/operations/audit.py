@@ -23,13 +23,32 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
 from promptyard.services.context import Core
 from promptyard.services.operations import audit_signing
-from promptyard.store.models import SqlAuditEvent, SqlAuditHead
+from promptyard.store.models import (
+    SqlAuditEvent,
+    SqlAuditHead,
+    SqlChangeRequest,
+    SqlProject,
+    SqlPrompt,
+)
 
 GENESIS = "0" * 64
 
@@ -436,12 +455,64 @@ def _where(query: Select[Any], where: AuditFilter) -> Select[Any]:
     if where.object_type is not None:
         query = query.where(SqlAuditEvent.object_type == where.object_type)
     if where.object_id is not None:
-        query = query.where(SqlAuditEvent.object_id == where.object_id)
+        query = query.where(_object_matches(where))
     if where.since is not None:
         query = query.where(SqlAuditEvent.created_at >= where.since)
     if where.until is not None:
         query = query.where(SqlAuditEvent.created_at < where.until)
     return query
+
+
+def _object_matches(where: AuditFilter) -> Any:
+    """``object_id`` as given, or, for prompts, the ids of the workspace's prompts (live
+    or deleted, in any project) with that name: people search by the name they know."""
+    assert where.object_id is not None
+    exact = SqlAuditEvent.object_id == where.object_id
+    if where.object_type not in (None, "prompt"):
+        return exact
+    named = (
+        select(cast(SqlPrompt.id, String))
+        .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+        .where(SqlProject.workspace_id == where.workspace_id, SqlPrompt.name == where.object_id)
+    )
+    return or_(
+        exact, and_(SqlAuditEvent.object_type == "prompt", SqlAuditEvent.object_id.in_(named))
+    )
+
+
+def _link_objects(session: Session, items: list[dict[str, Any]]) -> None:
+    """Add ``object_project`` and ``object_name`` to the events of prompts and change
+    requests (one query per kind for the page), so a reader can open the object."""
+
+    def ids(kind: str) -> set[int]:
+        return {
+            int(item["object_id"])
+            for item in items
+            if item["object_type"] == kind and item["object_id"].isdigit()
+        }
+
+    prompts: dict[str, tuple[str, str | None]] = {
+        str(pid): (slug, name)
+        for pid, name, slug in session.execute(
+            select(SqlPrompt.id, SqlPrompt.name, SqlProject.slug)
+            .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+            .where(SqlPrompt.id.in_(ids("prompt")))
+        )
+    }
+    requests: dict[str, tuple[str, str | None]] = {
+        str(rid): (slug, None)
+        for rid, slug in session.execute(
+            select(SqlChangeRequest.id, SqlProject.slug)
+            .join(SqlProject, SqlProject.id == SqlChangeRequest.project_id)
+            .where(SqlChangeRequest.id.in_(ids("change_request")))
+        )
+    }
+    by_kind = {"prompt": prompts, "change_request": requests}
+    for item in items:
+        found = by_kind.get(item["object_type"], {})
+        project, name = found.get(item["object_id"], (None, None))
+        item["object_project"] = project
+        item["object_name"] = name
 
 
 def event_dict(event: SqlAuditEvent) -> dict[str, Any]:
@@ -477,6 +548,7 @@ def search_events(
             .offset(offset)
         ).scalars()
         items = [event_dict(event) for event in rows]
+        _link_objects(session, items)
     return {"items": items, "total": int(total)}
 
 

@@ -35,6 +35,10 @@ class AuditEventPublic(BaseModel):
     ip: str | None
     prev_hash: str
     hash: str
+    object_project: str | None = Field(
+        None, description="the project of a prompt or change request the event acted on"
+    )
+    object_name: str | None = Field(None, description="the prompt's name, for a prompt")
 
 
 class AuditEventsPublic(BaseModel):

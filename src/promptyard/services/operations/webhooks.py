@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from pydantic import Field, field_validator
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
@@ -35,7 +35,7 @@ from promptyard.domain.errors import NotFound
 from promptyard.domain.schemas import Input, request_examples
 from promptyard.services.context import Core
 from promptyard.services.operations import audit
-from promptyard.store.models import SqlProject, SqlWebhook, SqlWebhookDelivery
+from promptyard.store.models import SqlProject, SqlPrompt, SqlWebhook, SqlWebhookDelivery
 
 log = logging.getLogger("promptyard.webhooks")
 
@@ -51,7 +51,15 @@ EVENTS = (
     "alert.fired",
     "alert.resolved",
     "budget.threshold",
+    # prompts (services/prompts/): every write path of the registry sends them
+    "prompt.created",
+    "version.created",
+    "label.moved",
+    "prompt.deleted",
+    "prompt.restored",
 )
+#: The event of a test delivery (:func:`send_test`); nothing subscribes to it.
+PING_EVENT = "ping"
 MAX_ATTEMPTS = 6
 #: 4xx answers worth retrying: a timeout, "too early", rate limiting.
 RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -254,6 +262,99 @@ def broadcast(core: Core, session: Session, *, event: str, payload: dict[str, An
     return count
 
 
+def emit_prompt_event(
+    core: Core,
+    session: Session,
+    *,
+    ctx: RequestContext,
+    prompt: SqlPrompt,
+    event: str,
+    data: dict[str, Any],
+) -> int:
+    """Write a pending delivery of a prompt event (``prompt.created``, ``version.created``,
+    ``label.moved``, ``prompt.deleted``, ``prompt.restored``) for every subscribed webhook
+    of the prompt's project or workspace, in the caller's transaction.
+
+    One query finds the subscribers and the project's slug together, so a write in a
+    project without webhooks costs one indexed read. The payload is
+    ``{"project", "prompt": {"id", "name"}, "actor", **data}``.
+    """
+    rows = session.execute(
+        select(SqlWebhook.id, SqlWebhook.events, SqlProject.slug)
+        .join(SqlProject, SqlProject.workspace_id == SqlWebhook.workspace_id)
+        .where(
+            SqlProject.id == prompt.project_id,
+            SqlWebhook.active.is_(True),
+            or_(SqlWebhook.project_id == prompt.project_id, SqlWebhook.project_id.is_(None)),
+        )
+    ).all()
+    subscribed = [(hook_id, slug) for hook_id, events, slug in rows if event in events]
+    if not subscribed:
+        return 0
+    now = core.clock()
+    payload = {
+        "project": subscribed[0][1],
+        "prompt": {"id": prompt.id, "name": prompt.name},
+        "actor": ctx.actor.ref,
+        **data,
+    }
+    for hook_id, _slug in subscribed:
+        session.add(
+            SqlWebhookDelivery(
+                webhook_id=hook_id,
+                event=event,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return len(subscribed)
+
+
+def send_test(core: Core, *, ctx: RequestContext, webhook_id: int) -> dict[str, Any]:
+    """Send one signed ``ping`` delivery to the webhook now and answer its outcome.
+
+    The delivery is an ordinary outbox row, leased to this call (the background worker
+    leaves it alone), sent by the same code as every delivery (:func:`_send`) and
+    recorded like one, except that a failed ping is ``failed`` at once: it is a check,
+    and retrying it later would send a test nobody is waiting for.
+    """
+    now = core.clock()
+    with core.store.write() as session:
+        hook = _load(session, ctx.actor, webhook_id)
+        row = SqlWebhookDelivery(
+            webhook_id=hook.id,
+            event=PING_EVENT,
+            payload={"webhook_id": hook.id, "actor": ctx.actor.ref, "message": "test delivery"},
+            status="pending",
+            attempts=0,
+            next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        delivery_id, url, secret, payload = row.id, hook.url, hook.secret, row.payload
+        audit.append(
+            core,
+            session,
+            ctx=ctx,
+            action="webhook.test",
+            object_type="webhook",
+            object_id=str(hook.id),
+            summary={"url": hook.url, "delivery": delivery_id},
+        )
+    with httpx.Client(follow_redirects=False) as client:
+        status, error = _send(client, core, delivery_id, url, secret, PING_EVENT, payload)
+    _record(core, delivery_id, status, error, retry=False)
+    with core.store.read() as session:
+        recorded = session.get(SqlWebhookDelivery, delivery_id)
+        if recorded is None:  # the webhook was deleted meanwhile
+            raise NotFound(f"webhook {webhook_id} not found")
+        return _delivery_public(recorded)
+
+
 def _claim(core: Core, limit: int) -> list[tuple[int, str, str, str, dict[str, Any]]]:
     """Due deliveries, leased for :data:`CLAIM_SECONDS` so no other worker takes them."""
     now = core.clock()
@@ -351,7 +452,9 @@ def is_permanent(status: int | None) -> bool:
     return status is not None and 400 <= status < 500 and status not in RETRYABLE_4XX
 
 
-def _record(core: Core, delivery_id: int, status: int | None, error: str | None) -> None:
+def _record(
+    core: Core, delivery_id: int, status: int | None, error: str | None, *, retry: bool = True
+) -> None:
     now = core.clock()
     with core.store.write() as session:
         row = session.get(SqlWebhookDelivery, delivery_id)
@@ -374,7 +477,7 @@ def _record(core: Core, delivery_id: int, status: int | None, error: str | None)
                 row.id,
                 status,
             )
-        elif row.attempts >= MAX_ATTEMPTS:
+        elif row.attempts >= MAX_ATTEMPTS or not retry:
             row.status = "failed"
             row.next_attempt_at = None
             log.warning(

@@ -21,7 +21,7 @@ from promptyard.domain.schemas import (
     parse_content,
 )
 from promptyard.services.context import Core
-from promptyard.services.operations import audit
+from promptyard.services.operations import audit, webhooks
 from promptyard.services.prompts.content_analysis import Content, search_text
 from promptyard.services.prompts.lookup import (
     label_map,
@@ -97,6 +97,14 @@ def create_prompt(
                 object_type="prompt",
                 object_id=str(prompt.id),
                 summary={"name": prompt.name, "version": 1, "hash": version.content_hash},
+            )
+            webhooks.emit_prompt_event(
+                core,
+                session,
+                ctx=ctx,
+                prompt=prompt,
+                event="prompt.created",
+                data={"version": 1, "hash": version.content_hash},
             )
             slug = project_slug(core, session, project_id)
             result = prompt_public(prompt, slug, label_map(labels), version)
@@ -348,6 +356,9 @@ def delete_prompt(core: Core, *, ctx: RequestContext, project_id: int, name: str
             object_id=str(prompt.id),
             summary={"name": name},
         )
+        webhooks.emit_prompt_event(
+            core, session, ctx=ctx, prompt=prompt, event="prompt.deleted", data={}
+        )
     core.cache.invalidate(prompt_key(project_id, name))
 
 
@@ -367,6 +378,9 @@ def restore_prompt(core: Core, *, ctx: RequestContext, project_id: int, name: st
             object_type="prompt",
             object_id=str(prompt.id),
             summary={"name": name},
+        )
+        webhooks.emit_prompt_event(
+            core, session, ctx=ctx, prompt=prompt, event="prompt.restored", data={}
         )
         latest = resolve_selector(session, prompt, version=prompt.latest_version, label=None)
         result = prompt_public(
@@ -418,13 +432,23 @@ def bulk(core: Core, *, ctx: RequestContext, project_id: int, action: BulkAction
 
                 latest = load_version(session, prompt, prompt.latest_version)
                 check_label_target(core, session, prompt, action.label, latest)
-                write_label(
+                before = write_label(
                     core, session, prompt, action.label, prompt.latest_version, ctx.actor.ref
+                )
+                moved = {"label": action.label, "from": before, "to": prompt.latest_version}
+                webhooks.emit_prompt_event(
+                    core, session, ctx=ctx, prompt=prompt, event="label.moved", data=moved
                 )
             elif action.action == "delete":
                 prompt.deleted_at = now
+                webhooks.emit_prompt_event(
+                    core, session, ctx=ctx, prompt=prompt, event="prompt.deleted", data={}
+                )
             elif action.action == "restore":
                 prompt.deleted_at = None
+                webhooks.emit_prompt_event(
+                    core, session, ctx=ctx, prompt=prompt, event="prompt.restored", data={}
+                )
             prompt.updated_at = now
             prompt.updated_by = ctx.actor.ref
         audit.append(

@@ -69,7 +69,9 @@ def _filtered(core: Core, query: Select[Any], project_id: int, q: ListQuery) -> 
             SqlPrompt.id.in_(select(SqlLabel.prompt_id).where(SqlLabel.name == q.label))
         )
     if q.author:
-        query = query.where(SqlPrompt.updated_by == q.author)
+        # A prefix, ignoring case ("ada" finds ada@example.com), the same on both databases.
+        author = func.lower(SqlPrompt.updated_by)
+        query = query.where(author.startswith(q.author.lower(), autoescape=True))
     if q.type:
         query = query.where(SqlPrompt.type == q.type)
     if q.updated_after:

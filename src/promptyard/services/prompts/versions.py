@@ -31,7 +31,7 @@ from promptyard.domain.schemas import (
     label_problem,
 )
 from promptyard.services.context import Core
-from promptyard.services.operations import audit
+from promptyard.services.operations import audit, webhooks
 from promptyard.services.prompts.content_analysis import Content, analyze_content, search_text
 from promptyard.services.prompts.lookup import (
     label_rows,
@@ -195,6 +195,21 @@ def commit_version(
             prompt.search_text = search_text(prompt, type_, content)
             write_label(core, session, prompt, LATEST_LABEL, number, ctx.actor.ref, rows=labels)
     session.flush()
+    if number > 1:  # the first version is announced by prompt.created
+        webhooks.emit_prompt_event(
+            core,
+            session,
+            ctx=ctx,
+            prompt=prompt,
+            event="version.created",
+            data={
+                "version": number,
+                "branch": branch,
+                "parent": parent,
+                "hash": version.content_hash,
+                "message": message,
+            },
+        )
     return version
 
 
@@ -387,6 +402,12 @@ def _move_label(
         object_type="prompt",
         object_id=str(prompt.id),
         summary=summary,
+    )
+    moved = {"label": label, "from": before, "to": target.number}
+    if change_request is not None:
+        moved["change_request"] = change_request
+    webhooks.emit_prompt_event(
+        core, session, ctx=ctx, prompt=prompt, event="label.moved", data=moved
     )
     return before
 

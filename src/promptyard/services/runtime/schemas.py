@@ -21,6 +21,22 @@ from promptyard.services.telemetry.schemas import ID_PATTERN, CostPublic, Prompt
 ModelRef = Annotated[str, Field(min_length=3, max_length=300, pattern=r"^[^/\s]+/\S+$")]
 
 
+class RunSpec(Input):
+    """One run of a request that lists its runs (``runs``): a model, and either a version
+    or label of the request's ``prompt``, or unsaved ``content`` (an edited variant)."""
+
+    model: ModelRef = Field(examples=["fake/echo"], description="<connection>/<model>")
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    label: str | None = Field(default=None, pattern=LABEL_PATTERN)
+    type: PromptType | None = None
+    content: str | list[dict[str, Any]] | None = Field(
+        default=None, description="unsaved content instead of a stored version"
+    )
+    config: dict[str, Any] | None = Field(
+        default=None, description="parameters over the version's own (temperature...)"
+    )
+
+
 class ExecuteInput(Input):
     model_config = request_examples(
         {
@@ -39,6 +55,13 @@ class ExecuteInput(Input):
     )
     models: list[ModelRef] | None = Field(
         default=None, min_length=1, max_length=8, description="several models side by side"
+    )
+    runs: list[RunSpec] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8,
+        description="each run on its own (model, version or label or unsaved content): "
+        "instead of model/models/versions, e.g. the playground's columns",
     )
     variables: dict[str, Any] = Field(default_factory=dict)
     prompt: str | None = Field(default=None, pattern=NAME_PATTERN)

@@ -12,17 +12,23 @@ is durable (SQLite's WAL survives a killed process; PostgreSQL commits to its WA
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import JSON, and_, func, or_, select
+from sqlalchemy import JSON, Connection, and_, func, literal_column, or_, select
 
 from promptyard.services.analytics import rollups
 from promptyard.store.engine import Store
-from promptyard.store.models import SqlFeedback, SqlGeneration, SqlSpan, UTCDateTime
+from promptyard.store.models import (
+    SqlFeedback,
+    SqlGeneration,
+    SqlSpan,
+    SqlTraceSummary,
+    UTCDateTime,
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class TraceQuery:
 
 @dataclass
 class TraceRow:
-    """One trace summed up from its spans and generations."""
+    """One trace summed up from its spans and generations (``trace_summaries``)."""
 
     trace_id: str
     start_time: datetime
@@ -96,21 +102,6 @@ class TraceRow:
     currency: str | None = None
     user_id: str | None = None
     session_id: str | None = None
-    #: (has a parent, start) of the span taken as the root so far: parentless first.
-    _root_rank: tuple[bool, datetime] | None = None
-
-    def add_time(self, start: datetime, end: datetime | None) -> None:
-        end = _aware(end) if end is not None else _aware(start)
-        if self.end_time is None or end > self.end_time:
-            self.end_time = end
-
-    def note(self, parent: str | None, name: str, start: datetime, status: str) -> None:
-        """Count an error; keep the root's name (the parentless span, else the earliest)."""
-        if status == "error":
-            self.error_count += 1
-        rank = (parent is not None, _aware(start))
-        if self._root_rank is None or rank < self._root_rank:
-            self._root_rank, self.root_name = rank, name
 
 
 def _aware(value: datetime) -> datetime:
@@ -215,6 +206,7 @@ class SqlEventStore:
             # the rollups of what was stored, in the same transaction (services/analytics)
             stored = rollups.inserted_rows(connection, rows, inserted, before)
             rollups.add_generations(connection, stored)
+            self._add_summaries(connection, [], [row for row in stored if row.get("trace_id")])
 
     def generations(self, query: GenerationQuery) -> list[SqlGeneration]:
         g = SqlGeneration
@@ -345,7 +337,36 @@ class SqlEventStore:
                 value[index] = fn(value[index])
             values.append(tuple(value))
         with self.store.write() as session:
-            session.connection().exec_driver_sql(sql, values)
+            connection = session.connection()
+            before = 0 if not self.store.is_sqlite else _max_span_pk(connection)
+            inserted = connection.exec_driver_sql(sql, values).rowcount
+            stored = rows if inserted == len(rows) else _stored_spans(connection, rows, before)
+            self._add_summaries(connection, stored, [])
+
+    def _add_summaries(
+        self,
+        connection: Connection,
+        spans: Sequence[dict[str, Any]],
+        generations: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Add stored spans and generations to their traces' summaries (same
+        transaction): one upsert per trace of the batch."""
+        if not spans and not generations:
+            return
+        summaries = summarize(spans, generations)
+        sqlite = self.store.is_sqlite
+        time = _sqlite_time if sqlite else _same
+        values = []
+        for row in summaries.values():
+            values.append(
+                tuple(
+                    time(row[name])
+                    if name in _SUMMARY_TIMES and row[name] is not None
+                    else row[name]
+                    for name in _SUMMARY_COLUMNS
+                )
+            )
+        connection.exec_driver_sql(_summary_upsert(sqlite), values)
 
     def known_generation_ids(self, project_id: int, ids: Sequence[str]) -> set[str]:
         # Raw SQL: compiling an expanding IN of 500 parameters costs more than the query.
@@ -375,101 +396,203 @@ class SqlEventStore:
             )
 
     def traces(self, query: TraceQuery) -> list[TraceRow]:
-        s, g = SqlSpan, SqlGeneration
-        span_where: list[Any] = [s.project_id == query.project_id]
-        gen_where: list[Any] = [g.project_id == query.project_id, g.trace_id.is_not(None)]
-        for (span_column, gen_column), value in (
-            ((s.user_id, g.user_id), query.user_id),
-            ((s.session_id, g.session_id), query.session_id),
-            ((s.environment, g.environment), query.environment),
+        t = SqlTraceSummary
+        where: list[Any] = [t.project_id == query.project_id]
+        for column, value in (
+            (t.user_id, query.user_id),
+            (t.session_id, query.session_id),
+            (t.environment, query.environment),
         ):
             if value is not None:
-                span_where.append(span_column == value)
-                gen_where.append(gen_column == value)
+                where.append(column == value)
         if query.since is not None:
-            span_where.append(s.start_time >= query.since)
-            gen_where.append(g.start_time >= query.since)
+            where.append(t.start_time >= query.since)
         if query.until is not None:
-            span_where.append(s.start_time < query.until)
-            gen_where.append(g.start_time < query.until)
-        union = (
-            select(s.trace_id.label("trace_id"), s.start_time.label("start_time"))
-            .where(*span_where)
-            .union_all(
-                select(g.trace_id.label("trace_id"), g.start_time.label("start_time")).where(
-                    *gen_where
-                )
-            )
-            .subquery()
-        )
-        first = func.min(union.c.start_time).label("first")
-        statement = select(union.c.trace_id, first).group_by(union.c.trace_id)
+            where.append(t.start_time < query.until)
         if query.after is not None:
             at, trace_id = query.after
-            statement = statement.having(
-                or_(first < at, and_(first == at, union.c.trace_id < trace_id))
-            )
-        statement = statement.order_by(first.desc(), union.c.trace_id.desc()).limit(query.limit)
+            where.append(or_(t.start_time < at, and_(t.start_time == at, t.trace_id < trace_id)))
+        statement = (
+            select(t).where(*where).order_by(t.start_time.desc(), t.trace_id.desc())
+        ).limit(query.limit)
         with self.store.read() as session:
-            found = [(row.trace_id, row.first) for row in session.execute(statement)]
-            if not found:
-                return []
-            ids = [trace_id for trace_id, _ in found]
-            rows: dict[str, TraceRow] = {
-                trace_id: TraceRow(trace_id=trace_id, start_time=_aware(at))
-                for trace_id, at in found
+            return [
+                TraceRow(
+                    trace_id=row.trace_id,
+                    start_time=_aware(row.start_time),
+                    end_time=None if row.end_time is None else _aware(row.end_time),
+                    root_name=row.root_name,
+                    span_count=row.span_count,
+                    generation_count=row.generation_count,
+                    error_count=row.error_count,
+                    input_tokens=row.input_tokens,
+                    output_tokens=row.output_tokens,
+                    cost=row.cost,
+                    currency=row.currency,
+                    user_id=row.user_id,
+                    session_id=row.session_id,
+                )
+                for row in session.scalars(statement)
+            ]
+
+
+# -- trace summaries ----------------------------------------------------------------
+
+_SUMMARY_COLUMNS = tuple(attribute.key for attribute in SqlTraceSummary.__mapper__.column_attrs)
+_SUMMARY_TIMES = ("start_time", "end_time", "root_start")
+
+
+def summarize(
+    spans: Iterable[Mapping[str, Any]], generations: Iterable[Mapping[str, Any]]
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """Spans and generations (with a trace id) summed up per (project, trace): the
+    columns of ``trace_summaries``. The root is the parentless node, else the earliest;
+    user, session and environment are the first ones seen."""
+    traces: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def add(
+        row: Mapping[str, Any], start: datetime, end: datetime | None, name: str
+    ) -> dict[str, Any]:
+        key = (row["project_id"], row["trace_id"])
+        start = _aware(start)
+        end = start if end is None else _aware(end)
+        parent = row.get("parent_span_id") is not None
+        found = traces.get(key)
+        if found is None:
+            found = traces[key] = {
+                "project_id": key[0],
+                "trace_id": key[1],
+                "start_time": start,
+                "end_time": end,
+                "root_name": name,
+                "root_has_parent": parent,
+                "root_start": start,
+                "span_count": 0,
+                "generation_count": 0,
+                "error_count": 0,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "cost": None,
+                "currency": None,
+                "user_id": row.get("user_id"),
+                "session_id": row.get("session_id"),
+                "environment": row.get("environment"),
             }
-            for span in session.execute(
-                select(
-                    s.trace_id,
-                    s.parent_span_id,
-                    s.name,
-                    s.start_time,
-                    s.end_time,
-                    s.status,
-                    s.user_id,
-                    s.session_id,
-                ).where(s.project_id == query.project_id, s.trace_id.in_(ids))
-            ):
-                trace = rows[span.trace_id]
-                trace.span_count += 1
-                trace.add_time(span.start_time, span.end_time)
-                trace.note(span.parent_span_id, span.name, span.start_time, span.status)
-                trace.user_id = trace.user_id or span.user_id
-                trace.session_id = trace.session_id or span.session_id
-            for gen in session.execute(
-                select(
-                    g.trace_id,
-                    g.parent_span_id,
-                    g.model,
-                    g.start_time,
-                    g.latency_ms,
-                    g.status,
-                    g.input_tokens,
-                    g.output_tokens,
-                    g.input_cost,
-                    g.output_cost,
-                    g.currency,
-                    g.user_id,
-                    g.session_id,
-                ).where(g.project_id == query.project_id, g.trace_id.in_(ids))
-            ):
-                trace = rows[gen.trace_id]
-                trace.generation_count += 1
-                end = None
-                if gen.latency_ms is not None:
-                    end = gen.start_time + timedelta(milliseconds=gen.latency_ms)
-                trace.add_time(gen.start_time, end)
-                name = gen.model or "generation"
-                trace.note(gen.parent_span_id, name, gen.start_time, gen.status)
-                trace.input_tokens += gen.input_tokens or 0
-                trace.output_tokens += gen.output_tokens or 0
-                if gen.input_cost is not None and gen.output_cost is not None:
-                    trace.cost = (trace.cost or 0.0) + gen.input_cost + gen.output_cost
-                    trace.currency = trace.currency or gen.currency
-                trace.user_id = trace.user_id or gen.user_id
-                trace.session_id = trace.session_id or gen.session_id
-        return [rows[trace_id] for trace_id in ids]
+        else:
+            if start < found["start_time"]:
+                found["start_time"] = start
+            if end > found["end_time"]:
+                found["end_time"] = end
+            if (parent, start) < (found["root_has_parent"], found["root_start"]):
+                found["root_name"], found["root_has_parent"], found["root_start"] = (
+                    name,
+                    parent,
+                    start,
+                )
+            for name_ in ("user_id", "session_id", "environment"):
+                if found[name_] is None:
+                    found[name_] = row.get(name_)
+        if row.get("status") == "error":
+            found["error_count"] += 1
+        return found
+
+    for span in spans:
+        add(span, span["start_time"], span.get("end_time"), span["name"])["span_count"] += 1
+    for gen in generations:
+        latency = gen.get("latency_ms")
+        end = None if latency is None else gen["start_time"] + timedelta(milliseconds=latency)
+        found = add(gen, gen["start_time"], end, gen.get("model") or "generation")
+        found["generation_count"] += 1
+        found["input_tokens"] += gen.get("input_tokens") or 0
+        found["output_tokens"] += gen.get("output_tokens") or 0
+        input_cost, output_cost = gen.get("input_cost"), gen.get("output_cost")
+        if input_cost is not None and output_cost is not None:
+            found["cost"] = (found["cost"] or 0.0) + input_cost + output_cost
+            found["currency"] = found["currency"] or gen.get("currency")
+    for found in traces.values():
+        for name in ("root_name", "user_id", "session_id", "environment"):
+            if found[name] is not None:
+                found[name] = str(found[name])[: 400 if name == "root_name" else 200]
+    return traces
+
+
+def _summary_upsert(sqlite: bool) -> str:
+    """Merge a batch's summary of a trace into the stored one (SQLite and PostgreSQL)."""
+    t, x = "trace_summaries", "excluded"
+    mark = "?" if sqlite else "%s"
+    least, greatest = ("min", "max") if sqlite else ("LEAST", "GREATEST")
+    better = (
+        f"({x}.root_has_parent < {t}.root_has_parent OR ({x}.root_has_parent = "
+        f"{t}.root_has_parent AND {x}.root_start < {t}.root_start))"
+    )
+    sets = [
+        f"start_time = {least}({t}.start_time, {x}.start_time)",
+        f"end_time = {greatest}(COALESCE({t}.end_time, {x}.end_time), "
+        f"COALESCE({x}.end_time, {t}.end_time))",
+        *(
+            f"{name} = CASE WHEN {better} THEN {x}.{name} ELSE {t}.{name} END"
+            for name in ("root_name", "root_has_parent", "root_start")
+        ),
+        *(
+            f"{name} = {t}.{name} + {x}.{name}"
+            for name in (
+                "span_count",
+                "generation_count",
+                "error_count",
+                "input_tokens",
+                "output_tokens",
+            )
+        ),
+        f"cost = CASE WHEN {t}.cost IS NULL AND {x}.cost IS NULL THEN NULL "
+        f"ELSE COALESCE({t}.cost, 0) + COALESCE({x}.cost, 0) END",
+        *(
+            f"{name} = COALESCE({t}.{name}, {x}.{name})"
+            for name in ("currency", "user_id", "session_id", "environment")
+        ),
+    ]
+    return (
+        f"INSERT INTO {t} ({', '.join(_SUMMARY_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_SUMMARY_COLUMNS))}) "
+        f"ON CONFLICT (project_id, trace_id) DO UPDATE SET {', '.join(sets)}"
+    )
+
+
+def _max_span_pk(connection: Connection) -> int:
+    return int(connection.scalar(select(func.max(SqlSpan.pk))) or 0)
+
+
+def _stored_spans(
+    connection: Connection, rows: Sequence[dict[str, Any]], max_pk_before: int
+) -> list[dict[str, Any]]:
+    """The span rows of a batch that its ``INSERT ... ON CONFLICT DO NOTHING`` stored
+    (SQLite: a primary key above ``max_pk_before``, the write lock being held;
+    PostgreSQL: rows this transaction wrote), the first of a repeated span id."""
+    s = SqlSpan
+    ours: set[tuple[int, str, str]] = set()
+    traces: dict[int, set[str]] = {}
+    for row in rows:
+        traces.setdefault(row["project_id"], set()).add(row["trace_id"])
+    for project_id, ids in traces.items():
+        listed = sorted(ids)
+        for start in range(0, len(listed), 500):
+            statement = select(s.trace_id, s.span_id).where(
+                s.project_id == project_id, s.trace_id.in_(listed[start : start + 500])
+            )
+            if connection.dialect.name == "postgresql":
+                statement = statement.where(
+                    literal_column("spans.xmin::text::bigint")
+                    == literal_column("(txid_current() % 4294967296)")
+                )
+            else:
+                statement = statement.where(s.pk > max_pk_before)
+            ours.update((project_id, *found) for found in connection.execute(statement))
+    kept = []
+    for row in rows:
+        key = (row["project_id"], row["trace_id"], row["span_id"])
+        if key in ours:
+            ours.discard(key)
+            kept.append(row)
+    return kept
 
 
 #: How SQLAlchemy stores a datetime in SQLite (``sqlite.DATETIME``'s storage format):

@@ -316,6 +316,25 @@ def override_of(row: SqlPriceOverride) -> pricing.Override:
     )
 
 
+def rates_for(
+    core: Core, workspace_id: int, provider: str | None, model: str
+) -> pricing.Rates | None:
+    """The rates a call of ``model`` on ``provider`` would be priced at now, as ingest
+    prices it: the workspace's overrides first, then the bundled table (cost estimates)."""
+    with core.store.read() as session:
+        rows = list(
+            session.scalars(
+                select(SqlPriceOverride).where(
+                    SqlPriceOverride.workspace_id == workspace_id, SqlPriceOverride.model == model
+                )
+            )
+        )
+    overrides = [override_of(row) for row in rows]
+    return pricing.pick_override(overrides, provider, core.clock()) or _PRICES.rates(
+        provider, model
+    )
+
+
 def _row(
     core: Core, context: _Context, g: GenerationIn, now: datetime, source: str
 ) -> dict[str, Any]:
@@ -464,6 +483,8 @@ def get_generation(core: Core, project_id: int, generation_id: str) -> Generatio
         input=value,
         output=row.output_text,
         feedback=feedback,
+        experiment_id=row.experiment_id,
+        variant=row.variant,
     )
 
 

@@ -252,6 +252,10 @@ class GenerationPublic(GenerationSummary):
     input: str | list[dict[str, Any]] | None
     output: str | None
     feedback: list[FeedbackPublic]
+    experiment_id: int | None = Field(
+        default=None, description="the online experiment that served this generation"
+    )
+    variant: str | None = Field(default=None, description="its variant in that experiment")
 
 
 class GenerationPage(BaseModel):

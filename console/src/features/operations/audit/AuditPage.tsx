@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { audit, type AuditQuery } from "../../../api/endpoints";
+import type { AuditEvent } from "../../../api/types";
 import { ErrorMessage } from "../../../components/ErrorMessage";
 import { Loading } from "../../../components/Loading";
 import { offsetOf, Pager, withOffset } from "../../../components/Pager";
@@ -27,6 +28,26 @@ function summaryText(summary: Record<string, unknown> | null): string {
   return Object.entries(summary)
     .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(", ");
+}
+
+/** The object an event acted on, linked to its page when the server says where it is. */
+function ObjectCell({ event: e }: { event: AuditEvent }) {
+  const project = e.object_project ? encodeURIComponent(e.object_project) : null;
+  if (e.object_type === "prompt" && project && e.object_name) {
+    return (
+      <Link to={`/p/${project}/prompts/${encodeURIComponent(e.object_name)}/history`}>
+        prompt {e.object_name}
+      </Link>
+    );
+  }
+  if (e.object_type === "change_request" && project) {
+    return <Link to={`/p/${project}/reviews/${encodeURIComponent(e.object_id)}`}>change request #{e.object_id}</Link>;
+  }
+  return (
+    <>
+      {e.object_type} {e.object_id}
+    </>
+  );
 }
 
 /** The workspace's audit trail: filters, a page of events, verify and export. */
@@ -112,7 +133,7 @@ function Audit() {
         {input("actor", "Actor", { placeholder: "email or key:name" })}
         {input("action", "Action", { placeholder: "e.g. prompt.* or key.revoke" })}
         {input("object_type", "Object type", { placeholder: "prompt, key, user…" })}
-        {input("object_id", "Object id")}
+        {input("object_id", "Object id or prompt name", { placeholder: "e.g. 42 or greeting" })}
         {input("since", "From", { type: "datetime-local" })}
         {input("until", "Until", { type: "datetime-local" })}
         <div className="row">
@@ -141,8 +162,8 @@ function Audit() {
                   <th scope="col">Actor</th>
                   <th scope="col">Action</th>
                   <th scope="col">Object</th>
-                  <th scope="col" className="col-type">Details</th>
-                  <th scope="col" className="col-by">Hash</th>
+                  <th scope="col" className="audit-wide">Details</th>
+                  <th scope="col" className="audit-wide">Hash</th>
                 </tr>
               </thead>
               <tbody>
@@ -157,10 +178,19 @@ function Audit() {
                       <code>{e.action}</code>
                     </td>
                     <td className="wrap">
-                      {e.object_type} {e.object_id}
+                      <ObjectCell event={e} />
+                      {/* On a narrow screen Details and Hash live here, not in columns. */}
+                      <dl className="audit-narrow">
+                        <dt>Details</dt>
+                        <dd className="summary">{summaryText(e.summary) || "–"}</dd>
+                        <dt>Hash</dt>
+                        <dd>
+                          <code className="audit-hash">{e.hash}</code>
+                        </dd>
+                      </dl>
                     </td>
-                    <td className="col-type wrap summary">{summaryText(e.summary)}</td>
-                    <td className="col-by">
+                    <td className="audit-wide wrap summary">{summaryText(e.summary)}</td>
+                    <td className="audit-wide">
                       <code title={e.hash}>{e.hash.slice(0, 10)}…</code>
                     </td>
                   </tr>

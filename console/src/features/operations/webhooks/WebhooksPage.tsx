@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "react-router";
 import { webhooks } from "../../../api/endpoints";
 import { keys } from "../../../api/keys";
-import type { Webhook } from "../../../api/types";
+import type { Webhook, WebhookDelivery } from "../../../api/types";
 import { ConfirmDialog } from "../../../components/ConfirmDialog";
 import { CopyField } from "../../../components/CopyField";
 import { ErrorMessage } from "../../../components/ErrorMessage";
@@ -13,13 +13,22 @@ import { useCan } from "../../../lib/permissions";
 import { useTitle } from "../../../lib/title";
 import { operationsQueries } from "../queries";
 
+/** What a webhook can subscribe to (the server's list: docs/api-review.md#webhooks). */
 export const WEBHOOK_EVENTS = [
+  "prompt.created",
+  "version.created",
+  "label.moved",
+  "prompt.deleted",
+  "prompt.restored",
   "change_request.opened",
   "change_request.approved",
   "change_request.changes_requested",
   "change_request.applied",
   "change_request.closed",
   "change_request.commented",
+  "alert.fired",
+  "alert.resolved",
+  "budget.threshold",
   "audit.checkpoint",
 ];
 
@@ -115,6 +124,7 @@ function Webhooks({ project }: { project: string }) {
               <div className="section-head">
                 <h2 className="hook-url">{hook.url}</h2>
                 <div className="row tight">
+                  <TestButton hook={hook} />
                   <button
                     type="button"
                     className="btn small"
@@ -135,6 +145,7 @@ function Webhooks({ project }: { project: string }) {
                 </time>
                 {hook.active ? "" : " · inactive"}
               </p>
+              <TestOutcome id={hook.id} />
               {showing === hook.id && <Deliveries id={hook.id} />}
             </li>
           ))}
@@ -155,6 +166,52 @@ function Webhooks({ project }: { project: string }) {
           </p>
         </ConfirmDialog>
       )}
+    </div>
+  );
+}
+
+function useTestDelivery(id: number) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationKey: ["webhook-test", id],
+    mutationFn: () => webhooks.test(id),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.deliveries(id) }),
+  });
+}
+
+/** "Send test delivery": a signed ping sent now through the normal delivery path. */
+function TestButton({ hook }: { hook: Webhook }) {
+  const test = useTestDelivery(hook.id);
+  return (
+    <button
+      type="button"
+      className="btn small"
+      onClick={() => test.mutate()}
+      disabled={test.isPending}
+      aria-label={`Send test delivery to ${hook.url}`}
+    >
+      {test.isPending ? "Sending…" : "Send test delivery"}
+    </button>
+  );
+}
+
+function outcome(d: WebhookDelivery): string {
+  if (d.status === "delivered") return `Test delivery sent: the endpoint answered HTTP ${d.last_status_code}.`;
+  return `Test delivery failed: ${d.last_error ?? "no answer"}. It is not retried.`;
+}
+
+/** The outcome of the latest test of this webhook (shared through the mutation cache). */
+function TestOutcome({ id }: { id: number }) {
+  const state = useMutationState({
+    filters: { mutationKey: ["webhook-test", id] },
+    select: (m) => ({ data: m.state.data as WebhookDelivery | undefined, error: m.state.error }),
+  }).at(-1);
+  return (
+    <div role="status">
+      {state?.data && (
+        <p className={state.data.status === "delivered" ? "notice ok" : "notice warn"}>{outcome(state.data)}</p>
+      )}
+      {state?.error ? <ErrorMessage error={state.error} title="Could not send the test delivery." /> : null}
     </div>
   );
 }

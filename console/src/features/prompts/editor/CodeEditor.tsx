@@ -19,6 +19,10 @@ export interface LineError {
   line: number | null;
   column: number | null;
   message: string;
+  /** A range's end (1-based; quality findings), else one character or the whole line. */
+  endLine?: number;
+  endColumn?: number;
+  severity?: "error" | "warning" | "info" | "hint";
 }
 
 interface Props {
@@ -54,8 +58,12 @@ function toDiagnostics(doc: Text, errors: LineError[]): Diagnostic[] {
     const line = doc.line(lineNo);
     const col = Math.min(Math.max((error.column ?? 1) - 1, 0), line.length);
     const from = line.from + col;
-    const to = error.column ? Math.min(line.to, from + 1) : line.to;
-    return { from, to: Math.max(to, from), severity: "error", message: error.message };
+    let to = error.column ? Math.min(line.to, from + 1) : line.to;
+    if (error.endLine && error.endColumn) {
+      const end = doc.line(Math.min(Math.max(error.endLine, lineNo), doc.lines));
+      to = Math.min(end.from + Math.max(error.endColumn - 1, 0), end.to);
+    }
+    return { from, to: Math.max(to, from), severity: error.severity ?? "error", message: error.message };
   });
 }
 

@@ -22,13 +22,14 @@ export function ConflictDialog(props: Props) {
       onClose={onCancel}
       footer={
         <>
-          <button type="button" className="btn" onClick={onCancel}>
+          {/* The safe choice has the focus: Enter on an unread dialog loses nothing. */}
+          <button type="button" className="btn" onClick={onCancel} data-autofocus>
             Keep editing
           </button>
           <button type="button" className="btn" onClick={onReload}>
             Discard mine, load version {theirs}
           </button>
-          <button type="button" className="btn primary" onClick={onOverwrite} disabled={busy} data-autofocus>
+          <button type="button" className="btn primary" onClick={onOverwrite} disabled={busy}>
             Save mine on top of version {theirs}
           </button>
         </>

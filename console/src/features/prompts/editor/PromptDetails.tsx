@@ -8,7 +8,20 @@ interface Props {
   onType: (type: PromptType) => void;
 }
 
+/** The server's rule for prompt names (NAME_PATTERN in src/promptyard/domain/schemas.py). */
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Why `name` would be refused, or "" when it is fine (or still empty). */
+export function nameProblem(name: string): string {
+  if (!name || NAME_RE.test(name)) return "";
+  if (name.length > 128) return "At most 128 characters.";
+  if (!/^[A-Za-z0-9]/.test(name)) return "Start with a letter or a digit.";
+  const bad = [...new Set(name.replace(/[A-Za-z0-9._-]/g, ""))].map((c) => (c === " " ? "space" : `“${c}”`));
+  return `Not allowed: ${bad.join(", ")}. Use letters, digits, ".", "_" and "-".`;
+}
+
 export function PromptDetails({ draft, isNew, onChange, onType }: Props) {
+  const problem = nameProblem(draft.name);
   return (
     <fieldset className="panel details">
       <legend>Details</legend>
@@ -23,8 +36,14 @@ export function PromptDetails({ draft, isNew, onChange, onType }: Props) {
               maxLength={128}
               value={draft.name}
               onChange={(e) => onChange({ name: e.target.value })}
-              aria-describedby="name-hint"
+              aria-invalid={problem ? true : undefined}
+              aria-describedby={problem ? "name-error name-hint" : "name-hint"}
             />
+            {problem && (
+              <small id="name-error" className="field-error" role="alert">
+                {problem}
+              </small>
+            )}
             <small id="name-hint" className="hint">
               Letters, digits, ".", "_" and "-". Your code fetches the prompt by this name.
             </small>

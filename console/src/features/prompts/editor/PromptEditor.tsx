@@ -29,6 +29,10 @@ import { Preview } from "./Preview";
 import { PromptDetails } from "./PromptDetails";
 import { useTemplateCheck } from "./useTemplateCheck";
 import { VariablesPanel } from "../../../components/VariablesPanel";
+import { FindingsPanel } from "../../quality/FindingsPanel";
+import { findingMarks } from "../../quality/findings";
+import { locateFinding } from "../../quality/locate";
+import { useContentScan } from "../../quality/useContentScan";
 
 interface Props {
   project: string;
@@ -58,6 +62,9 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
   const dirty = fingerprint(draft) !== baseline;
   const allErrors = saveSyntax ? [...check.errors, saveSyntax] : check.errors;
   const lineErrors = splitErrors(allErrors, draft.type);
+  // Quality and security findings of what is in the editor, marked in the text.
+  const quality = useContentScan(project, draft.type, content, draft.config.model);
+  const marks = findingMarks(quality.empty ? [] : (quality.scan.data?.findings ?? []));
   const base = `/p/${encodeURIComponent(project)}/prompts/${encodeURIComponent(draft.name)}`;
 
   useEffect(() => {
@@ -175,14 +182,14 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
                 label="Prompt template"
                 describedBy="template-hint"
                 value={draft.text}
-                errors={lineErrors.text}
+                errors={[...lineErrors.text, ...marks.text]}
                 placeholder="Hello {{ name }}, …"
                 onChange={(text) => patch({ text })}
               />
             ) : (
               <ChatMessages
                 messages={draft.messages}
-                errors={lineErrors.messages}
+                errors={mergeMarks(lineErrors.messages, marks.messages)}
                 onChange={(messages) => patch({ messages })}
               />
             )}
@@ -199,6 +206,13 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
           <ModelConfigForm config={draft.config} onChange={(config) => patch({ config })} />
         </div>
         <div className="editor-side">
+          <FindingsPanel
+            result={quality.scan.data}
+            error={quality.scan.error}
+            pending={quality.pending}
+            empty={quality.empty}
+            onLocate={locateFinding}
+          />
           <VariablesPanel
             variables={check.variables}
             values={values}
@@ -255,4 +269,10 @@ export function PromptEditor({ project, prompt, initialFolder }: Props) {
       )}
     </form>
   );
+}
+
+function mergeMarks<T>(a: Record<number, T[]>, b: Record<number, T[]>): Record<number, T[]> {
+  const merged: Record<number, T[]> = { ...a };
+  for (const [index, items] of Object.entries(b)) merged[Number(index)] = [...(merged[Number(index)] ?? []), ...items];
+  return merged;
 }

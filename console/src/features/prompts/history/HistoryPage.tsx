@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useParams, useSearchParams } from "react-router";
 import type { Version } from "../../../api/types";
@@ -21,7 +21,14 @@ export default function HistoryPage() {
   const [params, setParams] = useSearchParams();
   const [mode, setMode] = useState<DiffMode>("split");
   const [action, setAction] = useState<Action>(null);
-  const [status, setStatus] = useState("");
+  // The outcome of a rollback or label move; `n` tells two equal messages apart, so each
+  // one takes the focus (and the view) when it arrives.
+  const [result, setResult] = useState({ text: "", n: 0 });
+  const resultRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (result.n > 0) resultRef.current?.focus();
+  }, [result]);
+  const report = (text: string) => setResult((r) => ({ text, n: r.n + 1 }));
 
   const items: Version[] = versions.data?.items ?? [];
   const newest = items[0]?.number ?? 0;
@@ -54,21 +61,17 @@ export default function HistoryPage() {
     <div className="history">
       <h1 className="sr-only">History of {name}</h1>
       <p className="sr-only" role="status">
-        {status}
+        {result.text}
       </p>
-      {status && <div className="notice ok">{status}</div>}
+      {result.text && (
+        <div className="notice ok" ref={resultRef} tabIndex={-1} data-testid="history-result">
+          {result.text}
+        </div>
+      )}
       <div className="history-grid">
-        <Timeline
-          versions={items}
-          total={versions.data.total}
-          from={from}
-          to={to}
-          latest={latest}
-          onPick={pick}
-          onRollback={(version) => setAction({ kind: "rollback", version })}
-          onMoveLabel={(version) => setAction({ kind: "label", version })}
-        />
-        <section className="panel" aria-labelledby="diff-title">
+        {/* The comparison comes first: on a phone it is what History is for; from 1000 px
+            the grid puts the timeline on the left, and the diff stays in view (sticky). */}
+        <section className="panel history-diff" aria-labelledby="diff-title">
           <div className="section-head">
             <h2 id="diff-title">
               Compare v{from} → v{to}
@@ -97,6 +100,16 @@ export default function HistoryPage() {
             <Loading label="Computing diff…" />
           )}
         </section>
+        <Timeline
+          versions={items}
+          total={versions.data.total}
+          from={from}
+          to={to}
+          latest={latest}
+          onPick={pick}
+          onRollback={(version) => setAction({ kind: "rollback", version })}
+          onMoveLabel={(version) => setAction({ kind: "label", version })}
+        />
       </div>
       {action?.kind === "rollback" && (
         <RollbackDialog
@@ -106,7 +119,11 @@ export default function HistoryPage() {
           latest={latest}
           labels={labels}
           onClose={() => setAction(null)}
-          onDone={setStatus}
+          onDone={(text, made) => {
+            // Show what the rollback made: the version before it against the new one.
+            setParams(new URLSearchParams({ from: String(latest), to: String(made) }), { replace: true });
+            report(text);
+          }}
         />
       )}
       {action?.kind === "label" && (
@@ -117,7 +134,7 @@ export default function HistoryPage() {
           labels={labels}
           initialVersion={action.version}
           onClose={() => setAction(null)}
-          onDone={setStatus}
+          onDone={report}
         />
       )}
     </div>

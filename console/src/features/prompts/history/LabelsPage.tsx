@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "react-router";
 import { prompts } from "../../../api/endpoints";
@@ -29,7 +29,12 @@ export default function LabelsPage() {
   const events = useQuery(promptQueries.labelEvents(project, name));
   const [moving, setMoving] = useState<string | null | undefined>(undefined);
   const [deleting, setDeleting] = useState<string | null>(null);
-  const [status, setStatus] = useState("");
+  const [result, setResult] = useState({ text: "", n: 0 });
+  const resultRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (result.n > 0) resultRef.current?.focus();
+  }, [result]);
+  const setStatus = (text: string) => setResult((r) => ({ text, n: r.n + 1 }));
   const remove = useMutation({
     mutationFn: (label: string) => prompts.deleteLabel(project, name, label),
     onSuccess: async (_r, label) => {
@@ -61,9 +66,13 @@ export default function LabelsPage() {
         </button>
       </div>
       <p className="sr-only" role="status">
-        {status}
+        {result.text}
       </p>
-      {status && <div className="notice ok">{status}</div>}
+      {result.text && (
+        <div className="notice ok" ref={resultRef} tabIndex={-1} data-testid="labels-result">
+          {result.text}
+        </div>
+      )}
       <ul className="label-cards">
         {labels.data.items.map((label) => (
           <li key={label.name} className="panel label-card" data-testid={`label-${label.name}`}>

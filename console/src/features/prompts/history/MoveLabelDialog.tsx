@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { ApiError } from "../../../api/client";
 import { prompts } from "../../../api/endpoints";
@@ -7,6 +7,7 @@ import { projectScope } from "../../../api/keys";
 import type { Version } from "../../../api/types";
 import { ConfirmDialog } from "../../../components/ConfirmDialog";
 import { Dialog } from "../../../components/Dialog";
+import { governanceQueries } from "../../governance/queries";
 
 interface Props {
   project: string;
@@ -22,7 +23,10 @@ interface Props {
 
 const LABEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-/** Pick a label and a version, then confirm the move (two steps). */
+/** Pick a label and a version, then confirm the move (two steps). A label the project's
+ * policy protects is said to need review in the first step, whose primary action is then
+ * "Open a change request" (prefilled); the server's 409 review_required stays handled for
+ * a policy changed meanwhile. */
 export function MoveLabelDialog(props: Props) {
   const { project, name, versions, labels, onClose, onDone } = props;
   const [label, setLabel] = useState(props.initialLabel ?? "production");
@@ -37,8 +41,15 @@ export function MoveLabelDialog(props: Props) {
       onClose();
     },
   });
+  const policy = useQuery(governanceQueries.policy(project));
   const invalid = label === "latest" ? "latest always follows the newest version and cannot be moved." : !LABEL_RE.test(label) ? "Use lower-case letters, digits, '.', '_' or '-'." : "";
   const from = labels[label];
+  const guarded = Boolean(policy.data?.require_review && policy.data.protected_labels?.includes(label));
+  const crLink = `/p/${encodeURIComponent(project)}/reviews/new?${new URLSearchParams({
+    prompt: name,
+    version: String(version),
+    label,
+  }).toString()}`;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -47,11 +58,6 @@ export function MoveLabelDialog(props: Props) {
 
   if (confirming) {
     const review = move.error instanceof ApiError && move.error.code === "review_required";
-    const crLink = `/p/${encodeURIComponent(project)}/reviews/new?${new URLSearchParams({
-      prompt: name,
-      version: String(version),
-      label,
-    }).toString()}`;
     return (
       <ConfirmDialog
         title={from === undefined ? `Create label ${label}?` : `Move label ${label}?`}
@@ -100,7 +106,7 @@ export function MoveLabelDialog(props: Props) {
             value={label}
             onChange={(e) => setLabel(e.target.value.trim())}
             aria-invalid={invalid ? true : undefined}
-            aria-describedby="move-label-error"
+            aria-describedby={guarded ? "move-label-error move-label-review" : "move-label-error"}
           />
         </label>
         <datalist id="move-label-options">
@@ -111,6 +117,14 @@ export function MoveLabelDialog(props: Props) {
         <p id="move-label-error" className={invalid ? "field-error" : "hint"}>
           {invalid || (from !== undefined ? `Now at version ${from}.` : "A new label.")}
         </p>
+        {guarded && !invalid && (
+          <div className="notice warn" id="move-label-review">
+            <strong>{label} is protected in this project: moving it needs review.</strong>
+            <span>
+              Open a change request for version {version}; it moves once approved and applied.
+            </span>
+          </div>
+        )}
         <label className="field">
           <span>Version</span>
           <select value={version} onChange={(e) => setVersion(Number(e.target.value))}>
@@ -125,9 +139,15 @@ export function MoveLabelDialog(props: Props) {
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn primary" disabled={Boolean(invalid) || from === version}>
-            Continue
-          </button>
+          {guarded && !invalid ? (
+            <Link className="btn primary" to={crLink} aria-describedby="move-label-review">
+              Open a change request
+            </Link>
+          ) : (
+            <button type="submit" className="btn primary" disabled={Boolean(invalid) || from === version}>
+              Continue
+            </button>
+          )}
         </div>
       </form>
     </Dialog>

@@ -10,7 +10,8 @@ interface Props {
   latest: number;
   labels: Record<string, number>;
   onClose: () => void;
-  onDone: (message: string) => void;
+  /** Called with the message and the number of the version the rollback made. */
+  onDone: (message: string, made: number) => void;
 }
 
 export function RollbackDialog({ project, name, version, latest, labels, onClose, onDone }: Props) {
@@ -19,7 +20,10 @@ export function RollbackDialog({ project, name, version, latest, labels, onClose
     mutationFn: () => prompts.rollback(project, name, version, latest),
     onSuccess: async (prompt) => {
       await client.invalidateQueries({ queryKey: projectScope(project) });
-      onDone(`Rolled back: version ${prompt.version.number} has the content of version ${version}.`);
+      onDone(
+        `Rolled back: version ${prompt.version.number} has the content of version ${version}.`,
+        prompt.version.number,
+      );
       onClose();
     },
   });

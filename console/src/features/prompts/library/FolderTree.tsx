@@ -1,4 +1,5 @@
 import type { Folder } from "../../../api/types";
+import { useRovingTabIndex } from "../../../components/useRovingTabIndex";
 
 interface Node {
   name: string;
@@ -40,14 +41,27 @@ interface Props {
   onSelect: (path: string) => void;
 }
 
+/** The folders in reading order ("" for All prompts first): the arrow keys' order. */
+function flatten(nodes: Node[], into: string[] = [""]): string[] {
+  for (const node of nodes) {
+    into.push(node.path);
+    flatten(node.children, into);
+  }
+  return into;
+}
+
+/** One tab stop: Tab lands on the selected folder, the arrow keys move between folders. */
 export function FolderTree({ folders, total, selected, onSelect }: Props) {
   const tree = buildTree(folders);
+  const order = flatten(tree);
+  const roving = useRovingTabIndex(order.length, Math.max(order.indexOf(selected), 0));
   const renderNodes = (nodes: Node[]) => (
     <ul>
       {nodes.map((node) => (
         <li key={node.path}>
           <button
             type="button"
+            {...roving.item(order.indexOf(node.path))}
             className="tree-item"
             aria-current={selected === node.path ? "true" : undefined}
             onClick={() => onSelect(node.path)}
@@ -63,12 +77,16 @@ export function FolderTree({ folders, total, selected, onSelect }: Props) {
     </ul>
   );
   return (
-    <nav aria-label="Folders" className="tree">
+    <nav aria-label="Folders" className="tree" onKeyDown={roving.onKeyDown}>
       <h2 className="side-title">Folders</h2>
-      <ul>
+      <p className="sr-only" id="folders-keys">
+        Use the arrow keys to move between folders.
+      </p>
+      <ul aria-describedby="folders-keys">
         <li>
           <button
             type="button"
+            {...roving.item(0)}
             className="tree-item"
             aria-current={selected === "" ? "true" : undefined}
             onClick={() => onSelect("")}

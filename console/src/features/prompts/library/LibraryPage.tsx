@@ -12,6 +12,7 @@ import { FilterBar } from "./FilterBar";
 import { FolderTree } from "./FolderTree";
 import { PromptTable } from "./PromptTable";
 import { TagChips } from "./TagChips";
+import { SemanticResults, SemanticToggle } from "../../quality/SemanticSearch";
 import {
   hasFilters,
   PAGE_SIZE,
@@ -25,6 +26,7 @@ export default function LibraryPage() {
   useTitle("Library");
   const [params, setParams] = useSearchParams();
   const filters = readFilters(params);
+  const semantic = params.get("semantic") === "1"; // search by meaning (quality area)
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [status, setStatus] = useState("");
   const [showSide, setShowSide] = useState(false);
@@ -36,7 +38,9 @@ export default function LibraryPage() {
 
   // Typing in a filter box replaces the history entry; clicks (folder, tag, page) add one.
   const update = (patch: Partial<LibraryFilters>, options?: { replace?: boolean }) => {
-    setParams(writeFilters({ ...filters, ...patch }), options);
+    const next = writeFilters({ ...filters, ...patch });
+    if (semantic) next.set("semantic", "1");
+    setParams(next, options);
     setSelected(new Set());
   };
   const clear = () => update({ q: "", tags: [], folder: "", label: "", author: "", type: "", updated: "", page: 1 });
@@ -99,6 +103,15 @@ export default function LibraryPage() {
           )}
         </div>
         <FilterBar filters={filters} onChange={update} onClear={clear} active={filtered} />
+        <SemanticToggle
+          project={project}
+          on={semantic}
+          onChange={(on) => {
+            const next = writeFilters(filters);
+            if (on) next.set("semantic", "1");
+            setParams(next, { replace: true });
+          }}
+        />
         <p className="sr-only" role="status" aria-live="polite">
           {status}
         </p>
@@ -122,7 +135,9 @@ export default function LibraryPage() {
             onClear={() => setSelected(new Set())}
           />
         )}
-        {list.isPending ? (
+        {semantic && filters.q ? (
+          <SemanticResults project={project} q={filters.q} />
+        ) : list.isPending ? (
           <Loading label="Loading prompts…" />
         ) : list.error ? (
           <ErrorMessage error={list.error} onRetry={() => void list.refetch()} />

@@ -1,4 +1,5 @@
 import type { Tag } from "../../../api/types";
+import { useRovingTabIndex } from "../../../components/useRovingTabIndex";
 
 interface Props {
   tags: Tag[];
@@ -6,7 +7,10 @@ interface Props {
   onToggle: (tag: string) => void;
 }
 
+/** One tab stop: the arrow keys move between the tags, Enter or Space toggles one. */
 export function TagChips({ tags, active, onToggle }: Props) {
+  const firstOn = tags.findIndex((t) => active.includes(t.name));
+  const roving = useRovingTabIndex(tags.length, Math.max(firstOn, 0));
   return (
     <section aria-labelledby="tags-title" className="tag-cloud">
       <h2 className="side-title" id="tags-title">
@@ -15,13 +19,14 @@ export function TagChips({ tags, active, onToggle }: Props) {
       {tags.length === 0 ? (
         <p className="hint">No tags yet. Select prompts and use “Tag” to add some.</p>
       ) : (
-        <ul className="chips">
-          {tags.map((tag) => {
+        <ul className="chips" onKeyDown={roving.onKeyDown}>
+          {tags.map((tag, index) => {
             const on = active.includes(tag.name);
             return (
               <li key={tag.name}>
                 <button
                   type="button"
+                  {...roving.item(index)}
                   className={on ? "chip on" : "chip"}
                   aria-pressed={on}
                   onClick={() => onToggle(tag.name)}

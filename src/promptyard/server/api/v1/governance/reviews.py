@@ -26,6 +26,7 @@ from promptyard.services.governance.schemas import (
 from promptyard.services.operations import webhooks
 from promptyard.services.operations.schemas import (
     DeliveriesPublic,
+    DeliveryPublic,
     WebhookCreated,
     WebhooksPublic,
 )
@@ -212,3 +213,11 @@ def list_deliveries(
 ) -> DeliveriesPublic:
     items = webhooks.list_deliveries(core, actor=ctx.actor, webhook_id=webhook_id, limit=limit)
     return DeliveriesPublic.model_validate({"items": items})
+
+
+@router.post("/webhooks/{webhook_id}/test")
+def test_webhook(webhook_id: RequestId, core: CoreDep, ctx: WebhookManage) -> DeliveryPublic:
+    """Send a signed ``ping`` delivery now, through the normal delivery path, and answer
+    how it went (``delivered``, or ``failed`` with the endpoint's answer; not retried)."""
+    delivery = webhooks.send_test(core, ctx=ctx, webhook_id=webhook_id)
+    return DeliveryPublic.model_validate(delivery)

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import LABEL_PATTERN, MAX_VERSION
 from promptyard.server.api.v1.params import ProjectSlugPath, PromptName
-from promptyard.server.deps import CoreDep, ProjectDep, ReadCtx, require
+from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx, require
 from promptyard.services.identity.projects import resolve_project
-from promptyard.services.quality import embeddings, findings, policy, similarity
+from promptyard.services.quality import (
+    clusters,
+    correlation,
+    embedding_sources,
+    embeddings,
+    findings,
+    policy,
+    review,
+    similarity,
+)
+from promptyard.services.quality.review_schemas import ReviewInput, ReviewPublic
 from promptyard.services.quality.schemas import (
+    ClustersPublic,
     ContentScanPublic,
+    EmbeddingSourceInput,
+    EmbeddingSourcePublic,
     FindingsPublic,
     NearDuplicatesPublic,
     ProjectReportPublic,
     RulesPublic,
     ScanInput,
+    ScoreCorrelationPublic,
     SemanticSearchPublic,
     SemanticStatusPublic,
     SimilarPublic,
@@ -28,6 +43,8 @@ from promptyard.services.quality.schemas import (
 router = APIRouter(tags=["quality"])
 
 PolicyManage = Annotated[RequestContext, Depends(require("policy:manage"))]
+ProviderRead = Annotated[RequestContext, Depends(require("provider:read"))]
+ProviderManage = Annotated[RequestContext, Depends(require("provider:manage"))]
 
 
 @router.get("/prompts/{name}/findings")
@@ -79,6 +96,30 @@ def get_similar(
     return SimilarPublic.model_validate(found)
 
 
+@router.post(
+    "/prompts/{name}/review",
+    responses={502: {"description": "the provider failed, or its answer held no proposal"}},
+)
+async def post_review(
+    name: PromptName, body: ReviewInput, core: CoreDep, ctx: ExecuteCtx, project_id: ProjectDep
+) -> ReviewPublic:
+    """Ask a model of a provider connection for a better version of this prompt, with
+    the reasons: the estimated cost first (``dry_run`` stops there), then the proposal as
+    a diff and its score. Nothing is saved: accepting is an ordinary update. A version
+    holding a secret is refused (``409 secret_in_prompt``)."""
+    plan = await run_in_threadpool(
+        review.plan,
+        core,
+        workspace_id=ctx.actor.workspace_id,
+        project_id=project_id,
+        name=name,
+        data=body,
+    )
+    if body.dry_run:
+        return review.estimate_only(plan)
+    return await review.ask(core, project_id=project_id, plan=plan)
+
+
 @router.get("/quality/near-duplicates")
 def get_near_duplicates(
     core: CoreDep,
@@ -114,6 +155,54 @@ def semantic_search(
 def semantic_status(core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep) -> SemanticStatusPublic:
     """Whether semantic search is available here, and how much of the project is indexed."""
     return SemanticStatusPublic.model_validate(embeddings.status(core, project_id=project_id))
+
+
+@router.get("/semantic-search/source")
+def get_embedding_source(core: CoreDep, ctx: ProviderRead) -> EmbeddingSourcePublic:
+    """Where the workspace's embeddings come from: the local model, or a provider
+    connection's embeddings endpoint."""
+    return embedding_sources.get_source(core, workspace_id=ctx.actor.workspace_id)
+
+
+@router.put("/semantic-search/source")
+def put_embedding_source(
+    body: EmbeddingSourceInput, core: CoreDep, ctx: ProviderManage
+) -> EmbeddingSourcePublic:
+    """Embed the workspace's prompts with a provider connection's OpenAI-compatible
+    ``/embeddings`` endpoint and model instead of the local model."""
+    return embedding_sources.set_source(
+        core, ctx=ctx, workspace_id=ctx.actor.workspace_id, data=body
+    )
+
+
+@router.delete("/semantic-search/source")
+def delete_embedding_source(core: CoreDep, ctx: ProviderManage) -> EmbeddingSourcePublic:
+    """Go back to the local model of the ``promptyard[semantic]`` extra."""
+    return embedding_sources.reset_source(core, ctx=ctx, workspace_id=ctx.actor.workspace_id)
+
+
+@router.get("/quality/clusters")
+def get_clusters(
+    core: CoreDep,
+    _ctx: ReadCtx,
+    project_id: ProjectDep,
+    k: Annotated[int | None, Query(ge=2, le=clusters.MAX_K, description="clusters")] = None,
+    method: Literal["auto", "embeddings", "lexical"] = "auto",
+) -> ClustersPublic:
+    """The project's prompts grouped by meaning (k-means on stored embeddings) or, without
+    embeddings, by shared wording (MinHash), each cluster labelled by its distinctive words."""
+    found = clusters.clusters(core, project_id=project_id, k=k, method=method)
+    return ClustersPublic.model_validate(found)
+
+
+@router.get("/quality/score-correlation")
+def get_score_correlation(
+    core: CoreDep, _ctx: ReadCtx, project_id: ProjectDep
+) -> ScoreCorrelationPublic:
+    """Spearman's rho between versions' quality scores and their evaluation outcomes,
+    with its interval and a plain statement of how much it shows."""
+    found = correlation.score_correlation(core, project_id=project_id)
+    return ScoreCorrelationPublic.model_validate(found)
 
 
 @router.post("/scan")

@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
 
 from promptyard.domain.errors import RenderCancelled
 from promptyard.server.deps import CoreDep, ExecuteCtx, ProjectDep, ReadCtx
@@ -82,14 +83,20 @@ async def execute(
     models and versions side by side. Every run is stored as a generation. A provider's
     own failure answers 502 ``provider_error`` with its message (a single run) or the
     run's ``error`` (several runs); a request the provider refuses as invalid, 422."""
-    prepared = await pool.run(
-        request,
-        execution.prepare,
-        core,
-        workspace_id=ctx.actor.workspace_id,
-        project_id=project_id,
-        body=body,
-    )
+    workspace_id = ctx.actor.workspace_id
+    try:  # a repeat of a cached run needs no database read and no rendering: no pool
+        prepared = execution.prepare(
+            core, workspace_id=workspace_id, project_id=project_id, body=body, cache_only=True
+        )
+    except execution.CacheMiss:
+        prepared = await pool.run(
+            request,
+            execution.prepare,
+            core,
+            workspace_id=workspace_id,
+            project_id=project_id,
+            body=body,
+        )
     if body.stream:
 
         async def events() -> AsyncIterator[bytes]:
@@ -100,7 +107,12 @@ async def execute(
         return StreamingResponse(events(), media_type="text/event-stream", headers=_STREAM_HEADERS)
     task = asyncio.create_task(execution.run_all(core, project_id, prepared))
     outcomes = await _unless_disconnected(request, task)
-    if body.models is None and body.versions is None:
+    # validated once here and sent as is (not validated and dumped again by FastAPI)
+    if body.models is None and body.versions is None and body.runs is None:
         execution.raise_for(outcomes[0])
-        return ExecutionPublic.model_validate(outcomes[0].public())
-    return ExecutionsPublic(runs=[ExecutionPublic.model_validate(o.public()) for o in outcomes])
+        answer: BaseModel = ExecutionPublic.model_validate(outcomes[0].public())
+    else:
+        answer = ExecutionsPublic(
+            runs=[ExecutionPublic.model_validate(o.public()) for o in outcomes]
+        )
+    return Response(content=answer.model_dump_json(), media_type="application/json")
