@@ -64,17 +64,15 @@ def test_policy_review_approve_apply_audit(page, browser, base_url, api, reviewe
     assert policy["protected_labels"] == ["production"]
     assert policy["required_approvals"] == 1
 
-    # --- moving production directly answers 409 review_required: open a change request
+    # --- production is protected: the move dialog says so first and opens a change request
     page.goto(f"/p/review-e2e/prompts/{name}/labels")
     page.get_by_role("button", name="Move production…", exact=True).click()
     dialog = page.get_by_role("dialog", name="Move a label")
     dialog.locator("select").select_option("2")
-    dialog.get_by_role("button", name="Continue").click()
-    confirm = page.get_by_role("alertdialog", name="Move label production?")
-    confirm.get_by_role("button", name="Move production to v2").click()
-    expect(confirm.get_by_role("alert")).to_contain_text("production is protected in this project")
+    expect(dialog).to_contain_text("production is protected in this project")
+    expect(dialog.get_by_role("button", name="Continue")).to_have_count(0)
     assert api.get(f"/prompts/{name}", params=PROJECT).json()["labels"]["production"] == 1
-    confirm.get_by_role("link", name="Open a change request").click()
+    dialog.get_by_role("link", name="Open a change request").click()
 
     expect(page.get_by_role("heading", name="New change request")).to_be_visible()
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(name)
