@@ -86,6 +86,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("_pg_database")
     engine = create_engine(url)
     with engine.begin() as connection:
+        # A previous test's server may still hold a connection (a delivery or job thread
+        # finishing after its test): end those sessions so the emptying cannot deadlock
+        # with them, and nothing of theirs lands in this test's database.
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         connection.execute(text(f"TRUNCATE {_PG_TABLES} RESTART IDENTITY CASCADE"))
         connection.execute(
             text(f"UPDATE {SqlAuditHead.__tablename__} SET seq = 0, hash = :h"), {"h": "0" * 64}

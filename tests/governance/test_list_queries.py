@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from promptyard.services.context import Core
 from promptyard.services.governance import change_requests
 from promptyard.store.models import SqlProject
+from tests._statements import statements
 from tests.governance._helpers import (
     API,
     create_prompt,
@@ -20,24 +19,6 @@ from tests.governance._helpers import (
     open_request,
     set_policy,
 )
-
-
-@contextmanager
-def _statements(core: Core) -> Iterator[list[str]]:
-    """The SQL statements run on the store's engines inside the block."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    engines = {core.store.read_engine, core.store.write_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
 
 
 def _open(client: TestClient, reviewer: dict[str, str], prompts: list[str], n: int) -> None:
@@ -55,7 +36,7 @@ def _open(client: TestClient, reviewer: dict[str, str], prompts: list[str], n: i
 
 
 def _list_counted(core: Core, project_id: int) -> tuple[dict[str, Any], int]:
-    with _statements(core) as seen:
+    with statements(core) as seen:
         page = change_requests.list_requests(core, project_id=project_id, limit=100)
     return page, len(seen)
 

@@ -4,11 +4,9 @@ takes (the audit head hint, preloaded rows) keep every guarantee."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.errors import Conflict
@@ -18,6 +16,7 @@ from promptyard.services.identity.auth import authenticate_api_key
 from promptyard.services.operations import audit
 from promptyard.services.prompts import branches, registry, search, versions
 from promptyard.store.engine import Store
+from tests._statements import statements
 from tests.conftest import API_KEY
 
 
@@ -44,27 +43,10 @@ def _update(core: Core, content: str, **fields: object) -> None:
     )
 
 
-@contextmanager
-def _statements(core: Core) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def on_execute(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    engines = {core.store.read_engine, core.store.write_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", on_execute)
-
-
 def test_a_version_and_a_label_move_take_few_statements(core: Core) -> None:
     _create(core)
     _update(core, "Hello {{ name }}, again")  # the audit head is known from here on
-    with _statements(core) as seen:
+    with statements(core) as seen:
         _update(core, "Hello {{ name }}, once more")
     # BEGIN; prompt, branch, head and labels; version, prompt, branch, latest label and
     # its event; the webhooks subscribed to prompt events (one indexed read); audit head
@@ -75,7 +57,7 @@ def test_a_version_and_a_label_move_take_few_statements(core: Core) -> None:
     first_write = next(i for i, sql in enumerate(seen) if not sql.startswith(("SELECT", "BEGIN")))
     late_reads = [sql for sql in seen[first_write:] if sql.startswith("SELECT")]
     assert len(late_reads) <= 1 and "FROM webhooks" in late_reads[0], seen
-    with _statements(core) as seen:
+    with statements(core) as seen:
         versions.set_label(
             core, ctx=_ctx(core), project_id=1, name="greeting", label="production", version=2
         )

@@ -102,6 +102,10 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             metrics.database.detach()
             if tracing is not None:
                 await run_in_threadpool(tracing.shutdown)  # flush the last spans
+            # Hand what was frozen back to the collector: a process that builds another
+            # app after this one (an embedding program, the test suite) would otherwise
+            # keep every stopped app in memory for good.
+            gc.unfreeze()
 
     app = FastAPI(
         lifespan=lifespan,
