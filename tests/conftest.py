@@ -131,6 +131,10 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         init_api_key=API_KEY,
         init_admin_email=ADMIN_EMAIL,
         init_admin_password=ADMIN_PASSWORD,
+        # One process builds an app per test: a full collection and a freeze at each
+        # start-up would cost a second each (tests/server/test_lifespan_memory.py
+        # covers the freeze).
+        gc_freeze=False,
     )
 
 

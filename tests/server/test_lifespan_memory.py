@@ -1,6 +1,6 @@
 """The server freezes what it built at start-up (short collections while it serves) and
-hands it back to the collector when it stops: a process that builds app after app (the
-test suite, a program embedding the server) keeps none of the stopped ones."""
+hands it back to the collector when it stops: a process that builds app after app keeps
+none of the stopped ones."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from promptyard.services.context import Core
 
 
 def test_a_stopped_app_is_collected(core: Core) -> None:
+    core.settings = core.settings.model_copy(update={"gc_freeze": True})  # the default
     app = create_app(core, static_dir=None)
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200

@@ -76,11 +76,10 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Everything built so far (app, routes, SQLAlchemy metadata) lives as long as the
         # process: move it out of the garbage collector's sight, so collections stay short
-        # and request latency has no long GC pauses. Only the young generations are
-        # collected first: a full collection costs a second in a big process (one that
-        # builds app after app, as the test suite does) and frees little at start-up.
-        gc.collect(1)
-        gc.freeze()
+        # and request latency has no long GC pauses.
+        if core.settings.gc_freeze:
+            gc.collect()
+            gc.freeze()
         metrics.database.attach(core.store)  # statement latency (promptyard_db_*)
         if tracing is not None:
             tracing.attach(core.store)  # database spans (PROMPTYARD_OTEL_ENDPOINT)
@@ -105,9 +104,9 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             if tracing is not None:
                 await run_in_threadpool(tracing.shutdown)  # flush the last spans
             # Hand what was frozen back to the collector: a process that builds another
-            # app after this one (an embedding program, the test suite) would otherwise
-            # keep every stopped app in memory for good.
-            gc.unfreeze()
+            # app after this one would otherwise keep every stopped app in memory for good.
+            if core.settings.gc_freeze:
+                gc.unfreeze()
 
     app = FastAPI(
         lifespan=lifespan,
