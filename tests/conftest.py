@@ -135,6 +135,10 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         # start-up would cost a second each (tests/server/test_lifespan_memory.py
         # covers the freeze).
         gc_freeze=False,
+        # A wall-clock budget: on a loaded two-CPU runner a collection pause in a big
+        # test process can eat the 1 s default of an ordinary render. Tests of the
+        # deadline set their own (tests/api/test_render_limits.py).
+        render_timeout_seconds=10.0,
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import tarfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +233,66 @@ def test_a_backup_taken_during_writes_is_consistent(
     assert len(restored["prompts"]) == counts[-1]
     versions = {row[1] for row in restored["prompt_versions"]}
     assert versions == {row[0] for row in restored["prompts"]}  # no prompt without a version
+
+
+@contextmanager
+def _another_database(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as ``db_url``, dropped afterwards."""
+    parsed = make_url(db_url)
+    if parsed.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'another.db'}"
+        return
+    name = f"{parsed.database}_another"
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_restoring_to_before_the_latest_checkpoint_re_anchors_the_audit_chain(
+    app_client: TestClient, core: Core, db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Checkpoints signed after the backup name events the restore takes away: the
+    restore signs the restored head, so `audit verify` passes and the file keeps both."""
+    from promptyard.services.operations import (
+        audit,
+        audit_checkpoints,
+        audit_signing,
+        backup,
+        integrity,
+    )
+
+    populate(app_client)
+    location = str(tmp_path / "drill")
+    name = backup.create_backup(settings, to=location).name
+    backed_up_head = audit.head(core)
+    create(app_client, "after-the-backup", "x")
+    later, created = audit_checkpoints.create_checkpoint(core)
+    assert created and later["seq"] > backed_up_head[0]
+
+    # Into another database (to inspect it): the live chain's checkpoints are left alone.
+    with _another_database(db_url, tmp_path) as other:
+        elsewhere = backup.restore(settings, name, location=location, database_url=other)
+    assert elsewhere.audit_checkpoint is None
+    assert audit_signing.latest(settings) == later
+
+    core.store.dispose()
+    result = backup.restore(settings, name, location=location, replace=True)
+    anchor = result.audit_checkpoint
+    assert anchor is not None and (anchor["seq"], anchor["hash"]) == backed_up_head
+    assert [item["seq"] for item in audit_signing.recent(settings, 5)][:2] == [
+        backed_up_head[0],
+        later["seq"],
+    ]
+    assert audit.verify(core).ok
+    assert integrity.check_database(core) == []
+    # Restoring the same backup again needs no new checkpoint; new events extend it.
+    again = backup.restore(settings, name, location=location, replace=True)
+    assert again.audit_checkpoint is None
+    create(app_client, "after-the-restore", "x")
+    assert audit_checkpoints.create_checkpoint(core)[1]

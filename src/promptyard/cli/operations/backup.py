@@ -158,8 +158,12 @@ def restore(
 
     from promptyard.services.operations import backup
 
-    settings = _settings(database_url)
-    result = _run(lambda: backup.restore(settings, name, location=location, replace=replace))
+    settings = _settings(None)
+    result = _run(
+        lambda: backup.restore(
+            settings, name, database_url=database_url, location=location, replace=replace
+        )
+    )
     if as_json:
         data = asdict(result)
         data["target"] = safe_url(result.target)
@@ -169,6 +173,11 @@ def restore(
     line = f"restored {name} into {safe_url(result.target)}: {counts}"
     if result.upgraded_to:
         line += f"; migrated to schema {result.upgraded_to}"
+    if result.audit_checkpoint:
+        line += (
+            f"; the audit chain went back to sequence {result.audit_checkpoint['seq']}, "
+            "signed a new checkpoint of it"
+        )
     out().print(Text(line))
 
 

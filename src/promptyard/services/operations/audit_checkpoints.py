@@ -87,6 +87,40 @@ def _sign_head(core: Core) -> tuple[dict[str, Any], bool]:
     return checkpoint, True
 
 
+def anchor_restored_chain(core: Core) -> dict[str, Any] | None:
+    """After a database restore: sign the restored chain's head when it no longer
+    continues the latest checkpoint; the new checkpoint, or None when none was needed.
+
+    A backup restored over the live database takes the chain back to the backup's
+    moment, so checkpoints signed since then name events that are gone; without a new
+    anchor ``audit verify`` would report the restore as a truncated tail forever. The
+    restored chain is walked in full first: a backup whose own chain is broken is never
+    signed. The earlier checkpoints stay in the file, so the rollback stays visible.
+    """
+    key = audit_signing.load_signing_key(core.settings)
+    with audit_signing.locked(core.settings):
+        try:
+            latest = audit_signing.latest(core.settings)
+        except audit_signing.CheckpointFileProblem:
+            latest = None
+        if latest is None or audit.verify_extension(core, latest).ok:
+            return None
+        result = audit.verify_extension(core, None)
+        if not result.ok or not result.head_seq or result.head_hash is None:
+            return None
+        checkpoint = audit_signing.sign(
+            key, seq=result.head_seq, head_hash=result.head_hash, created_at=core.clock()
+        )
+        audit_signing.append(core.settings, checkpoint)
+    log.warning(
+        "audit chain restored to sequence %d (the latest checkpoint was at %s): "
+        "signed a new checkpoint of the restored head",
+        checkpoint["seq"],
+        latest.get("seq"),
+    )
+    return checkpoint
+
+
 def list_checkpoints(core: Core, *, limit: int = 20) -> dict[str, Any]:
     """The server's public key and the latest checkpoints of the file, newest first."""
     key = audit_signing.load_signing_key(core.settings)

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
@@ -57,6 +57,9 @@ from promptyard.services.operations.backup_stores import (
 from promptyard.store import migrate
 from promptyard.store.models import Base
 from promptyard.version import __version__
+
+if TYPE_CHECKING:
+    from promptyard.store.engine import Store
 
 FORMAT = "promptyard-backup"
 FORMAT_VERSION = 1
@@ -125,6 +128,10 @@ class RestoreResult:
     counts: dict[str, int] = field(default_factory=dict)
     replaced: bool = False
     upgraded_to: str | None = None
+    #: A checkpoint signed for the restored audit chain, when the configured database
+    #: was restored to before the latest checkpoint (see
+    #: :func:`promptyard.services.operations.audit_checkpoints.anchor_restored_chain`).
+    audit_checkpoint: dict[str, Any] | None = None
 
 
 # -- naming and small helpers --------------------------------------------------------
@@ -575,9 +582,19 @@ def restore(
             result.upgraded_to = migrate.head_revision()
         with target.read_engine.connect() as connection:
             result.counts = _counts(connection)
+        if database_url is None or database_url == settings.resolved_database_url():
+            result.audit_checkpoint = _anchor_audit_chain(settings, target)
     finally:
         target.dispose()
     return result
+
+
+def _anchor_audit_chain(settings: Settings, target: Store) -> dict[str, Any] | None:
+    """The checkpoint file belongs to the configured database: re-anchor it there."""
+    from promptyard.services.context import Core
+    from promptyard.services.operations import audit_checkpoints
+
+    return audit_checkpoints.anchor_restored_chain(Core.build(settings, store=target))
 
 
 def _known_revisions() -> set[str]:
