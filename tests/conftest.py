@@ -139,6 +139,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         # test process can eat the 1 s default of an ordinary render. Tests of the
         # deadline set their own (tests/api/test_render_limits.py).
         render_timeout_seconds=10.0,
+        # The tests' webhook receivers listen on loopback; tests/governance/
+        # test_webhook_urls.py checks the policy with it off (the default).
+        webhook_allow_private=True,
     )
 
 

@@ -283,6 +283,11 @@ class Settings(BaseSettings):
         description="Embed prompts in the background (the process running background "
         "jobs) and serve semantic search; needs the promptyard[semantic] extra.",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks post to private, loopback and link-local addresses (a "
+        "receiver inside your network); off: such URLs are refused when saved and sent.",
+    )
     mcp_allow_private: bool = Field(
         default=False,
         description="Let declared MCP servers use private, loopback and link-local URLs "

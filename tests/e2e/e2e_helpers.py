@@ -43,6 +43,8 @@ def start_server(
         PROMPTYARD_INIT_API_KEY=API_KEY,
         PROMPTYARD_INIT_ADMIN_EMAIL=ADMIN_EMAIL,
         PROMPTYARD_INIT_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        # the tests' webhook receivers listen on loopback
+        PROMPTYARD_WEBHOOK_ALLOW_PRIVATE="true",
         **(extra_env or {}),
     )
     return start_process(env, port=port, log=data_dir / "server.log", cwd=ROOT)

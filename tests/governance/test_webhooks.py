@@ -301,3 +301,48 @@ def test_the_apps_runner_delivers_what_the_api_queued(core: Core, receiver: Rece
         assert json.loads(hit["body"])["data"]["id"] == request["id"]
         [delivery] = client.get(f"{API}/webhooks/{hook['id']}/deliveries").json()["items"]
         assert delivery["status"] == "delivered" and delivery["attempts"] == 1
+
+
+def test_private_webhook_urls_are_refused_unless_the_server_allows_them(
+    app_client: TestClient, core: Core, receiver: Receiver
+) -> None:
+    """PROMPTYARD_WEBHOOK_ALLOW_PRIVATE is off by default: a webhook is not a way to make
+    the server POST to its own loopback, the cloud metadata address or the office LAN.
+    (The shared test settings turn it on for the loopback receivers.)"""
+    from promptyard.config import Settings
+
+    assert Settings.model_fields["webhook_allow_private"].default is False
+    core.settings.webhook_allow_private = False
+    events = ["change_request.opened"]
+    for url in (
+        receiver.url,
+        "http://localhost:5432/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://metadata.google.internal/",
+    ):
+        refused = app_client.post(f"{API}/webhooks", json={"url": url, "events": events})
+        assert refused.status_code == 422, (url, refused.text)
+        assert "PROMPTYARD_WEBHOOK_ALLOW_PRIVATE" in refused.json()["error"]["message"]
+    assert app_client.get(f"{API}/webhooks").json()["items"] == []
+    public = {"url": "https://hooks.example.com/promptyard", "events": events}
+    assert app_client.post(f"{API}/webhooks", json=public).status_code == 201
+
+
+def test_a_saved_private_webhook_is_not_sent_once_the_server_refuses_them(
+    app_client: TestClient, core: Core, receiver: Receiver
+) -> None:
+    """Checked again before every send: turning the switch off stops deliveries to an
+    address saved while it was on, and the delivery says why."""
+    events = ["change_request.opened"]
+    hook = app_client.post(f"{API}/webhooks", json={"url": receiver.url, "events": events})
+    assert hook.status_code == 201
+    core.settings.webhook_allow_private = False
+    ping = app_client.post(f"{API}/webhooks/{hook.json()['id']}/test")
+    assert ping.status_code == 200, ping.text
+    assert ping.json()["status"] == "failed"
+    assert "PROMPTYARD_WEBHOOK_ALLOW_PRIVATE" in ping.json()["last_error"]
+    assert receiver.received == []
+    core.settings.webhook_allow_private = True
+    again = app_client.post(f"{API}/webhooks/{hook.json()['id']}/test").json()
+    assert again["status"] == "delivered" and len(receiver.received) == 1

@@ -17,10 +17,8 @@ records every attempt's error, so failures are visible (``GET /alerts/{id}/deliv
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import smtplib
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
@@ -43,6 +41,7 @@ from promptyard.services.alerts.schemas import (
 )
 from promptyard.services.context import Core
 from promptyard.services.operations import audit
+from promptyard.services.operations.outbound import check_url
 from promptyard.services.runtime import secrets
 from promptyard.store.models import SqlAlertChannel, SqlAlertDelivery
 
@@ -58,56 +57,13 @@ class SmtpNotConfigured(Conflict):
     code = "smtp_not_configured"
 
 
-# -- the URL policy ------------------------------------------------------------------
-
-
-def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
-
-
-def check_url(
-    settings: Settings,
-    url: str,
-    *,
-    resolve: bool = False,
-    allow_private: bool | None = None,
-    setting: str = "PROMPTYARD_ALERT_CHANNEL_ALLOW_PRIVATE",
-) -> None:
-    """Raise :class:`ValidationFailed` unless ``url`` is an http(s) URL of a public host.
-
-    ``resolve``: also look the name up and check every address (at send time, so a name
-    that later points inside the network is caught). ``allow_private`` and ``setting``:
-    another feature's switch for private addresses (default: the alert channels').
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed("url must be an http:// or https:// URL with a host")
-    if parts.username or parts.password:
-        raise ValidationFailed("url must not carry a user name or password")
-    if settings.alert_channel_allow_private if allow_private is None else allow_private:
-        return
-    host = parts.hostname
-    reason = f"private, loopback and link-local addresses are refused ({setting} allows them)"
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise ValidationFailed(f"{host}: {reason}")
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        if _refused(literal):
-            raise ValidationFailed(f"{host}: {reason}")
-        return
-    if resolve:
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
-            raise ValidationFailed(f"{host}: cannot resolve ({exc})") from None
-        for info in infos:
-            if _refused(ipaddress.ip_address(info[4][0])):
-                raise ValidationFailed(f"{host} resolves to {info[4][0]}: {reason}")
+def _check_url(settings: Settings, url: str, *, resolve: bool = False) -> None:
+    check_url(
+        url,
+        allow_private=settings.alert_channel_allow_private,
+        setting="PROMPTYARD_ALERT_CHANNEL_ALLOW_PRIVATE",
+        resolve=resolve,
+    )
 
 
 # -- channels ------------------------------------------------------------------------
@@ -138,7 +94,7 @@ def create_channel(
     config: dict[str, Any] = {}
     if data.kind == "slack":
         assert data.url is not None
-        check_url(settings, data.url)
+        _check_url(settings, data.url)
         secret = secrets.encrypt(settings, data.url)
         hint = _mask(data.url)
     else:
@@ -251,7 +207,7 @@ def message_text(payload: dict[str, Any]) -> str:
 
 def _send_slack(http: httpx.Client, settings: Settings, url: str, text: str) -> str | None:
     try:
-        check_url(settings, url, resolve=True)
+        _check_url(settings, url, resolve=True)
     except ValidationFailed as exc:
         return exc.message
     try:

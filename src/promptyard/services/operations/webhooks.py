@@ -1,5 +1,9 @@
 """Outgoing webhooks: subscriptions, an outbox of deliveries, and the step that sends them.
 
+A webhook's URL must be a public address unless ``PROMPTYARD_WEBHOOK_ALLOW_PRIVATE`` is on
+(:mod:`promptyard.services.operations.outbound`: checked when it is saved and again,
+resolved, before every send).
+
 A change writes its delivery rows (``webhook_deliveries``) in its own transaction, so
 an event is sent if and only if the change committed. :func:`deliver_due` claims due
 deliveries, POSTs them outside any transaction and records each attempt; a failure is
@@ -31,10 +35,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
-from promptyard.domain.errors import NotFound
+from promptyard.domain.errors import NotFound, ValidationFailed
 from promptyard.domain.schemas import Input, request_examples
 from promptyard.services.context import Core
 from promptyard.services.operations import audit
+from promptyard.services.operations.outbound import check_url
 from promptyard.store.models import SqlProject, SqlPrompt, SqlWebhook, SqlWebhookDelivery
 
 log = logging.getLogger("promptyard.webhooks")
@@ -128,10 +133,22 @@ def _delivery_public(row: SqlWebhookDelivery) -> dict[str, Any]:
     }
 
 
+def _check_url(core: Core, url: str, *, resolve: bool = False) -> None:
+    check_url(
+        url,
+        allow_private=core.settings.webhook_allow_private,
+        setting="PROMPTYARD_WEBHOOK_ALLOW_PRIVATE",
+        resolve=resolve,
+    )
+
+
 def create_webhook(
     core: Core, *, ctx: RequestContext, project_id: int, data: WebhookCreate
 ) -> dict[str, Any]:
-    """The secret is generated when absent and returned only here."""
+    """The secret is generated when absent and returned only here. A URL of a private,
+    loopback or link-local address is refused unless the server allows them
+    (:mod:`promptyard.services.operations.outbound`)."""
+    _check_url(core, data.url)
     with core.store.write() as session:
         row = SqlWebhook(
             workspace_id=ctx.actor.workspace_id,
@@ -393,6 +410,10 @@ def _send(
         "X-Promptyard-Timestamp": timestamp,
         "X-Promptyard-Signature": sign(secret, timestamp, body),
     }
+    try:
+        _check_url(core, url, resolve=True)  # where the name points now, not when saved
+    except ValidationFailed as exc:
+        return None, exc.message[:1000]
     try:
         response = http.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
     except httpx.HTTPError as exc:

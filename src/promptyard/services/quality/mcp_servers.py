@@ -4,7 +4,7 @@ A server is reached over streamable HTTP (``url``) or started as a local command
 (``stdio``). Declaring a command from the API would let anyone who may declare a server run
 a program on the Promptyard host, so stdio servers need both the instance setting
 ``PROMPTYARD_MCP_ALLOW_STDIO=true`` and an instance administrator; every other declaration
-is a URL, checked like an alert channel's (``services/alerts/channels.check_url``):
+is a URL, checked by the outbound URL policy (``services/operations/outbound.py``):
 http(s) only, no user info, and no private, loopback or link-local address unless
 ``PROMPTYARD_MCP_ALLOW_PRIVATE=true`` (the name is resolved again at each refresh).
 
@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.errors import AlreadyExists, Forbidden, NotFound, ValidationFailed
-from promptyard.services.alerts.channels import check_url
 from promptyard.services.context import Core
 from promptyard.services.operations import audit
+from promptyard.services.operations.outbound import check_url
 from promptyard.services.quality.schemas import (
     McpServerCreate,
     McpServerPublic,
@@ -49,13 +49,7 @@ _SETTING = "PROMPTYARD_MCP_ALLOW_PRIVATE"
 
 
 def _check_url(core: Core, url: str, *, resolve: bool = False) -> None:
-    check_url(
-        core.settings,
-        url,
-        resolve=resolve,
-        allow_private=core.settings.mcp_allow_private,
-        setting=_SETTING,
-    )
+    check_url(url, resolve=resolve, allow_private=core.settings.mcp_allow_private, setting=_SETTING)
 
 
 def _check_stdio(core: Core, ctx: RequestContext) -> None:
