@@ -131,10 +131,6 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         init_api_key=API_KEY,
         init_admin_email=ADMIN_EMAIL,
         init_admin_password=ADMIN_PASSWORD,
-        # One process builds an app per test: a full collection and a freeze at each
-        # start-up would cost a second each (tests/server/test_lifespan_memory.py
-        # covers the freeze).
-        gc_freeze=False,
         # A wall-clock budget: on a loaded two-CPU runner a collection pause in a big
         # test process can eat the 1 s default of an ordinary render. Tests of the
         # deadline set their own (tests/api/test_render_limits.py).

@@ -120,12 +120,6 @@ class Settings(BaseSettings):
         description="Run background jobs (webhook delivery, audit checkpoints) in this "
         "process (turn off in all but one process).",
     )
-    gc_freeze: bool = Field(
-        default=True,
-        description="At start-up, collect garbage once and freeze the heap built so far "
-        "(out of the collector's sight: shorter collections, no long pauses while "
-        "serving); off for a process that builds and stops many apps, such as a test suite.",
-    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,12 +73,6 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Everything built so far (app, routes, SQLAlchemy metadata) lives as long as the
-        # process: move it out of the garbage collector's sight, so collections stay short
-        # and request latency has no long GC pauses.
-        if core.settings.gc_freeze:
-            gc.collect()
-            gc.freeze()
         metrics.database.attach(core.store)  # statement latency (promptyard_db_*)
         if tracing is not None:
             tracing.attach(core.store)  # database spans (PROMPTYARD_OTEL_ENDPOINT)
@@ -103,10 +96,6 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
             metrics.database.detach()
             if tracing is not None:
                 await run_in_threadpool(tracing.shutdown)  # flush the last spans
-            # Hand what was frozen back to the collector: a process that builds another
-            # app after this one would otherwise keep every stopped app in memory for good.
-            if core.settings.gc_freeze:
-                gc.unfreeze()
 
     app = FastAPI(
         lifespan=lifespan,
