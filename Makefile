@@ -18,10 +18,10 @@ run: install console ## install, build the console, start the server on SQLite
 
 install: $(STAMP_PY)
 
-$(STAMP_PY): pyproject.toml
+$(STAMP_PY): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 $(STAMP_JS): console/package.json console/package-lock.json
