@@ -225,3 +225,41 @@ def test_meta_values_summed_are_bounded_and_numeric() -> None:
     assert all(m[5:].startswith("k") for m in metas)
     assert (1, 7, "a", "2026-01-02", "error_rate") in sums
     assert units == {(1, 7, "user", "a", "u")}
+
+
+def test_db_check_finds_experiment_rollups_that_disagree_and_repairs_them(
+    app_client: TestClient, core: Core
+) -> None:
+    from sqlalchemy import delete, update
+
+    from promptyard.services.operations import integrity
+
+    experiment = running_experiment(app_client)
+    _post(app_client, _generations(experiment["id"], 120, seed=3))
+    assert integrity.check_database(core) == []
+
+    r = SqlExperimentRollup
+    with core.store.write() as session:
+        cells = session.execute(
+            select(r.variant, r.day).where(r.metric == "error_rate").order_by(r.variant, r.day)
+        ).all()
+        assert len(cells) >= 2
+        (v1, d1), (v2, d2) = cells[0], cells[-1]
+        mine = (r.experiment_id == experiment["id"], r.metric == "error_rate")
+        errors_lost = session.execute(
+            select(r.total).where(*mine, r.variant == v2, r.day == d2)
+        ).scalar_one()
+        session.execute(update(r).where(*mine, r.variant == v1, r.day == d1).values(n=r.n + 3))
+        session.execute(delete(r).where(*mine, r.variant == v2, r.day == d2))
+
+    found = [f for f in integrity.check_database(core) if f.table == "experiment_rollups"]
+    expected = [(f"variant {v1!r}, day {d1}", "n"), (f"variant {v2!r}, day {d2}", "n")]
+    if errors_lost:
+        expected.append((f"variant {v2!r}, day {d2}", "total"))
+    assert sorted((f.where.split(", ", 2)[2], f.column) for f in found) == sorted(expected)
+    assert all(f.row_id == experiment["id"] for f in found)
+    assert all("--repair" in f.problem and f.repairable for f in found)
+
+    repaired = integrity.check_database(core, repair=True)
+    assert repaired and all(f.repaired for f in repaired if f.table == "experiment_rollups")
+    assert integrity.check_database(core) == []

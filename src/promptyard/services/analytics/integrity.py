@@ -5,6 +5,9 @@ tokens and cost with the raw generations, and the hour, minute and per-user roll
 totals with the day rollups'. It reads every raw row once (a check, not a dashboard).
 :func:`rebuild_rollups` recomputes them from the raw rows and feedback
 (``promptyard analytics rebuild``, or ``promptyard db check --repair``).
+:func:`check_experiment_rollups` does the same for online experiments' rollups (each
+experiment's generations and errors per variant and day), and its repair rebuilds the
+experiments found wrong.
 
 A project whose raw generations were pruned by retention (``services/telemetry/
 retention.py``) records the day they were deleted before in its settings
@@ -22,11 +25,18 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
 
 from promptyard.domain.errors import Conflict
-from promptyard.services.analytics import rollups
+from promptyard.services.analytics import experiment_rollups, rollups
 from promptyard.services.context import Core
 from promptyard.services.operations import integrity as operations_integrity
 from promptyard.services.operations.integrity import Finding
-from promptyard.store.models import SqlDimRollup, SqlGeneration, SqlProject, SqlRollup
+from promptyard.store.models import (
+    SqlDimRollup,
+    SqlExperiment,
+    SqlExperimentRollup,
+    SqlGeneration,
+    SqlProject,
+    SqlRollup,
+)
 
 #: Project setting (epoch seconds, a UTC midnight): raw generations before it were
 #: deleted by retention, their rollups kept.
@@ -37,15 +47,20 @@ _MEASURES = ("calls", "errors", "input_tokens", "output_tokens", "cost")
 _TOLERANCE = 1e-6
 
 
-def _raw_by_day(core: Core) -> dict[tuple[int, int], tuple[float, ...]]:
+def _raw_day(core: Core) -> Any:
+    """A generation's UTC day as epoch seconds, in SQL."""
     g = SqlGeneration
     if core.store.is_sqlite:
-        day = cast(func.strftime("%s", func.substr(g.start_time, 1, 10)), Integer)
-    else:
-        day = cast(
-            func.extract("epoch", func.date_trunc("day", func.timezone("UTC", g.start_time))),
-            BigInteger,
-        )
+        return cast(func.strftime("%s", func.substr(g.start_time, 1, 10)), Integer)
+    return cast(
+        func.extract("epoch", func.date_trunc("day", func.timezone("UTC", g.start_time))),
+        BigInteger,
+    )
+
+
+def _raw_by_day(core: Core) -> dict[tuple[int, int], tuple[float, ...]]:
+    g = SqlGeneration
+    day = _raw_day(core)
     cost = func.coalesce(g.input_cost, 0.0) + func.coalesce(g.output_cost, 0.0)
     statement = select(
         g.project_id,
@@ -223,6 +238,82 @@ def rebuild_rollups(core: Core, project_id: int | None = None, *, force: bool = 
         return rollups.rebuild(session, project_id)
 
 
+def check_experiment_rollups(core: Core) -> list[Finding]:
+    """Online experiments' rollups against the raw rows: per project, experiment, variant
+    and UTC day, the generations (``n`` of ``error_rate``) and errors (its ``total``).
+    Days before a project's retention cut-off are left out, as above."""
+    g, r = SqlGeneration, SqlExperimentRollup
+    day = _raw_day(core)
+    raw_statement = (
+        select(
+            g.project_id,
+            g.experiment_id,
+            g.variant,
+            day,
+            func.count(),
+            func.sum(case((g.status == "error", 1), else_=0)),
+        )
+        .where(g.experiment_id.is_not(None))
+        .group_by(g.project_id, g.experiment_id, g.variant, day)
+    )
+    kept_statement = select(r.project_id, r.experiment_id, r.variant, r.day, r.n, r.total).where(
+        r.metric == "error_rate"
+    )
+    with core.store.read() as session:
+        raw: dict[tuple[int, int, str, str], tuple[float, float]] = {}
+        for p, e, v, d, n, errors in session.execute(raw_statement):
+            key = (int(p), int(e), str(v or ""), _day(int(d)))  # no variant: "" as at ingest
+            before = raw.get(key, (0.0, 0.0))
+            raw[key] = (before[0] + float(n), before[1] + float(errors or 0))
+        kept = {
+            (int(p), int(e), str(v), str(d)): (float(n), float(total))
+            for p, e, v, d, n, total in session.execute(kept_statement)
+        }
+    pruned = {project: _day(at) for project, at in pruned_before(core).items()}
+    findings = []
+    for key in sorted(set(raw) | set(kept)):
+        project_id, experiment_id, variant, on = key
+        if project_id in pruned and on < pruned[project_id]:
+            continue  # retention deleted this day's raw rows; its rollups stay
+        want, got = raw.get(key, (0.0, 0.0)), kept.get(key, (0.0, 0.0))
+        for name, expected, found in zip(("generations", "errors"), want, got, strict=True):
+            if expected != found:
+                findings.append(
+                    Finding(
+                        table="experiment_rollups",
+                        row_id=experiment_id,
+                        column="n" if name == "generations" else "total",
+                        where=f"project {project_id}, experiment {experiment_id}, "
+                        f"variant {variant!r}, day {on}",
+                        problem=f"{found:g} {name} in the rollups, {expected:g} in the raw "
+                        "rows: run `promptyard db check --repair`",
+                        repairable=project_id not in pruned,
+                    )
+                )
+    return findings
+
+
+def repair_experiment_rollups(core: Core) -> list[Finding]:
+    """Rebuild the rollups of each experiment found wrong (not in a project retention
+    pruned: its kept days would be lost); the findings before, marked repaired, and any
+    left."""
+    found = check_experiment_rollups(core)
+    pruned = pruned_before(core)
+    with core.store.read() as session:
+        owners = dict(session.execute(select(SqlExperiment.id, SqlExperiment.project_id)).all())
+    wrong = sorted({finding.row_id for finding in found if finding.repairable})
+    for experiment_id in wrong:
+        project_id = owners.get(experiment_id)
+        if project_id is None or project_id in pruned:
+            continue
+        with core.store.write() as session:
+            experiment_rollups.rebuild(session.connection(), project_id, experiment_id)
+    left = check_experiment_rollups(core)
+    return [
+        dataclasses.replace(finding, repaired=True) for finding in found if finding not in left
+    ] + left
+
+
 def check(core: Core) -> list[Finding]:
     """Both checks (the ``db check`` step)."""
     return check_rollups(core) + check_user_rollups(core)
@@ -248,3 +339,5 @@ def install(core: Core) -> None:
     """Make ``promptyard db check`` verify the rollups and ``--repair`` rebuild them."""
     operations_integrity.CHECKS["analytics rollups"] = check
     operations_integrity.REPAIRS["analytics rollups"] = repair
+    operations_integrity.CHECKS["experiment rollups"] = check_experiment_rollups
+    operations_integrity.REPAIRS["experiment rollups"] = repair_experiment_rollups
