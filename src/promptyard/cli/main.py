@@ -14,6 +14,7 @@ import promptyard
 from promptyard.cli.alerts import alert as alerts_alert
 from promptyard.cli.analytics import rollups as analytics_rollups
 from promptyard.cli.delivery import mcp as delivery_mcp
+from promptyard.cli.evaluation import annotation as evaluation_annotation
 from promptyard.cli.evaluation import datasets as evaluation_datasets
 from promptyard.cli.evaluation import eval_cmd as evaluation_eval
 from promptyard.cli.experiments import experiment as experiments_experiment
@@ -59,6 +60,7 @@ operations_recovery.register(app)  # restore-prompts
 runtime_providers.register(app)  # provider
 evaluation_eval.register(app)  # eval run
 evaluation_datasets.register(app)  # dataset
+evaluation_annotation.register(app)  # annotation
 analytics_rollups.register(app)  # analytics check|rebuild
 experiments_experiment.register(app)  # experiment list|show|analyze|stop|promote
 alerts_alert.register(app)  # alert rules|list|show|ack|silence|unsilence

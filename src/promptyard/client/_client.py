@@ -106,6 +106,7 @@ def scan_request(
 
 
 from promptyard.client._alerts import AlertsMixin  # noqa: E402
+from promptyard.client._annotation import AnnotationMixin  # noqa: E402
 from promptyard.client._datasets import DatasetsMixin  # noqa: E402
 from promptyard.client._evaluation_runs import EvaluationRunsMixin  # noqa: E402
 from promptyard.client._experiments import ExperimentsMixin  # noqa: E402
@@ -125,6 +126,7 @@ class Client(
     EvaluationRunsMixin,
     ExperimentsMixin,
     DatasetsMixin,
+    AnnotationMixin,
     AlertsMixin,
 ):
     """A client of one Promptyard server and project.

@@ -65,6 +65,48 @@ from promptyard.workers import build_runner
 from promptyard.workers.changes import ChangePoller
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+API_V1 = "/api/v1"
+API_PUBLIC = "/api/public"
+#: The routers under /api/v1, in the order requests are matched: the original routes
+#: first (/prompts/templates must not be taken for a prompt name), the change stream's
+#: /prompts/changes before /prompts/{name}.
+API_V1_ROUTERS = (
+    compat.router,
+    delivery_changes.router,
+    templates.router,
+    runtime_execute.router,
+    routes.router,
+    folders_tags.router,
+    projects.router,
+    auth.router,
+    accounts.router,
+    reviews.router,
+    audit.router,
+    quality_routes.router,
+    quality_mcp.router,
+    telemetry_routes.router,
+    telemetry_retention.router,
+    telemetry_traces.router,
+    analytics_routes.router,
+    runtime_connections.router,
+    evaluation_runs.router,
+    evaluation_datasets.router,
+    evaluation_evaluators.router,
+    evaluation_annotation.router,
+    system_health.router,
+    operations_recovery.router,
+    operations_jobs.router,
+    alerts_routes.router,
+    experiments_routes.router,
+)
+#: At the root: /metrics, /feedback.js, OTLP's /v1/traces and Langfuse's OTel path.
+TOP_LEVEL_ROUTERS = (metrics_router, telemetry_routes.public_router, telemetry_traces.otlp_router)
+#: Every included router with its prefix, in matching order (the edge's route table).
+ROUTERS = (
+    *((API_V1, router) for router in API_V1_ROUTERS),
+    (API_PUBLIC, langfuse_prompts.router),
+    *(("", router) for router in TOP_LEVEL_ROUTERS),
+)
 log = logging.getLogger("promptyard.server")
 
 
@@ -125,45 +167,18 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
 
     # Every JSON body is checked (depth, storable) before its route validates it.
     api = APIRouter(dependencies=[Depends(json_body_guard)])
-    # The original routes first: /prompts/templates must not be taken for a prompt name.
-    api.include_router(compat.router)
-    api.include_router(delivery_changes.router)  # /prompts/changes, before /prompts/{name}
-    api.include_router(templates.router)
-    api.include_router(runtime_execute.router)
-    api.include_router(routes.router)
-    api.include_router(folders_tags.router)
-    api.include_router(projects.router)
-    api.include_router(auth.router)
-    api.include_router(accounts.router)
-    api.include_router(reviews.router)
-    api.include_router(audit.router)
-    api.include_router(quality_routes.router)
-    api.include_router(quality_mcp.router)
-    api.include_router(telemetry_routes.router)
-    api.include_router(telemetry_retention.router)
-    api.include_router(telemetry_traces.router)
-    api.include_router(analytics_routes.router)
-    api.include_router(runtime_connections.router)
-    api.include_router(evaluation_runs.router)
-    api.include_router(evaluation_datasets.router)
-    api.include_router(evaluation_evaluators.router)
-    api.include_router(evaluation_annotation.router)
-    api.include_router(system_health.router)
-    api.include_router(operations_recovery.router)
-    api.include_router(operations_jobs.router)
-    api.include_router(alerts_routes.router)
-    api.include_router(experiments_routes.router)
+    for router in API_V1_ROUTERS:
+        api.include_router(router)
     # The prefixes are given here, not to APIRouter(): FastAPI checks the paths of a
     # router included without a prefix, and for nested routers that means analysing every
     # route once more (half the cost of building the app).
-    app.include_router(api, prefix="/api/v1")
+    app.include_router(api, prefix=API_V1)
     # Langfuse's prompt API for its SDKs (basic auth with a key pair; Langfuse's errors).
     public = APIRouter(dependencies=[Depends(json_body_guard)])
     public.include_router(langfuse_prompts.router)
-    app.include_router(public, prefix="/api/public")
-    app.include_router(metrics_router)
-    app.include_router(telemetry_routes.public_router)  # /feedback.js
-    app.include_router(telemetry_traces.otlp_router)  # OTLP: /v1/traces, Langfuse's path
+    app.include_router(public, prefix=API_PUBLIC)
+    for router in TOP_LEVEL_ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:
@@ -215,7 +230,7 @@ def create_app(core: Core, *, static_dir: Path | None = STATIC_DIR) -> FastAPI:
     if static_dir is not None:
         _mount_console(app, static_dir)
 
-    app.add_middleware(EdgeMiddleware, fastapi=app, settings=core.settings)
+    app.add_middleware(EdgeMiddleware, fastapi=app, settings=core.settings, routers=ROUTERS)
     app.add_middleware(PromptReadFastPath, core=core)
     app.add_middleware(DatabaseUnavailableMiddleware)  # 503 + Retry-After, not 500
     app.add_middleware(UnhandledErrorMiddleware)

@@ -103,4 +103,32 @@ describe("AlertsPage", () => {
     const post = calls.find((c) => c.method === "POST" && c.path === "/alert-rules");
     expect(post?.body).toMatchObject({ name: "errors", kind: "error_rate", threshold: 0.05, project: "default" });
   });
+
+  it("asks for the score of an eval_score rule and sends it with the baseline", async () => {
+    const { calls } = api("admin", ["alert:read", "alert:respond", "alert:manage"]);
+    renderPage();
+    await userEvent.click(await screen.findByRole("button", { name: "Add rule" }));
+    const form = screen.getByRole("form", { name: "New alert rule" });
+    expect(within(form).queryByLabelText("Score name")).not.toBeInTheDocument();
+    await userEvent.type(within(form).getByLabelText("Name"), "helpfulness");
+    await userEvent.selectOptions(within(form).getByLabelText("When"), "eval_score");
+    expect(within(form).getByLabelText(/^Threshold/)).toHaveAccessibleName("Threshold (fall of the score's mean, on its own scale)");
+    await userEvent.type(within(form).getByLabelText(/^Threshold/), "0.1");
+    await userEvent.click(within(form).getByRole("button", { name: "Save rule" }));
+    expect(within(form).getByRole("alert")).toHaveTextContent(/Name the score to watch/);
+    expect(calls.some((c) => c.method === "POST" && c.path === "/alert-rules")).toBe(false);
+    await userEvent.type(within(form).getByLabelText("Score name"), "helpful");
+    await userEvent.selectOptions(within(form).getByLabelText("Baseline"), "fixed");
+    await userEvent.type(within(form).getByLabelText("Baseline mean of the score"), "0.9");
+    await userEvent.click(within(form).getByRole("button", { name: "Save rule" }));
+    const post = calls.find((c) => c.method === "POST" && c.path === "/alert-rules");
+    expect(post?.body).toMatchObject({
+      name: "helpfulness",
+      kind: "eval_score",
+      score: "helpful",
+      threshold: 0.1,
+      baseline: "fixed",
+      baseline_value: 0.9,
+    });
+  });
 });

@@ -12,6 +12,7 @@ import {
   budgetBody,
   emptyBudget,
   emptyRule,
+  isDropKind,
   ruleBody,
   ruleForm,
   STATE_LABEL,
@@ -338,7 +339,7 @@ function Rules() {
               </h3>
               <p className="rule-facts">
                 {rule.kind} {rule.comparison} {rule.threshold} ({THRESHOLD_UNIT[rule.kind as RuleForm["kind"]] ?? ""}) over {rule.window_minutes} min ·
-                project {rule.project}
+                {rule.score ? ` score ${rule.score} ·` : ""} project {rule.project}
                 {rule.prompt ? ` · prompt ${rule.prompt}` : ""}
                 {rule.model ? ` · model ${rule.model}` : ""} · cool-down {rule.cooldown_minutes} min
                 {rule.last_value != null ? ` · last value ${rule.last_value.toPrecision(4)}` : ""}
@@ -377,7 +378,8 @@ function RuleFormPanel({ rule, onDone }: { rule: Rule | null; onDone: () => void
         cooldown_minutes,
         prompt: body.body.prompt ?? null,
         model: body.body.model ?? null,
-        ...(rule.kind === "feedback_drop" ? { baseline, baseline_value: baseline_value ?? null } : {}),
+        ...(rule.kind === "eval_score" && body.body.score ? { score: body.body.score } : {}),
+        ...(isDropKind(rule.kind) ? { baseline, baseline_value: baseline_value ?? null } : {}),
       });
     },
     onSuccess: async () => {
@@ -406,8 +408,22 @@ function RuleFormPanel({ rule, onDone }: { rule: Rule | null; onDone: () => void
           <option value="latency_p95">latency p95 goes above</option>
           <option value="error_rate">error rate goes above</option>
           <option value="feedback_drop">feedback falls by</option>
+          <option value="eval_score">an evaluation score falls by</option>
         </select>
       </div>
+      {form.kind === "eval_score" && (
+        <div className="field">
+          <label htmlFor="rule-score">Score name</label>
+          <input
+            id="rule-score"
+            value={form.score}
+            onChange={(e) => set({ score: e.target.value })}
+            maxLength={200}
+            placeholder="an evaluator's name, e.g. helpful"
+            autoComplete="off"
+          />
+        </div>
+      )}
       <div className="field">
         <label htmlFor="rule-threshold">Threshold ({THRESHOLD_UNIT[form.kind]})</label>
         <input id="rule-threshold" inputMode="decimal" value={form.threshold} onChange={(e) => set({ threshold: e.target.value })} />
@@ -428,7 +444,7 @@ function RuleFormPanel({ rule, onDone }: { rule: Rule | null; onDone: () => void
         <label htmlFor="rule-model">Only model (optional)</label>
         <input id="rule-model" value={form.model} onChange={(e) => set({ model: e.target.value })} maxLength={200} />
       </div>
-      {form.kind === "feedback_drop" && (
+      {isDropKind(form.kind) && (
         <>
           <div className="field">
             <label htmlFor="rule-baseline">Baseline</label>
@@ -439,7 +455,9 @@ function RuleFormPanel({ rule, onDone }: { rule: Rule | null; onDone: () => void
           </div>
           {form.baseline === "fixed" && (
             <div className="field">
-              <label htmlFor="rule-baseline-value">Baseline score (0 to 1)</label>
+              <label htmlFor="rule-baseline-value">
+                {form.kind === "feedback_drop" ? "Baseline score (0 to 1)" : "Baseline mean of the score"}
+              </label>
               <input id="rule-baseline-value" inputMode="decimal" value={form.baselineValue} onChange={(e) => set({ baselineValue: e.target.value })} />
             </div>
           )}

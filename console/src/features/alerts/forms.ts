@@ -55,7 +55,9 @@ export function budgetBody(form: BudgetForm, project: string): Result<BudgetCrea
 
 export interface RuleForm {
   name: string;
-  kind: "cost" | "latency_p95" | "error_rate" | "feedback_drop";
+  kind: "cost" | "latency_p95" | "error_rate" | "feedback_drop" | "eval_score";
+  /** eval_score: the score watched (an online evaluator's name, or a score name). */
+  score: string;
   threshold: string;
   windowMinutes: string;
   cooldownMinutes: string;
@@ -68,6 +70,7 @@ export interface RuleForm {
 export const emptyRule: RuleForm = {
   name: "",
   kind: "cost",
+  score: "",
   threshold: "",
   windowMinutes: "60",
   cooldownMinutes: "60",
@@ -81,6 +84,7 @@ export function ruleForm(rule: Rule): RuleForm {
   return {
     name: rule.name,
     kind: rule.kind as RuleForm["kind"],
+    score: rule.score ?? "",
     threshold: String(rule.threshold),
     windowMinutes: String(rule.window_minutes),
     cooldownMinutes: String(rule.cooldown_minutes),
@@ -96,7 +100,13 @@ export const THRESHOLD_UNIT: Record<RuleForm["kind"], string> = {
   latency_p95: "ms",
   error_rate: "share of calls, 0 to 1",
   feedback_drop: "fall of the mean score (0 to 1 scale)",
+  eval_score: "fall of the score's mean, on its own scale",
 };
+
+/** The kinds measured as a fall from a baseline (previous window or a fixed value). */
+export const DROP_KINDS: readonly RuleForm["kind"][] = ["feedback_drop", "eval_score"];
+
+export const isDropKind = (kind: string): boolean => (DROP_KINDS as readonly string[]).includes(kind);
 
 function whole(text: string, min: number, max: number): number | null {
   const n = Number(text);
@@ -126,12 +136,27 @@ export function ruleBody(form: RuleForm, project: string): Result<RuleCreate> {
   };
   if (form.prompt.trim()) body.prompt = form.prompt.trim();
   if (form.model.trim()) body.model = form.model.trim();
-  if (form.kind === "feedback_drop") {
+  if (form.kind === "eval_score") {
+    const score = form.score.trim();
+    if (!score)
+      return {
+        ok: false,
+        error: "Name the score to watch: an online evaluator's name, or a score name recorded on generations.",
+      };
+    body.score = score;
+  }
+  if (isDropKind(form.kind)) {
     body.baseline = form.baseline;
     if (form.baseline === "fixed") {
       const value = Number(form.baselineValue);
-      if (!form.baselineValue.trim() || !Number.isFinite(value))
-        return { ok: false, error: "A fixed baseline needs its value (the usual mean score, 0 to 1)." };
+      if (!form.baselineValue.trim() || !Number.isFinite(value) || Math.abs(value) > MAX_AMOUNT)
+        return {
+          ok: false,
+          error:
+            form.kind === "feedback_drop"
+              ? "A fixed baseline needs its value (the usual mean score, 0 to 1)."
+              : "A fixed baseline needs its value (the score's usual mean, e.g. 0.85).",
+        };
       body.baseline_value = value;
     }
   }
