@@ -99,10 +99,7 @@ def anchor_restored_chain(core: Core) -> dict[str, Any] | None:
     """
     key = audit_signing.load_signing_key(core.settings)
     with audit_signing.locked(core.settings):
-        try:
-            latest = audit_signing.latest(core.settings)
-        except audit_signing.CheckpointFileProblem:
-            latest = None
+        latest = latest_checkpoint(core)
         if latest is None or audit.verify_extension(core, latest).ok:
             return None
         result = audit.verify_extension(core, None)
