@@ -32,14 +32,13 @@ Limits are documented in docs/security.md ("Request limits").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from anyio.lowlevel import RunVar
-from fastapi import APIRouter, FastAPI, Request
-from starlette.routing import Route, compile_path
+from fastapi import FastAPI, Request
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptyard.config import Settings
@@ -131,35 +130,20 @@ def body_limit(settings: Settings, key: tuple[str, str] | None) -> BodyLimit:
 
 
 class RouteTable:
-    """``(METHOD, path template)`` of the route a request will reach, as the router finds it.
+    """``(METHOD, path template)`` of the route a request will reach, as the router finds it:
+    the app's routes in its order (the API is added flat, see ``server.app.api_routes``),
+    read once the app serves."""
 
-    Built from the routers the app includes (``(prefix, router)``, in the app's order)
-    and then the app's own routes, straight from their paths: asking FastAPI for its
-    resolved routes would make it analyse every route's parameters at once (a second
-    per app), where its router analyses only the routes it meets.
-    """
-
-    def __init__(self, app: FastAPI, routers: Sequence[tuple[str, APIRouter]] = ()) -> None:
+    def __init__(self, app: FastAPI) -> None:
         self._app = app
-        self._routers = tuple(routers)
         self._routes: list[tuple[frozenset[str], re.Pattern[str], str]] | None = None
 
     def _build(self) -> list[tuple[frozenset[str], re.Pattern[str], str]]:
-        routes = []
-        for prefix, router in self._routers:
-            for route in router.routes:
-                if not isinstance(route, Route):
-                    raise TypeError(
-                        f"{route!r} under {prefix or '/'}: the edge's route table reads plain "
-                        "routes only; include nested routers in server/app.py's ROUTERS"
-                    )
-                if route.methods:
-                    regex, path, _convertors = compile_path(prefix + route.path)
-                    routes.append((frozenset(route.methods), regex, path))
-        for route in self._app.routes:  # health, MCP, the console; included ones are above
-            if isinstance(route, Route) and route.methods:
-                routes.append((frozenset(route.methods), route.path_regex, route.path_format))
-        return routes
+        return [
+            (frozenset(route.methods), route.path_regex, route.path_format)
+            for route in self._app.routes
+            if isinstance(route, Route) and route.methods
+        ]
 
     def find(self, scope: Scope) -> tuple[str, str] | None:
         if self._routes is None:
@@ -184,11 +168,10 @@ class EdgeMiddleware:
         *,
         fastapi: FastAPI,
         settings: Settings,
-        routers: Sequence[tuple[str, APIRouter]] = (),
     ) -> None:
         self.app = app
         self.settings = settings
-        self.routes = RouteTable(fastapi, routers)
+        self.routes = RouteTable(fastapi)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import CodeType
 
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import Environment
 from jinja2.parser import Parser
 
@@ -32,8 +35,9 @@ _GUARD_TESTS = frozenset({"defined", "undefined"})
 _DEFAULT_FILTERS = frozenset({"default", "d"})
 
 
-def _scan_uses(tree: nodes.Template, names: frozenset[str]) -> tuple[set[str], set[str]]:
-    """Names used unguarded, and names tested with ``is defined``/``is undefined``."""
+def _scan_uses(tree: nodes.Template) -> tuple[set[str], set[str]]:
+    """Names read unguarded (and not bound by an enclosing loop, macro, call block or
+    ``with``), and names tested with ``is defined``/``is undefined``."""
     unguarded: set[str] = set()
     tested: set[str] = set()
 
@@ -47,7 +51,7 @@ def _scan_uses(tree: nodes.Template, names: frozenset[str]) -> tuple[set[str], s
 
     def visit(node: nodes.Node, shadowed: frozenset[str]) -> None:
         if isinstance(node, nodes.Name):
-            if node.ctx == "load" and node.name in names and node.name not in shadowed:
+            if node.ctx == "load" and node.name not in shadowed:
                 unguarded.add(node.name)
             return
         guarded = isinstance(node, nodes.Filter | nodes.Test) and isinstance(node.node, nodes.Name)
@@ -90,6 +94,31 @@ def _scan_uses(tree: nodes.Template, names: frozenset[str]) -> tuple[set[str], s
 
     visit(tree, frozenset())
     return unguarded, tested
+
+
+class _ContextReads(CodeGenerator):
+    """Jinja's code generator that also notes the names the template reads from its
+    context: what ``jinja2.meta.find_undeclared_variables`` finds with a generator pass
+    of its own, noted during the one that makes the code."""
+
+    def __init__(self, environment: Environment, stream: io.StringIO) -> None:
+        super().__init__(environment, None, None, stream, False, environment.optimized)
+        self.undeclared: set[str] = set()
+
+    def enter_frame(self, frame: Frame) -> None:
+        super().enter_frame(frame)
+        for action, param in frame.symbols.loads.values():
+            if action == "resolve" and param not in self.environment.globals:
+                self.undeclared.add(param)
+
+
+def _compile(env: Environment, tree: nodes.Template) -> tuple[CodeType, set[str]]:
+    """The template's code (as ``env.compile(tree)`` makes it) and the names it reads from
+    its context (as ``jinja2.meta.find_undeclared_variables(tree)`` finds them)."""
+    source = io.StringIO()
+    generator = _ContextReads(env, source)
+    generator.visit(tree)
+    return compile(source.getvalue(), "<template>", "exec"), generator.undeclared
 
 
 def _bound_names(tree: nodes.Template) -> frozenset[str]:

@@ -16,7 +16,6 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
-    meta,
     nodes,
 )
 from jinja2.environment import Environment
@@ -39,6 +38,7 @@ from promptyard.domain.templating.analysis import (
     TemplateInfo,
     VariableInfo,
     _bound_names,
+    _compile,
     _references,
     _scan_uses,
     _syntax_problem,
@@ -299,12 +299,14 @@ class TemplateEngine:
                 if node.name.startswith("__"):
                     kind = "filter" if isinstance(node, nodes.Filter) else "test"
                     raise TemplateSyntaxError(f"No {kind} named {node.name!r}.", node.lineno)
-            names = frozenset(meta.find_undeclared_variables(tree) - _RESERVED - set(env.globals))
             refs, optional_refs = _references(tree, field)
-            unguarded, tested = _scan_uses(tree, names)
+            unguarded, tested = _scan_uses(tree)
             bound = _bound_names(tree)
+            # The guards add filters and constants, never a read of the context: the
+            # hardened tree reads the names the template does.
             _harden(tree, env)
-            code = env.compile(tree)
+            code, reads = _compile(env, tree)
+            names = frozenset(reads - _RESERVED - set(env.globals))
             template = env.template_class.from_code(env, code, env.make_globals(None), None)
         except TemplateSyntaxError as exc:
             message = exc.message or "syntax error"

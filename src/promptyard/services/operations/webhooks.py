@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from pydantic import Field, field_validator
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from promptyard.domain.actor import Actor, RequestContext
@@ -43,6 +43,7 @@ from promptyard.services.operations.outbound import check_url
 from promptyard.store.models import SqlProject, SqlPrompt, SqlWebhook, SqlWebhookDelivery
 
 log = logging.getLogger("promptyard.webhooks")
+_INSERT_DELIVERY = insert(SqlWebhookDelivery)
 
 EVENTS = (
     "change_request.opened",
@@ -279,6 +280,19 @@ def broadcast(core: Core, session: Session, *, event: str, payload: dict[str, An
     return count
 
 
+# Built once: a statement with bound parameters keeps its compiled form and cache key,
+# so the lookup every prompt write makes costs one indexed read and nothing more.
+_PROMPT_EVENT_SUBSCRIBERS = (
+    select(SqlWebhook.id, SqlWebhook.events, SqlProject.slug)
+    .join(SqlProject, SqlProject.workspace_id == SqlWebhook.workspace_id)
+    .where(
+        SqlProject.id == bindparam("project_id"),
+        SqlWebhook.active.is_(True),
+        or_(SqlWebhook.project_id == bindparam("project_id"), SqlWebhook.project_id.is_(None)),
+    )
+)
+
+
 def emit_prompt_event(
     core: Core,
     session: Session,
@@ -296,15 +310,9 @@ def emit_prompt_event(
     project without webhooks costs one indexed read. The payload is
     ``{"project", "prompt": {"id", "name"}, "actor", **data}``.
     """
-    rows = session.execute(
-        select(SqlWebhook.id, SqlWebhook.events, SqlProject.slug)
-        .join(SqlProject, SqlProject.workspace_id == SqlWebhook.workspace_id)
-        .where(
-            SqlProject.id == prompt.project_id,
-            SqlWebhook.active.is_(True),
-            or_(SqlWebhook.project_id == prompt.project_id, SqlWebhook.project_id.is_(None)),
-        )
-    ).all()
+    rows = session.connection().execute(
+        _PROMPT_EVENT_SUBSCRIBERS, {"project_id": prompt.project_id}
+    )
     subscribed = [(hook_id, slug) for hook_id, events, slug in rows if event in events]
     if not subscribed:
         return 0
@@ -315,18 +323,21 @@ def emit_prompt_event(
         "actor": ctx.actor.ref,
         **data,
     }
-    for hook_id, _slug in subscribed:
-        session.add(
-            SqlWebhookDelivery(
-                webhook_id=hook_id,
-                event=event,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+    session.connection().execute(
+        _INSERT_DELIVERY,
+        [
+            {
+                "webhook_id": hook_id,
+                "event": event,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for hook_id, _slug in subscribed
+        ],
+    )
     return len(subscribed)
 
 
