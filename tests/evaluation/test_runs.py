@@ -17,6 +17,7 @@ from promptyard.config import Settings
 from promptyard.services.context import Core
 from promptyard.services.evaluation import runs_exec, runs_stats
 from promptyard.store.models import SqlEvaluationRunItem, SqlGeneration
+from tests._factories import project_id
 from tests.evaluation._runs_helpers import body, finish, make_dataset, make_prompt
 
 P = {"project": "default"}
@@ -256,3 +257,53 @@ def test_bootstrap_interval_matches_scipy() -> None:
     assert low < float(np.mean(values)) < high
     assert runs_stats.bootstrap_ci([1.0]) == (None, None)
     assert runs_stats.bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0)
+
+
+def test_a_running_runs_summary_is_shared_by_its_pollers(
+    seeded: TestClient, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running run's summary reads every item: polls within a second (or while the
+    progress has not moved) get the last one, later polls after progress a new one."""
+    from promptyard.services.evaluation import runs_results
+    from promptyard.store.models import SqlEvaluationRun
+
+    run_id = _start(seeded)["id"]
+    finish(core, run_id)
+    now = [1000.0]
+    monkeypatch.setattr(runs_results, "monotonic", lambda: now[0])
+
+    def set_running(done: int, failed: int, failed_case: int | None = None) -> None:
+        with core.store.write() as session:
+            run = session.get(SqlEvaluationRun, run_id)
+            assert run is not None
+            run.status, run.summary = "running", None
+            run.done_items, run.failed_items = done, failed
+            if failed_case is not None:
+                item = session.execute(
+                    select(SqlEvaluationRunItem).where(
+                        SqlEvaluationRunItem.run_id == run_id,
+                        SqlEvaluationRunItem.case_index == failed_case,
+                        SqlEvaluationRunItem.variant == 0,
+                    )
+                ).scalar_one()
+                item.status = "failed"
+
+    def failed_in_variant_0() -> int:
+        summary = runs_results.live_summary(core, project_id(core), run_id)
+        return int(summary["variants"][0]["failed"])
+
+    set_running(12, 0)
+    assert failed_in_variant_0() == 0
+    set_running(11, 1, failed_case=0)
+    now[0] += 0.5
+    assert failed_in_variant_0() == 0  # progress moved, but the summary is half a second old
+    now[0] += 0.6
+    assert failed_in_variant_0() == 1  # older than a second: computed again
+    set_running(11, 1, failed_case=1)  # an item changed, the counters did not
+    now[0] += 5.0
+    assert failed_in_variant_0() == 1  # progress has not moved: the same summary
+    set_running(10, 2)
+    assert failed_in_variant_0() == 2
+    # The API's poll answers the same shared summary.
+    polled = seeded.get(f"/api/v1/evaluations/{run_id}", params=P).json()
+    assert polled["summary"]["variants"][0]["failed"] == 2
