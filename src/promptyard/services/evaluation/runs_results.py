@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from promptyard.domain import diff
 from promptyard.domain.errors import ValidationFailed
@@ -27,14 +27,18 @@ from promptyard.store.models import SqlEvaluationRun, SqlEvaluationRunItem
 MAX_LISTED = 200
 TREND_RUNS = 20
 #: A running run's summary is computed again at most this often, and at most once per
-#: ten times what computing it last took (it reads every item: 20,000 items cost ~0.1 s):
-#: the clients polling a run share one summary instead of each paying for its own.
+#: twenty times what computing it last took (it reads every item: a few tenths of a second
+#: for 20,000), so polling costs the run at most a twentieth of a core: the clients
+#: polling a run share one summary instead of each paying for its own.
 LIVE_SUMMARY_SECONDS = 1.0
-LIVE_SUMMARY_COST_FACTOR = 10.0
+LIVE_SUMMARY_COST_FACTOR = 20.0
 monotonic = time.monotonic  # tests move it
 
 
-def _items(core: Core, run_id: int) -> list[Any]:
+def _items(core: Core, run_id: int, *, outputs: bool = True) -> list[Any]:
+    """The run's items (``output`` is None unless ``outputs``: the texts are the bulk of
+    the rows, and only the stability across repetitions compares them)."""
+    output = SqlEvaluationRunItem.output if outputs else literal(None).label("output")
     with core.store.read() as session:
         return list(
             session.execute(
@@ -44,7 +48,7 @@ def _items(core: Core, run_id: int) -> list[Any]:
                     SqlEvaluationRunItem.variant,
                     SqlEvaluationRunItem.repetition,
                     SqlEvaluationRunItem.status,
-                    SqlEvaluationRunItem.output,
+                    output,
                     SqlEvaluationRunItem.scores,
                     SqlEvaluationRunItem.cost,
                     SqlEvaluationRunItem.latency_ms,
@@ -97,7 +101,7 @@ def summarize(core: Core, run_id: int) -> dict[str, Any]:
         assert run is not None
         names = [spec["name"] for spec in run.evaluators]
         variant_count, repetitions = len(run.variants), run.repetitions
-    items = _items(core, run_id)
+    items = _items(core, run_id, outputs=repetitions > 1)
     variants: list[dict[str, Any]] = []
     for variant in range(variant_count):
         mine = [i for i in items if i.variant == variant]
@@ -142,7 +146,7 @@ def _repetitions(
 def live_summary(core: Core, project_id: int, run_id: int) -> dict[str, Any]:
     """The stored summary of a finished run, else a running run's summary: the last one
     computed while its progress has not moved, or while it is younger than
-    :data:`LIVE_SUMMARY_SECONDS` (and ten times its cost), else one computed now."""
+    :data:`LIVE_SUMMARY_SECONDS` (and twenty times its cost), else one computed now."""
     with core.store.read() as session:
         run = runs.load_run(session, project_id, run_id)
         if run.summary is not None:
