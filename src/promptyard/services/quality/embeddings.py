@@ -22,10 +22,13 @@ stored rows change; one matrix product answers (10,000 prompts: 15 MB, a few ms)
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -269,6 +272,21 @@ def _missing(model: str) -> Any:
     )
 
 
+def _lowest_priority() -> None:
+    """Lower the calling thread to the lowest CPU priority (Linux: a thread's own nice
+    value; elsewhere nothing changes)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+#: The background job's embedding runs here, at the lowest CPU priority: the model's work
+#: (onnxruntime and the tokenizer, both outside the GIL) then only takes CPU the request
+#: threads leave. A search's query is embedded in the request's thread, at normal priority.
+_BACKGROUND = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="promptyard-embed", initializer=_lowest_priority
+)
+
+
 def embed_pending(core: Core, *, batch: int = BATCH) -> int:
     """One step of the background job: embed up to ``batch`` stored versions (of live
     prompts, newest first) that have no embedding by their workspace's model yet; the
@@ -304,7 +322,8 @@ def _embed_workspace(core: Core, workspace_id: int, source: Source, batch: int) 
         rows = list(session.execute(query))
     if not rows:
         return 0
-    vectors = source.make().embed([document(name, content) for _, _, name, content in rows])
+    documents = [document(name, content) for _, _, name, content in rows]
+    vectors = _BACKGROUND.submit(source.make().embed, documents).result()
     now = datetime.now(UTC)
     with core.store.write() as session:
         ids = [row[0] for row in rows]
