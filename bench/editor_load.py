@@ -3,8 +3,9 @@
 Starts `promptyard serve` on a fresh SQLite database, creates one prompt with a
 40-line template, then opens `/p/default/prompts/<name>` in a fresh browser context
 (empty cache, signed in by cookie) several times and measures, inside the page, when the
-template's text is in the editor. Also shows when the prompt's JSON and the editor's
-code chunk arrived: fetched one after the other, the template waits for both in turn.
+template's text is visible (the plain-text preview shown while the editor loads, or the
+editor) and when it is in the editor, ready to edit. Also shows when the prompt's JSON
+and the editor's code chunk arrived.
 
     npm --prefix console ci && npm --prefix console run build
     python bench/editor_load.py              # 9 runs
@@ -44,14 +45,21 @@ TEMPLATE = "\n".join(
     + [f"Line {i}: answer {{{{ question }}}} for {{{{ customer }}}} politely." for i in range(39)]
 )
 
-# Records, inside the page, the moment the template's first line is in the editor.
+# Records, inside the page, the moments the template's first line is visible (in the
+# preview or the editor) and in the editor.
 WATCH_TEMPLATE = f"""
 (() => {{
+  const marker = {MARKER!r};
   const seen = () => {{
-    const lines = document.querySelectorAll('.cm-content .cm-line');
-    for (const line of lines) {{
-      if (line.textContent === {MARKER!r}) {{
-        window.__templateAt = performance.now();
+    const now = performance.now();
+    if (window.__templateAt === undefined) {{
+      const preview = document.querySelector('.template-preview-text');
+      if (preview && preview.textContent.startsWith(marker)) window.__templateAt = now;
+    }}
+    for (const line of document.querySelectorAll('.cm-content .cm-line')) {{
+      if (line.textContent === marker) {{
+        if (window.__templateAt === undefined) window.__templateAt = now;
+        window.__editorAt = now;
         return true;
       }}
     }}
@@ -76,6 +84,7 @@ TIMINGS = """() => {
   const isChunk = (r) => /EditorPage-[^/]*\\.js$/.test(r.name);
   return {
     template: window.__templateAt,
+    editor: window.__editorAt,
     prompt_start: start(isPrompt),
     prompt_end: end(isPrompt),
     chunk_start: start(isChunk),
@@ -84,7 +93,7 @@ TIMINGS = """() => {
   };
 }"""
 
-COLUMNS = ("template", "prompt_start", "prompt_end", "chunk_start", "chunk_end", "wall")
+COLUMNS = ("template", "editor", "prompt_start", "prompt_end", "chunk_start", "chunk_end", "wall")
 
 
 def seed(url: str) -> None:
@@ -159,6 +168,7 @@ def main() -> None:
             [
                 "run",
                 "template visible ms",
+                "in the editor ms",
                 "prompt GET start",
                 "prompt GET end",
                 "editor chunk start",

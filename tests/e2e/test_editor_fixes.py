@@ -1,6 +1,7 @@
 """Issue 14, the template editor: `%}` steps over the auto-closed tag end, a visible focus
 ring, the last good variables and a stale preview on a syntax error, no silent loss of
-unsaved edits when moving to another tab or page."""
+unsaved edits when moving to another tab or page, the template readable while the
+editor's code loads."""
 
 from __future__ import annotations
 
@@ -114,3 +115,28 @@ def test_leaving_an_edited_prompt_for_another_tab_asks_first(page, api):  # type
     expect(page.get_by_role("status").filter(has_text="Saved as version 2.")).to_be_visible()
     tabs.get_by_role("link", name="History").click()
     expect(page).to_have_url(re.compile(r"/prompts/unsaved-demo/history$"))
+
+
+def test_the_template_is_readable_while_the_editors_code_loads(page, api):  # type: ignore[no-untyped-def]
+    """A cold load shows the template as text as soon as the prompt's data is there; the
+    editor replaces it once its code has arrived (held back here until the text is seen)."""
+    create_prompt(api, "cold-read", "Hello {{ name }}, line one.\nLine two.")
+    chunk = re.compile(r"/assets/EditorPage-[^/]*\.js$")
+    held = []
+
+    def hold(route):  # type: ignore[no-untyped-def]
+        held.append(route)
+
+    page.route(chunk, hold)
+    page.goto("/p/default/prompts/cold-read", wait_until="domcontentloaded")
+    preview = page.get_by_role("region", name="Template of cold-read")
+    expect(preview).to_contain_text("Hello {{ name }}, line one.\nLine two.")
+    expect(preview).to_have_attribute("aria-busy", "true")
+    expect(preview.get_by_role("status")).to_have_text("Loading the editor…")
+    assert held, "the editor's chunk was not requested"
+    check_axe(page, "the template preview")
+    for route in held:
+        route.continue_()
+    page.unroute(chunk)
+    expect(page.locator(".cm-content")).to_contain_text("Hello {{ name }}, line one.")
+    expect(preview).to_have_count(0)

@@ -1,18 +1,20 @@
 import { Suspense } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { NavLink, Outlet, useParams } from "react-router";
+import { NavLink, Outlet, useMatch, useParams } from "react-router";
 import { Link } from "react-router";
 import { LifecycleBadge } from "../../components/LifecycleBadge";
 import { Loading } from "../../components/Loading";
 import { LifecycleControl } from "../../components/LifecycleControl";
 import { useCan } from "../../lib/permissions";
 import { promptQueries } from "./queries";
+import { TemplatePreview } from "./TemplatePreview";
 
 /** Header and tabs shared by a prompt's editor, history, labels, playground and impact. */
 export function PromptLayout() {
   const { project = "default", name = "" } = useParams();
   const base = `/p/${encodeURIComponent(project)}/prompts/${encodeURIComponent(name)}`;
   const prompt = useQuery(promptQueries.one(project, name));
+  const onEditor = useMatch({ path: "/p/:project/prompts/:name", end: true }) !== null;
   const can = useCan();
   const lifecycle = prompt.data?.lifecycle ?? "draft";
   return (
@@ -48,8 +50,9 @@ export function PromptLayout() {
         <NavLink to={`${base}/quality`}>Quality</NavLink>
       </nav>
       {/* Its own boundary: while a tab's code loads, this header stays and its query runs
-          (under the page's boundary the whole layout would wait for the tab's chunk). */}
-      <Suspense fallback={<Loading />}>
+          (under the page's boundary the whole layout would wait for the tab's chunk); the
+          editor's tab shows the template as text meanwhile. */}
+      <Suspense fallback={onEditor && prompt.data ? <TemplatePreview prompt={prompt.data} /> : <Loading />}>
         <Outlet />
       </Suspense>
     </div>
