@@ -237,47 +237,40 @@ def enqueue(
             (SqlWebhook.project_id == project_id) | SqlWebhook.project_id.is_(None),
         )
     ).scalars()
-    now = core.clock()
-    count = 0
-    for hook in hooks:
-        if event not in hook.events:
-            continue
-        session.add(
-            SqlWebhookDelivery(
-                webhook_id=hook.id,
-                event=event,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        count += 1
-    return count
+    subscribed = [hook.id for hook in hooks if event in hook.events]
+    return _write_pending(core, session, subscribed, event, payload)
 
 
 def broadcast(core: Core, session: Session, *, event: str, payload: dict[str, Any]) -> int:
     """Write a pending delivery for every active webhook subscribed to ``event``, whatever
     its workspace or project: for server-wide events such as ``audit.checkpoint``."""
+    hooks = session.execute(select(SqlWebhook).where(SqlWebhook.active.is_(True))).scalars()
+    subscribed = [hook.id for hook in hooks if event in hook.events]
+    return _write_pending(core, session, subscribed, event, payload)
+
+
+def _write_pending(
+    core: Core, session: Session, hook_ids: list[int], event: str, payload: dict[str, Any]
+) -> int:
+    """Insert one pending delivery of ``event`` per webhook, due now, in the caller's
+    transaction; how many."""
+    if not hook_ids:
+        return 0
     now = core.clock()
-    count = 0
-    for hook in session.execute(select(SqlWebhook).where(SqlWebhook.active.is_(True))).scalars():
-        if event not in hook.events:
-            continue
-        session.add(
-            SqlWebhookDelivery(
-                webhook_id=hook.id,
-                event=event,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        count += 1
-    return count
+    rows = [
+        {
+            "webhook_id": hook_id,
+            "event": event,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for hook_id in hook_ids
+    ]
+    session.connection().execute(_INSERT_DELIVERY, rows)
+    return len(rows)
 
 
 # Built once: a statement with bound parameters keeps its compiled form and cache key,
@@ -316,29 +309,13 @@ def emit_prompt_event(
     subscribed = [(hook_id, slug) for hook_id, events, slug in rows if event in events]
     if not subscribed:
         return 0
-    now = core.clock()
     payload = {
         "project": subscribed[0][1],
         "prompt": {"id": prompt.id, "name": prompt.name},
         "actor": ctx.actor.ref,
         **data,
     }
-    session.connection().execute(
-        _INSERT_DELIVERY,
-        [
-            {
-                "webhook_id": hook_id,
-                "event": event,
-                "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for hook_id, _slug in subscribed
-        ],
-    )
-    return len(subscribed)
+    return _write_pending(core, session, [hook_id for hook_id, _ in subscribed], event, payload)
 
 
 def send_test(core: Core, *, ctx: RequestContext, webhook_id: int) -> dict[str, Any]:
