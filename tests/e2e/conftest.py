@@ -28,6 +28,12 @@ from e2e_helpers import (
     start_server,
     stop_server,
 )
+from playwright.sync_api import expect
+
+#: One patience for actions and assertions alike: the suite runs beside the rest of CI on
+#: two loaded CPUs, where a first use (a lazy import, a cold cache) can pass 5 s.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _require_build() -> None:
@@ -89,7 +95,7 @@ def browser() -> Iterator[object]:
 
 def _context(browser, base_url: str, viewport: dict[str, int], signed_in: bool):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=base_url, viewport=viewport, accept_downloads=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     if signed_in:
         # Same cookies the sign-in form gets, without spending a page load on it.
         response = context.request.post(
