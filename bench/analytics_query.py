@@ -10,6 +10,10 @@ dashboard, the prompt page and the budgets make, through the services the routes
     python bench/analytics_query.py --rows 1000000
     python bench/analytics_query.py --rows 1000000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/analytics_query.py --sqlite-file /data/bench.db   # kept; run again to re-time
+
+With ``--sqlite-file`` the database is kept, and a file that already holds generations is
+timed again without seeding (a 10,000,000-row seed takes over an hour).
 
 Traffic shape: 20 prompts x 3 live versions, 6 models (provider follows), 5 features, 3
 agents, 2 environments, 2,000 users (Pareto: a few heavy ones), 0-2 of 5 tags, 3 % errors,
@@ -43,7 +47,10 @@ from promptyard.store.engine import Store
 from promptyard.store.models import SqlDimRollup, SqlGeneration, SqlProject, SqlRollup
 from promptyard.wiring import build_core
 
-NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+#: The end of the seeded month: the hour that has just begun (minute rows are kept for
+#: 48 hours, so the "last hour by minute" query needs recent traffic); with a kept file,
+#: the hour after its newest generation.
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 MODELS = [
     ("openai", "gpt-4o", 2.5e-6, 1e-5, 900),
     ("openai", "gpt-4o-mini", 1.5e-7, 6e-7, 500),
@@ -58,9 +65,9 @@ TAGS = ["beta", "eu", "vip", "mobile", "batch"]
 
 
 @contextmanager
-def database(url: str | None, folder: Path) -> Iterator[str]:
+def database(url: str | None, folder: Path, sqlite_file: Path | None) -> Iterator[str]:
     if url is None:
-        yield f"sqlite:///{folder / 'bench.db'}"
+        yield f"sqlite:///{sqlite_file or folder / 'bench.db'}"
         return
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     name = f"promptyard_bench_{uuid.uuid4().hex[:6]}"
@@ -230,10 +237,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--sqlite-file", type=Path, help="keep the SQLite database here")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="promptyard-bench-") as tmp,
-        database(args.database_url, Path(tmp)) as url,
+        database(args.database_url, Path(tmp), args.sqlite_file) as url,
     ):
         store = Store(url)
         migrate.upgrade(store)
@@ -244,8 +252,18 @@ def main() -> None:
         with store.read() as session:
             pid = session.scalar(select(SqlProject.id).order_by(SqlProject.id))
         kind = store.dialect
-        print(f"seeding {args.rows:,} generations into {kind} ...", flush=True)
-        seconds = seed(core, pid, args.rows, args.days, args.batch)
+        with store.read() as session:
+            already = session.scalar(select(func.count()).select_from(SqlGeneration)) or 0
+        if already:
+            global NOW
+            with store.read() as session:
+                newest = session.scalar(select(func.max(SqlGeneration.start_time)))
+            NOW = newest.replace(tzinfo=UTC, minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            print(f"reusing the {already:,} generations of {args.sqlite_file}", flush=True)
+            seconds = float("nan")
+        else:
+            print(f"seeding {args.rows:,} generations into {kind} ...", flush=True)
+            seconds = seed(core, pid, args.rows, args.days, args.batch)
         with store.read() as session:
             stored = session.scalar(select(func.count()).select_from(SqlGeneration))
             main_rows = session.scalar(select(func.count()).select_from(SqlRollup))

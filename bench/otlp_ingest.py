@@ -32,6 +32,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from ingest import cpu_seconds, rollups_caught_up, rss_mb
 from registry_write import API_KEY, serve
 
 BATCH = 500
@@ -157,20 +158,6 @@ def _client(port: int, total: int, senders: int, queue: mp.Queue) -> None:
     queue.put(asyncio.run(main()))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc): comparable on a busy machine,
-    where throughput is not."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--total", type=int, default=50_000)
@@ -190,6 +177,7 @@ def main() -> None:
         process.start()
         acknowledged, latencies, elapsed, queryable = queue.get()
         process.join()
+        lag = rollups_caught_up(workdir / "promptyard.db")
         cpu = cpu_seconds(server.pid) - cpu_before
         started = time.perf_counter()
         db = sqlite3.connect(workdir / "promptyard.db")
@@ -205,7 +193,8 @@ def main() -> None:
         ("spans acknowledged", f"{acknowledged:,}"),
         ("generations stored (incl. warm-up)", f"{rows:,}"),
         ("spans/s acknowledged", f"{acknowledged / elapsed:,.0f}"),
-        ("server CPU per span (load-independent)", f"{cpu / acknowledged * 1e6:.0f} µs"),
+        ("rollups counted all, after the last acknowledgement", f"{lag:.1f} s"),
+        ("server CPU per span, rollups included", f"{cpu / acknowledged * 1e6:.0f} µs"),
         ("batch of 500: p50", f"{statistics.median(latencies) * 1000:.1f} ms"),
         ("batch of 500: p95", f"{latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000:.1f} ms"),
         ("last ack -> last trace queryable", f"{queryable * 1000:.0f} ms"),

@@ -35,6 +35,7 @@ def test_minute_rollups_are_pruned_and_hours_and_days_stay(core: Core) -> None:
     items = [make(i, rng) for i in range(600)]  # over the last 3 days
     pid = project_id(core)
     generations.ingest(core, pid, items)
+    assert rollups.roll_up(core) == 600
     cutoff = rollups.minute_cutoff(NOW, 24)
     assert cutoff == int((NOW - timedelta(hours=24)).timestamp())
     hours_before = _rows(core, SqlRollup, "hour")

@@ -1,5 +1,6 @@
-"""Rollups kept at ingest agree with the raw rows: sums, percentiles within the sketch's
-bound, duplicates counted once, feedback, cost recomputation, check and rebuild."""
+"""Rollups agree with the raw rows: sums, percentiles within the sketch's bound,
+duplicates counted once, feedback, cost recomputation, check and rebuild; and counting
+after ingest (``roll_up``) counts every stored row once, whoever runs it and when."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from promptyard.services.analytics import integrity, queries, rollups
 from promptyard.services.context import Core
 from promptyard.services.telemetry import generations
 from promptyard.services.telemetry.feedback import record_feedback
 from promptyard.services.telemetry.schemas import FeedbackInput
-from promptyard.store.models import SqlGeneration, SqlRollup
+from promptyard.store.models import SqlGeneration, SqlRollup, SqlRollupMark
 from tests._factories import project_id
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -239,3 +240,127 @@ def test_the_demo_month_fills_the_rollups(core: Core) -> None:
         core, queries.Query(project_ids=(pid,), since=NOW - timedelta(days=5), until=NOW)
     ).totals[()]
     assert cell.total("thumbs_up") + cell.total("thumbs_down") > 0
+
+
+# -- deferred counting: ingest notes, roll_up counts ------------------------------------
+
+
+def _marks(core: Core, pid: int) -> tuple[int, int]:
+    with core.store.read() as session:
+        found = session.execute(
+            select(SqlRollupMark.rolled_pk, SqlRollupMark.stored_pk).where(
+                SqlRollupMark.project_id == pid
+            )
+        ).one()
+    return int(found[0]), int(found[1])
+
+
+def _rollup_calls(core: Core, pid: int) -> int:
+    with core.store.read() as session:
+        return int(
+            session.scalar(
+                select(func.coalesce(func.sum(SqlRollup.calls), 0)).where(
+                    SqlRollup.project_id == pid, SqlRollup.grain == "day"
+                )
+            )
+        )
+
+
+def test_ingest_notes_what_to_count_and_a_query_counts_it_first(seeded: Any) -> None:
+    core, pid, items = seeded
+    rolled, stored = _marks(core, pid)
+    assert rolled < stored  # ingest acknowledged 1,500 rows and counted none of them
+    assert _rollup_calls(core, pid) == 0
+    assert_matches(window(core, pid), items)  # the query counted them before reading
+    assert _marks(core, pid) == (stored, stored)
+    assert _rollup_calls(core, pid) == len(items)
+    assert rollups.roll_up(core) == 0  # nothing left: one read of the marks
+
+
+def test_roll_up_in_chunks_counts_every_row_once(
+    seeded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    core, pid, items = seeded
+    monkeypatch.setattr(rollups, "ROLL_CHUNK", 200)
+    first = rollups.roll_up(core, most=500)
+    assert first == 600  # whole chunks, stopping once past ``most``
+    rolled, stored = _marks(core, pid)
+    assert rolled < stored
+    assert _rollup_calls(core, pid) == 600
+    assert rollups.roll_up(core, [pid]) == len(items) - 600
+    assert _marks(core, pid) == (stored, stored)
+    assert integrity.check_rollups(core) == []
+    assert_matches(window(core, pid), items)
+
+
+def test_rows_stored_while_counting_are_all_counted_once(core: Core) -> None:
+    """Ingest and two rollup writers at once (threads, each with its own transactions)."""
+    import threading
+
+    core.clock = lambda: NOW
+    rng = random.Random(11)
+    items = [make(i, rng) for i in range(2400)]
+    pid = project_id(core)
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def count() -> None:
+        try:
+            while not done.is_set():
+                rollups.roll_up(core)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    writers = [threading.Thread(target=count) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    try:
+        for start in range(0, len(items), 100):
+            generations.ingest(core, pid, items[start : start + 100])
+    finally:
+        done.set()
+        for writer in writers:
+            writer.join()
+    assert errors == []
+    rollups.roll_up(core)
+    assert integrity.check(core) == []
+    assert_matches(window(core, pid), items)
+
+
+def test_a_key_handed_out_again_is_still_counted(seeded: Any) -> None:
+    """SQLite gives the highest key again once its row is deleted (PostgreSQL never):
+    the mark steps back to the key before the insert, and nothing counted is counted twice."""
+    core, pid, items = seeded
+    rollups.roll_up(core)
+    with core.store.write() as session:
+        top = session.scalar(select(func.max(SqlGeneration.pk)))
+        session.execute(delete(SqlGeneration).where(SqlGeneration.pk == top))
+    fresh = [make(9000 + i, random.Random(i)) for i in range(5)]
+    generations.ingest(core, pid, fresh)
+    with core.store.read() as session:
+        keys = session.scalars(
+            select(SqlGeneration.pk).where(SqlGeneration.id.in_([f["id"] for f in fresh]))
+        ).all()
+    if core.store.is_sqlite:
+        assert min(keys) == top  # the deleted row's key, handed out again
+    assert rollups.roll_up(core) == 5
+    # the deleted row stays counted (as retention's deletions do), the new ones once each
+    assert_matches(window(core, pid), [*items, *fresh])
+
+
+def test_feedback_before_its_generation_is_counted_is_kept(core: Core) -> None:
+    core.clock = lambda: NOW
+    pid = project_id(core)
+    item = make(1, random.Random(1))
+    generations.ingest(core, pid, [item])
+    record_feedback(
+        core,
+        pid,
+        FeedbackInput(generation_id=item["id"], kind="score", value=5, scale="1-5"),
+        source="api",
+        actor_name="t",
+    )
+    assert _rollup_calls(core, pid) == 0  # the feedback came first
+    stats = window(core, pid)
+    assert (stats.calls, stats.feedback_count, stats.feedback_mean) == (1, 1, 1.0)
+    assert integrity.check(core) == []

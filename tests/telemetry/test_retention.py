@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from promptyard.domain.errors import Conflict
 from promptyard.services.analytics import integrity as analytics_integrity
+from promptyard.services.analytics import rollups
 from promptyard.services.context import Core
 from promptyard.services.telemetry import retention
 from promptyard.store.models import (
@@ -120,6 +121,7 @@ def test_old_rows_go_rollups_stay_nothing_else_is_touched(
             params={"since": (NOW - timedelta(days=30)).isoformat(), "until": NOW.isoformat()},
         )
     )
+    rollups.roll_up(core)  # both projects' generations counted (the query counted one)
     rollups_before = _rollups(core)
     feedback, scores, spans = (
         _count(core, SqlFeedback),

@@ -940,6 +940,22 @@ class SqlDimRollup(_RollupColumns, Base):
     value: Mapped[str] = mapped_column(String(200), default="")
 
 
+class SqlRollupMark(Base):
+    """How far a project's generations are counted in the rollups.
+
+    Ingest sets ``stored_pk`` (the highest generation key after its insert) in its own
+    transaction; the rollup writer counts the project's generations with a key in
+    ``(rolled_pk, stored_pk]`` and moves ``rolled_pk`` in the transaction that writes
+    their sums (services/analytics/rollups.py, "Deferred counting")."""
+
+    __tablename__ = "analytics_rollup_marks"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    rolled_pk: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored_pk: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 # -- evaluation: datasets (versioned cases), scores, online evaluators ------------------
 
 

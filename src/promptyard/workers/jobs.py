@@ -22,6 +22,10 @@ The steps live with their capability in ``services``; this module only schedules
   (Slack and email; webhooks go through ``webhook_deliveries``).
 - ``online_evaluation`` (every 10 s): :func:`promptyard.services.evaluation.online.score_new`
   scores the sampled share of new generations of each prompt an evaluator is attached to.
+- ``analytics_rollups`` (every second):
+  :func:`promptyard.services.analytics.rollups.roll_up` counts the generations stored
+  since into the rollups (at most :data:`ROLLUP_STEP_ROWS` a round, so that a backlog
+  never holds the other jobs up; queries count what is left before they read).
 - ``rollup_retention`` (every 300 s):
   :func:`promptyard.services.analytics.rollups.prune_minute_rollups` deletes minute
   rollups older than ``analytics_minute_retention_hours`` (hour and day rollups stay).
@@ -72,6 +76,11 @@ ONLINE_EVALUATION = "online_evaluation"
 ONLINE_EVALUATION_SECONDS = 10.0
 #: Running experiments' guardrails (services/experiments/guardrails.py).
 EXPERIMENT_GUARDRAILS = "experiment_guardrails"
+#: Generations stored since the last round, counted into the rollups
+#: (services/analytics/rollups.py).
+ANALYTICS_ROLLUPS = "analytics_rollups"
+ROLLUP_SECONDS = 1.0
+ROLLUP_STEP_ROWS = 100_000
 #: Minute rollups older than ``analytics_minute_retention_hours`` are deleted
 #: (services/analytics/rollups.py); hour and day rollups stay.
 ROLLUP_RETENTION = "rollup_retention"
@@ -172,6 +181,13 @@ def build_runner(
         GENERATION_RETENTION, RETENTION_INTERVAL_SECONDS, retention.run, scheduler.process_id()
     )
     runner.register(Job(GENERATION_RETENTION, SCHEDULER_POLL_SECONDS, retention_job.step))
+    runner.register(
+        Job(
+            ANALYTICS_ROLLUPS,
+            ROLLUP_SECONDS,
+            lambda core: analytics_rollups.roll_up(core, most=ROLLUP_STEP_ROWS),
+        )
+    )
     runner.register(
         Job(ROLLUP_RETENTION, ROLLUP_RETENTION_SECONDS, analytics_rollups.prune_minute_rollups)
     )

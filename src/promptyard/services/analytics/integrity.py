@@ -146,7 +146,9 @@ def _day(at: int) -> str:
 
 
 def check_rollups(core: Core) -> list[Finding]:
-    """Where the rollups disagree with the raw generations (empty: they agree)."""
+    """Where the rollups disagree with the raw generations (empty: they agree), once the
+    generations stored and not yet counted are (:func:`rollups.roll_up`)."""
+    rollups.roll_up(core)
     raw = _raw_by_day(core)
     pruned = pruned_before(core)
     day = _rollup_by_day(core, SqlRollup, "day")
@@ -176,7 +178,9 @@ def check_rollups(core: Core) -> list[Finding]:
 
 
 def check_user_rollups(core: Core) -> list[Finding]:
-    """The per-user day rollups against the raw rows that name a user."""
+    """The per-user day rollups against the raw rows that name a user (counted first,
+    as in :func:`check_rollups`)."""
+    rollups.roll_up(core)
     g, r = SqlGeneration, SqlDimRollup
     pruned = pruned_before(core)
     raw_kept = or_(

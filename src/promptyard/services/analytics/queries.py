@@ -293,8 +293,11 @@ def _conditions(
 
 
 def run(core: Core, query: Query) -> Result:
-    """Answer a checked query from the rollups: one indexed range read per time segment."""
+    """Answer a checked query from the rollups: one indexed range read per time segment,
+    once the query's projects' generations stored so far are counted (:func:`rollups.roll_up`:
+    one read of their marks when they are)."""
     check(query)
+    rollups.roll_up(core, query.project_ids)
     table, table_side = _table(query)
     since, until = _kept_grains(core, query, *_minutes(query))
     starts = bucket_starts(since, until, query.bucket)

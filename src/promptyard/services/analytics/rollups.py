@@ -1,8 +1,14 @@
-"""Rollups of the generation record, kept up to date in the ingest transaction.
+"""Rollups of the generation record, counted just after ingest.
 
-Every batch of generations the event store appends is summed here, in Python, once per
-distinct key, and written with one upsert per key in the same transaction as the raw
-rows: what ingest acknowledges is counted, and counted once.
+Ingest stores the raw rows and notes, in the same transaction, the highest generation key
+it stored (``analytics_rollup_marks.stored_pk``); the rollup writer (:func:`roll_up`: the
+``analytics_rollups`` background job, every second, and every query that reads rollups,
+first) sums the project's generations past its mark (``rolled_pk``) in Python, once per
+distinct key, writes one upsert per key and moves the mark, in one transaction: every
+stored generation is counted exactly once, and a query always sees all of them. Counting
+a second of traffic at once instead of each batch apart merges the keys the batches
+share (a user's rows, the hour and day rows), and ingest acknowledges at the speed of
+its raw insert (docs/analytics.md, "When rollups are written").
 
 Key: project, grain, bucket start, prompt name, prompt version, model, provider,
 feature, agent, environment (``""``/``0`` for none). Users and tags have many values, so
@@ -41,7 +47,7 @@ from typing import Any
 
 import numpy as np
 from datasketches import hll_sketch, hll_union, kll_floats_sketch, tgt_hll_type
-from sqlalchemy import Connection, delete, func, literal_column, select, text
+from sqlalchemy import Connection, delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from promptyard.services.analytics import experiment_rollups
@@ -54,6 +60,7 @@ from promptyard.store.models import (
     SqlGeneration,
     SqlProject,
     SqlRollup,
+    SqlRollupMark,
 )
 
 #: Grain name -> seconds. Every bucket starts at a multiple of its grain (UTC).
@@ -543,13 +550,117 @@ def write(connection: Connection, accs: Accs) -> None:
         connection.exec_driver_sql(_upsert_sql(table, sqlite), values)
 
 
-def add_generations(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Count rows just inserted in this transaction (the event store's hook)."""
+def add_generations(
+    connection: Connection, rows: Sequence[Mapping[str, Any]], max_pk_before: int
+) -> None:
+    """The event store's hook, in its transaction, for the rows it just stored (the
+    caller took :func:`lock_projects` before inserting and ``max_pk_before`` before that):
+    online experiments' sums, and each project's mark of what awaits :func:`roll_up`."""
     if not rows:
         return
-    lock_projects(connection, (row["project_id"] for row in rows))
-    write(connection, aggregate(rows))
     experiment_rollups.add_generations(connection, rows)  # online experiments' own sums
+    stored = max_pk(connection)
+    marks = [(project_id, max_pk_before, stored) for project_id in {r["project_id"] for r in rows}]
+    connection.exec_driver_sql(_MARK_SQL[connection.dialect.name == "sqlite"], marks)
+
+
+#: A project's mark after an insert: what it stored so far, and, the first time, that
+#: nothing before this insert is its to count. ``rolled_pk`` drops to the key before the
+#: insert only if it was above it (SQLite hands out the highest key again once the rows
+#: that held it are deleted): no stored row has a key in between, so none is counted twice.
+_MARK_SQL = {
+    sqlite: (
+        "INSERT INTO analytics_rollup_marks (project_id, rolled_pk, stored_pk) "
+        f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (project_id) DO UPDATE SET "
+        "stored_pk = excluded.stored_pk, "
+        f"rolled_pk = {least}(analytics_rollup_marks.rolled_pk, excluded.rolled_pk)"
+    )
+    for sqlite, mark, least in ((True, "?", "min"), (False, "%s", "LEAST"))
+}
+
+#: Generations counted per transaction of :func:`roll_up`: a second of heavy traffic, so
+#: that its rows share keys, while the write lock is held for a fraction of a second.
+ROLL_CHUNK = 10_000
+
+
+def pending(core: Core, project_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+    """Project id → (``rolled_pk``, ``stored_pk``) of the projects with generations not yet
+    counted in the rollups (all projects, or these)."""
+    m = SqlRollupMark
+    statement = select(m.project_id, m.rolled_pk, m.stored_pk).where(m.stored_pk > m.rolled_pk)
+    if project_ids is not None:
+        wanted = list(project_ids)
+        if not wanted:
+            return {}
+        statement = statement.where(m.project_id.in_(wanted))
+    with core.store.read() as session:
+        return {int(p): (int(r), int(s)) for p, r, s in session.execute(statement)}
+
+
+def roll_up(
+    core: Core, project_ids: Iterable[int] | None = None, *, most: int | None = None
+) -> int:
+    """Count the generations stored and not yet counted (of all projects, or these) into
+    the rollups, up to what was stored when called (or about ``most`` rows: whole
+    chunks); how many were counted.
+
+    The ``analytics_rollups`` job's step, and the first thing every rollup query does (one
+    read of the marks when nothing is pending). Each chunk is read, summed, written and
+    marked in one write transaction under the project's rollup lock, so two writers (the
+    job, a query, another server process) never count a row twice."""
+    counted = 0
+    for project_id, (_, target) in pending(core, project_ids).items():
+        more = True
+        while more and (most is None or counted < most):
+            done, more = _roll_chunk(core, project_id, target)
+            counted += done
+    return counted
+
+
+def _roll_chunk(core: Core, project_id: int, target: int) -> tuple[int, bool]:
+    """One transaction of :func:`roll_up`: (rows counted, whether rows up to ``target``
+    remain)."""
+    with core.store.write() as session:
+        connection = session.connection()
+        lock_projects(connection, [project_id])
+        m = SqlRollupMark
+        found = connection.execute(
+            select(m.rolled_pk, m.stored_pk).where(m.project_id == project_id)
+        ).first()
+        if found is None:
+            return 0, False  # the project was deleted
+        rolled, stored = int(found[0]), int(found[1])
+        upto = min(stored, target)
+        if rolled >= upto:
+            return 0, False  # another writer got here first
+        rows = _rows_between(connection, project_id, rolled, upto)
+        if rows:
+            write(connection, aggregate(rows))
+        full = len(rows) == ROLL_CHUNK
+        mark = int(rows[-1]["pk"]) if full else upto
+        connection.execute(update(m).where(m.project_id == project_id).values(rolled_pk=mark))
+        return len(rows), full and mark < upto
+
+
+def _rows_between(
+    connection: Connection, project_id: int, after: int, upto: int
+) -> list[dict[str, Any]]:
+    """The project's generations with a key in ``(after, upto]``, by key, at most
+    :data:`ROLL_CHUNK`: a range of the primary key (on SQLite, ``+project_id`` keeps the
+    planner off the project's time index, which would visit every row of the project)."""
+    g = SqlGeneration
+    in_project = (
+        literal_column("+generations.project_id") == project_id
+        if connection.dialect.name == "sqlite"
+        else g.project_id == project_id
+    )
+    statement = (
+        select(g.pk, *(getattr(g, name) for name in _RAW_COLUMNS))
+        .where(g.pk > after, g.pk <= upto, in_project)
+        .order_by(g.pk)
+        .limit(ROLL_CHUNK)
+    )
+    return [dict(row._mapping) for row in connection.execute(statement)]
 
 
 def max_pk(connection: Connection) -> int:
@@ -677,6 +788,19 @@ def feedback_delta(kind: str, value: float | None, scale: str | None) -> dict[st
 _GENERATION_KEY = (*ROLLUP_DIMENSIONS, "user_id", "start_time", "tags", "project_id")
 
 
+def _feedback_sql(table: str, sqlite: bool) -> str:
+    """Add feedback to a key's row, creating the row if the key has none yet (feedback
+    can come before :func:`roll_up` counts its generation: sums add in any order)."""
+    keys = KEY_COLUMNS[table]
+    columns = [*keys, *SUMS, *FEEDBACK]
+    mark = "?" if sqlite else "%s"
+    updates = [f"{name} = {table}.{name} + excluded.{name}" for name in FEEDBACK]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
 def add_feedback(connection: Connection, row: Mapping[str, Any]) -> None:
     """Add one feedback on a generation to that generation's rollups (the event store's
     hook; feedback on a trace or session alone is not in rollups)."""
@@ -695,12 +819,14 @@ def add_feedback(connection: Connection, row: Mapping[str, Any]) -> None:
     if found is None:
         return
     generation = dict(zip(_GENERATION_KEY, found, strict=True))
-    sets = ", ".join(f"{name} = {name} + :{name}" for name in delta)
+    sqlite = connection.dialect.name == "sqlite"
+    zeros = (0,) * len(SUMS)
+    added = tuple(delta.get(name, 0) for name in FEEDBACK)
+    by_table: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for table, key, _ in keys_of(generation, dimensions_of(generation)):
-        where = " AND ".join(f"{name} = :k{i}" for i, name in enumerate(KEY_COLUMNS[table]))
-        params: dict[str, Any] = dict(delta)
-        params.update({f"k{i}": value for i, value in enumerate(key)})
-        connection.execute(text(f"UPDATE {table} SET {sets} WHERE {where}"), params)
+        by_table[table].append((*key, *zeros, *added))
+    for table, values in by_table.items():
+        connection.exec_driver_sql(_feedback_sql(table, sqlite), values)
 
 
 # -- cost recomputation ---------------------------------------------------------------
@@ -721,9 +847,18 @@ def adjust_costs(connection: Connection, changes: Mapping[int, float | None]) ->
             dict(found._mapping)
             for found in connection.execute(select(*columns).where(g.pk.in_(chunk)))
         )
-    lock_projects(connection, (row["project_id"] for row in rows))
+    projects = {row["project_id"] for row in rows}
+    lock_projects(connection, projects)
+    m = SqlRollupMark
+    rolled = dict(
+        connection.execute(
+            select(m.project_id, m.rolled_pk).where(m.project_id.in_(projects))
+        ).all()
+    )
     accs: Accs = {}
     for row in rows:
+        if row["pk"] > rolled.get(row["project_id"], 0):
+            continue  # not counted yet: roll_up will read the new cost
         old = cost_of(row["input_cost"], row["output_cost"])
         new = changes[row["pk"]]
         for table, key, _ in keys_of(row, dimensions_of(row)):
@@ -772,8 +907,8 @@ def rebuild(session: Session, project_id: int | None = None) -> int:
     """Recompute the rollups (one project's, or all) from the raw generations and their
     feedback, in the caller's write transaction; how many generations were counted."""
     connection = session.connection()
-    if project_id is not None:
-        lock_projects(connection, [project_id])
+    every = connection.scalars(select(SqlProject.id)) if project_id is None else [project_id]
+    lock_projects(connection, list(every))  # no insert or roll_up of these meanwhile
     for model in (SqlRollup, SqlDimRollup):
         wipe = delete(model)
         if project_id is not None:
@@ -791,4 +926,8 @@ def rebuild(session: Session, project_id: int | None = None) -> int:
         statement = statement.where(f.project_id == project_id)
     for found in session.execute(statement).all():
         add_feedback(connection, dict(found._mapping))
+    marks = update(SqlRollupMark).values(rolled_pk=SqlRollupMark.stored_pk)
+    if project_id is not None:
+        marks = marks.where(SqlRollupMark.project_id == project_id)
+    session.execute(marks)  # every stored row is counted now
     return counted

@@ -201,11 +201,13 @@ class SqlEventStore:
             values.append(tuple(value))
         with self.store.write() as session:
             connection = session.connection()
-            before = 0 if not self.store.is_sqlite else rollups.max_pk(connection)
+            # before the insert: the rollup writer reads a project's keys in insert order
+            rollups.lock_projects(connection, {row["project_id"] for row in rows})
+            before = rollups.max_pk(connection)
             inserted = connection.exec_driver_sql(self._insert_sql, values).rowcount
-            # the rollups of what was stored, in the same transaction (services/analytics)
+            # what the rollups will count, noted in the same transaction (services/analytics)
             stored = rollups.inserted_rows(connection, rows, inserted, before)
-            rollups.add_generations(connection, stored)
+            rollups.add_generations(connection, stored, before)
             self._add_summaries(connection, [], [row for row in stored if row.get("trace_id")])
 
     def generations(self, query: GenerationQuery) -> list[SqlGeneration]:

@@ -17,15 +17,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from promptyard.domain.actor import RequestContext
 from promptyard.domain.schemas import Input, request_examples
+from promptyard.services.analytics import rollups
 from promptyard.services.analytics.integrity import PRUNED_BEFORE_SETTING
 from promptyard.services.context import Core
 from promptyard.services.identity.projects import set_project_setting
 from promptyard.services.operations import audit
-from promptyard.store.models import SqlGeneration, SqlProject
+from promptyard.store.models import SqlGeneration, SqlProject, SqlRollupMark
 
 #: The project setting: days raw generations are kept (absent or null: forever).
 RETENTION_SETTING = "generation_retention_days"
@@ -108,6 +109,7 @@ def prune(core: Core, *, max_rows: int = MAX_ROWS_PER_RUN) -> int:
             continue
         before = cutoff(now, days)
         _mark(core, project_id, before)
+        rollups.roll_up(core, [project_id])  # the rollups keep what goes
         while deleted < max_rows:
             done = _delete_batch(core, project_id, before, min(BATCH_ROWS, max_rows - deleted))
             deleted += done
@@ -129,12 +131,19 @@ def _mark(core: Core, project_id: int, before: datetime) -> None:
 
 
 def _delete_batch(core: Core, project_id: int, before: datetime, limit: int) -> int:
-    g = SqlGeneration
+    """Delete up to ``limit`` rows that started before ``before`` and that the rollups
+    already count (a row stored since is deleted on a later run, once counted)."""
+    g, m = SqlGeneration, SqlRollupMark
+    counted = (
+        select(func.coalesce(func.max(m.rolled_pk), 0))
+        .where(m.project_id == project_id)
+        .scalar_subquery()
+    )
     with core.store.write() as session:
         pks = (
             session.execute(
                 select(g.pk)
-                .where(g.project_id == project_id, g.start_time < before)
+                .where(g.project_id == project_id, g.start_time < before, g.pk <= counted)
                 .order_by(g.start_time)
                 .limit(limit)
             )
