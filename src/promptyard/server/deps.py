@@ -51,13 +51,24 @@ async def current_actor(request: Request) -> Actor:
     """The caller: a Bearer API key, or a console session (with its CSRF check).
 
     Also enforces the route's entry in :data:`ROUTE_PERMISSIONS`, so a route that takes
-    only the actor still gets the permission the table declares for it.
+    only the actor still gets the permission the table declares for it. Resolved once per
+    request: :func:`require` and :func:`project_id` call it themselves rather than through
+    a sub-dependency (FastAPI solves a sub-dependency's own parameters on every use, even
+    when its value is cached).
     """
+    checked = request.scope.get(CHECKED_ACTOR_SCOPE_KEY)
+    if isinstance(checked, Actor):
+        return checked
     actor = await authenticate(request)
     declared = declared_permission(request.scope)
     if declared is not None and declared not in (PUBLIC, AUTHENTICATED):
         await authorize(request, actor, declared)
+    request.scope[CHECKED_ACTOR_SCOPE_KEY] = actor
     return actor
+
+
+#: Where :func:`current_actor` keeps the actor once the route's declared permission held.
+CHECKED_ACTOR_SCOPE_KEY = "promptyard.checked_actor"
 
 
 #: Where the actor of a request is kept once resolved (server/edge.py resolves it for
@@ -254,8 +265,8 @@ def require(permission: str) -> Callable[..., Awaitable[RequestContext]]:
     if not is_known(permission):
         raise ValueError(f"unknown permission {permission!r}")
 
-    async def dependency(request: Request, actor: ActorDep) -> RequestContext:
-        effective = await authorize(request, actor, permission)
+    async def dependency(request: Request) -> RequestContext:
+        effective = await authorize(request, await current_actor(request), permission)
         client = request.client
         return RequestContext(
             actor=effective,
@@ -269,9 +280,8 @@ def require(permission: str) -> Callable[..., Awaitable[RequestContext]]:
     return dependency
 
 
-async def project_id(
-    request: Request, actor: ActorDep, project: ProjectSlugQuery = DEFAULT_SLUG
-) -> int:
+async def project_id(request: Request, project: ProjectSlugQuery = DEFAULT_SLUG) -> int:
+    actor = await current_actor(request)
     core = _core(request)
     cached = cached_project_id(core, actor, project)
     if cached is not None:

@@ -1,1 +1,1 @@
-"""Analytics: rollups kept at ingest, dashboard queries, comparisons and trends."""
+"""Analytics: rollups counted after ingest, dashboard queries, comparisons and trends."""

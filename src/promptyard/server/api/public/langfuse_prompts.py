@@ -47,7 +47,7 @@ async def public_project(
     """The key's own project, else ``?project=`` (default ``default``)."""
     if project is None and actor.project_id is not None:
         return actor.project_id
-    return await project_id(request, actor, project or DEFAULT_SLUG)
+    return await project_id(request, project or DEFAULT_SLUG)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -96,7 +96,7 @@ async def ingest_project(
     if project is None and actor.project_id is not None:
         found = actor.project_id
     else:
-        found = await project_id(request, actor, project or DEFAULT_SLUG)
+        found = await project_id(request, project or DEFAULT_SLUG)
     effective = actor
     if actor.type == "user":
         role = await run_in_threadpool(effective_role, core, actor, found)
