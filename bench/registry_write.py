@@ -183,6 +183,7 @@ def count_statements(seeded: Path, prompts: int, versions: int) -> dict[str, flo
     from promptyard.config import Settings
     from promptyard.server.app import create_app
     from promptyard.services.identity import auth
+    from promptyard.store import migrate
     from promptyard.wiring import build_core
 
     workdir = Path(tempfile.mkdtemp(prefix="promptyard-bench-sql-"))
@@ -194,6 +195,7 @@ def count_statements(seeded: Path, prompts: int, versions: int) -> dict[str, flo
             init_api_key=API_KEY,
         )
         core = build_core(settings, entry_points=False)
+        migrate.upgrade(core.store)  # a seed made before the latest migration
         auth.bootstrap(core)
         statements: list[str] = []
 
