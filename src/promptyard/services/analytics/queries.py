@@ -323,13 +323,22 @@ def run(core: Core, query: Query) -> Result:
             grouping = [*groups] if query.bucket is None else [bucket, *groups]
             if grouping:
                 statement = statement.group_by(*grouping)
-            for row in session.execute(statement):
-                if not row.calls:
+            first = 1 + len(groups)  # the sums follow the bucket and the group values
+            calls = first + names.index("calls")
+            # Core, not the ORM session: rows of plain values, no ORM loading per row
+            for row in session.connection().execute(statement).tuples():
+                if not row[calls]:
                     continue
-                key = tuple(row[1 : 1 + len(groups)])
-                cell = result.groups.setdefault(key, {}).setdefault(int(row[0]), Cell())
-                for name in names:
-                    cell.sums[name] = cell.sums.get(name, 0.0) + float(getattr(row, name) or 0)
+                cells = result.groups.setdefault(tuple(row[1:first]), {})
+                at = int(row[0])
+                values = [float(value or 0) for value in row[first:]]
+                cell = cells.get(at)
+                if cell is None:  # most cells come from one segment: no sums to add to
+                    cells[at] = Cell(dict(zip(names, values, strict=True)))
+                    continue
+                added = cell.sums
+                for name, value in zip(names, values, strict=True):
+                    added[name] = added.get(name, 0.0) + value
         _limit_groups(result, len(starts))
         per_user = table_side in ("user", "user_total")
         if per_user:
